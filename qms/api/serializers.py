@@ -1,0 +1,96 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from processes.choices import ProcessStatus
+from processes.models import Process
+from qms.models import Action, OrgUnit, User
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "first_name", "last_name", "email", "job_title", "org_unit", "role"]
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrgUnit
+        fields = ["id", "name", "kind", "parent"]
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Base of every QMS record's serializer: reference and audit stamps are read-only, people and
+    processes are written by id and offered only where they make sense."""
+
+    reference = serializers.CharField(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    deputies = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class ActionSerializer(RecordSerializer):
+    processes = serializers.PrimaryKeyRelatedField(
+        queryset=Process.objects.exclude(status=ProcessStatus.RETIRED), many=True, required=False
+    )
+    status = serializers.CharField(read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    source_type = serializers.SerializerMethodField(help_text="The kind of record that raised it, as app.model.")
+    verified_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "kind",
+            "status",
+            "is_overdue",
+            "owner",
+            "deputies",
+            "processes",
+            "due_date",
+            "completed_on",
+            "source_type",
+            "source_id",
+            "verified_by",
+            "verified_at",
+            "verification_note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["completed_on", "source_id", "verified_at", "verification_note"]
+
+    def get_source_type(self, action: Action) -> str | None:
+        content_type = action.source_type
+        return f"{content_type.app_label}.{content_type.model}" if content_type else None
+
+    def validate_due_date(self, value):
+        unchanged = self.instance is not None and self.instance.due_date == value
+        if not unchanged and value < timezone.localdate():
+            raise serializers.ValidationError("The due date cannot be in the past.")
+        return value
+
+
+class ActionMoveSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Action._meta.get_field("status").choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class EffectivenessSerializer(serializers.Serializer):
+    effective = serializers.BooleanField()
+    note = serializers.CharField(max_length=2000)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QmsConfig(AppConfig):
+    name = "qms"
+    verbose_name = _("QMS core")
+
+    def ready(self) -> None:
+        from . import sections  # noqa: F401  registers the core's sections on the process hub and My work

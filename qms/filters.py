@@ -1,0 +1,92 @@
+import django_filters
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.forms import Select
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from processes.models import Process
+
+from .choices import ActionKind, ActionStatus, Role
+from .models import Action, OrgUnit, User
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    """A FilterSet with a free-text `q` over the fields named in `search_fields`, and compact
+    Bootstrap widgets for the filter bar above each list."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, Select) else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+        return form
+
+    def search(self, queryset, name, value):
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value.strip()})
+        return queryset.filter(condition)
+
+
+def _source_type_choices():
+    from .models import OwnedRecord
+
+    models = [m for m in ContentType.objects.all() if (cls := m.model_class()) and issubclass(cls, OwnedRecord)]
+    return [(ct.pk, ct.model_class()._meta.verbose_name.capitalize()) for ct in models]
+
+
+class ActionFilterSet(SearchFilterSet):
+    search_fields = ("reference", "title", "description")
+
+    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine")
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ActionStatus.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ActionKind.choices)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
+    process = django_filters.ModelChoiceFilter(
+        label=_("Process"), field_name="processes", queryset=Process.objects.all()
+    )
+    source_type = django_filters.ChoiceFilter(label=_("Raised from"), choices=_source_type_choices)
+    o = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("title", "title"),
+            ("due_date", "due"),
+            ("status", "status"),
+            ("owner__last_name", "owner"),
+        ),
+    )
+
+    class Meta:
+        model = Action
+        fields = ["q", "mine", "overdue", "status", "kind", "owner", "process", "source_type"]
+
+    def filter_mine(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.owned_by(self.request.user)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(status__in=ActionStatus.active(), due_date__lt=timezone.localdate())
+        return queryset.filter(overdue if value else ~overdue)
+
+
+class UserFilterSet(SearchFilterSet):
+    search_fields = ("username", "first_name", "last_name", "job_title", "email")
+
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
+    org_unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
+    o = django_filters.OrderingFilter(
+        fields=(("last_name", "name"), ("job_title", "job_title"), ("role", "role"), ("org_unit__name", "unit")),
+    )
+
+    class Meta:
+        model = User
+        fields = ["q", "role", "org_unit"]

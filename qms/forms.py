@@ -1,0 +1,135 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from processes.choices import ProcessStatus
+from processes.models import Process
+
+from .choices import ActionStatus
+from .models import Action, User
+
+
+class StyledFormMixin:
+    """Gives every widget its Bootstrap class, so templates render fields with one include."""
+
+    def _style_widgets(self) -> None:
+        for bound in self.visible_fields():
+            widget = bound.field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if isinstance(widget, forms.SelectMultiple):
+                widget.attrs.setdefault("size", 6)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                widget.attrs["aria-invalid"] = "true"
+
+
+class RecordForm(StyledFormMixin, forms.ModelForm):
+    """Base form of every QMS record: takes the acting user, offers only choices that make sense,
+    and takes an optional change note that is kept in the record's history."""
+
+    change_note = forms.CharField(
+        label=_("Change note"),
+        help_text=_("Optional: why you made this change. Kept in the history."),
+        required=False,
+        max_length=100,
+    )
+    # When the record was last saved as the editor saw it: a later save by someone else is a conflict.
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.updated_at.isoformat()
+        else:
+            del self.fields["version"]
+        people = User.objects.filter(is_active=True).select_related("org_unit")
+        for name in ("owner", "deputies"):
+            if name in self.fields:
+                self.fields[name].queryset = people
+        if "processes" in self.fields:
+            linked = self.instance.processes.all() if self.instance.pk else Process.objects.none()
+            self.fields["processes"].queryset = Process.objects.exclude(status=ProcessStatus.RETIRED) | linked
+        if self.instance.pk:
+            self.fields["change_note"].widget.attrs["placeholder"] = _("e.g. agreed at the weekly quality meeting")
+        else:
+            del self.fields["change_note"]
+        self._style_widgets()
+
+    def clean(self):
+        cleaned = super().clean()
+        current = self.instance.updated_at.isoformat() if self.instance.pk else None
+        if current and cleaned.get("version") != current:
+            by = self.instance.updated_by or _("someone else")
+            # Show the editor's input again, now against the latest version, so a second save is deliberate.
+            self.data = self.data.copy()
+            self.data["version"] = current
+            raise forms.ValidationError(
+                _(
+                    "%(who)s changed this record after you opened it. Your changes are below and nothing is saved "
+                    "yet: check them against the record and save again."
+                )
+                % {"who": by},
+                code="conflict",
+            )
+        return cleaned
+
+    @property
+    def has_conflict(self) -> bool:
+        return any(error.code == "conflict" for error in self.non_field_errors().as_data())
+
+    def save(self, commit: bool = True):
+        self.instance._change_reason = self.cleaned_data.get("change_note", "")
+        return super().save(commit)
+
+
+class ActionForm(RecordForm):
+    class Meta:
+        model = Action
+        fields = ["title", "description", "kind", "owner", "deputies", "processes", "due_date"]
+        widgets = {
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        changed = not self.instance.pk or due != self.instance.due_date
+        if changed and due < timezone.localdate():
+            raise forms.ValidationError(_("The due date cannot be in the past."))
+        return due
+
+
+class ActionMoveForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionStatus.choices)
+    note = forms.CharField(required=False, max_length=100)
+
+
+class EffectivenessForm(StyledFormMixin, forms.Form):
+    effective = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("yes", _("Effective: the problem has not come back")), ("no", _("Not effective"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Evidence"),
+        help_text=_("What you looked at to judge it: data, records, a follow-up audit."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style_widgets()

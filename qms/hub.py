@@ -1,0 +1,47 @@
+"""Slots on shared pages that each app fills with its own section, so the core never imports the apps.
+
+The pages with slots:
+- "process": the process page, the hub; each app lists its records linked to the process.
+- "my_work": what the signed-in user has to do; each app adds what is due from them.
+- "dashboard": the organisation's overview; each app adds its headline figures.
+
+A section provider is a function of (request, *page objects) returning a `Section`, or None when
+it has nothing to show. Each provider runs a fixed number of queries.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass
+class Section:
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+    count: int | None = None
+
+
+SectionProvider = Callable[..., Section | None]
+
+_providers: dict[str, list[SectionProvider]] = defaultdict(list)
+
+
+def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
+    """Register a provider for a page slot: `@section("process")`."""
+
+    def register(provider: SectionProvider) -> SectionProvider:
+        if provider not in _providers[slot]:
+            _providers[slot].append(provider)
+        return provider
+
+    return register
+
+
+def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:
+    found = (provider(request, *args) for provider in _providers[slot])
+    return sorted((s for s in found if s is not None), key=lambda s: s.order)

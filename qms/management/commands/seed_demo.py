@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from processes.demo import seed_process_links, seed_processes
+from qms import demo
+from qms.models import User
+
+
+class Command(BaseCommand):
+    help = "Fill an empty database with a believable demo organisation: people, processes and actions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default="demo", help="Password of every demo login (default: demo).")
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args, password: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: this looks like production. Pass --force to seed demo data anyway.")
+        if User.objects.filter(username="quality").exists():
+            self.stdout.write("Demo data is already there; nothing to do.")
+            return
+        with transaction.atomic():
+            built = demo.new_demo(password)
+            demo.seed_people(built)
+            seed_processes(built)
+            seed_process_links(built)
+            demo.seed_actions(built)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {demo.COMPANY}: {len(built.people)} people, {len(built.processes)} processes and "
+                f"{len(demo.ACTIONS)} actions. Logins: lead, quality, owner, auditor, viewer (password: {password})."
+            )
+        )

@@ -1,0 +1,13 @@
+from django.contrib.auth import middleware as auth_middleware
+from rest_framework.views import APIView
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Every page needs a signed-in user, except the API, which authenticates itself (session or token)
+    and answers 401/403 as JSON instead of redirecting to the login page."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None)
+        if view_class is not None and issubclass(view_class, APIView):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

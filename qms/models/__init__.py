@@ -1,0 +1,15 @@
+from .actions import Action
+from .notifications import Notification
+from .people import OrgUnit, User
+from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter
+
+__all__ = [
+    "Action",
+    "Notification",
+    "OrgUnit",
+    "OwnedRecord",
+    "ProcessLinkedRecord",
+    "RecordQuerySet",
+    "ReferenceCounter",
+    "User",
+]

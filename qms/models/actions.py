@@ -1,0 +1,163 @@
+from datetime import date
+from typing import Self
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus, Role
+
+from .records import ProcessLinkedRecord, RecordQuerySet
+
+
+class ActionQuerySet(RecordQuerySet):
+    def active(self) -> Self:
+        return self.filter(status__in=ActionStatus.active())
+
+    def overdue(self, today: date | None = None) -> Self:
+        return self.active().filter(due_date__lt=today or timezone.localdate())
+
+    def active_first(self) -> Self:
+        """Work still to do first, soonest due at the top; closed actions after."""
+        closed = Case(When(status__in=ActionStatus.active(), then=Value(0)), default=Value(1))
+        return self.alias(closed=closed).order_by("closed", "due_date", "pk")
+
+    def raised_by(self, record: models.Model) -> Self:
+        return self.filter(source_type=ContentType.objects.get_for_model(record), source_id=record.pk)
+
+
+class Action(ProcessLinkedRecord):
+    """An improvement action: a correction, corrective or preventive action, or an improvement.
+
+    Any QMS record may raise one (a finding, a risk, a KPI, a review decision). Once done, someone
+    other than its owner checks whether it worked, which closes it as effective or not effective.
+    """
+
+    REFERENCE_PREFIX = "ACT"
+    VERIFIER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.LEADERSHIP, Role.AUDITOR})
+
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=20, choices=ActionKind.choices, default=ActionKind.CORRECTIVE
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
+    due_date = models.DateField(verbose_name=_("due date"))
+    completed_on = models.DateField(verbose_name=_("completed on"), null=True, blank=True, editable=False)
+
+    source_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("raised from (type)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    source_id = models.PositiveBigIntegerField(verbose_name=_("raised from (id)"), null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("effectiveness checked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    verified_at = models.DateTimeField(
+        verbose_name=_("effectiveness checked at"), null=True, blank=True, editable=False
+    )
+    verification_note = models.TextField(verbose_name=_("effectiveness note"), blank=True, editable=False)
+
+    objects = ActionQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["deputies", "processes"])
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="qms_action_status_due"),
+            models.Index(fields=["source_type", "source_id"], name="qms_action_source"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ActionStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ActionKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=ActionStatus.verified())
+                | Q(verified_by__isnull=False, verified_at__isnull=False),
+                name="%(app_label)s_%(class)s_verified_has_verifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(source_type__isnull=True, source_id__isnull=True)
+                | Q(source_type__isnull=False, source_id__isnull=False),
+                name="%(app_label)s_%(class)s_source_complete",
+            ),
+        ]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def status_colour(self) -> str:
+        return ACTION_STATUS_COLOURS[self.status]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ActionStatus.active()
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_active and self.due_date is not None and self.due_date < timezone.localdate()
+
+    # Lifecycle. Each method changes this one record; services save it and check permissions.
+    # --------------------------------------------------------------------------
+
+    def allowed_transitions(self) -> list[str]:
+        return {
+            ActionStatus.OPEN: [ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.CANCELLED],
+            ActionStatus.IN_PROGRESS: [ActionStatus.DONE, ActionStatus.OPEN, ActionStatus.CANCELLED],
+            ActionStatus.DONE: [ActionStatus.IN_PROGRESS],
+            ActionStatus.NOT_EFFECTIVE: [ActionStatus.IN_PROGRESS],
+            ActionStatus.VERIFIED_EFFECTIVE: [],
+            ActionStatus.CANCELLED: [],
+        }[self.status]
+
+    def move_to(self, status: str) -> None:
+        """Move along the lifecycle; the effectiveness check has its own method."""
+        if status not in self.allowed_transitions():
+            raise ValidationError(
+                {
+                    "status": _("An action that is %(current)s cannot become %(new)s.")
+                    % {"current": self.get_status_display().lower(), "new": ActionStatus(status).label.lower()}
+                }
+            )
+        self.status = status
+        self.completed_on = timezone.localdate() if status == ActionStatus.DONE else None
+
+    def record_effectiveness(self, *, effective: bool, by, note: str) -> None:
+        if self.status != ActionStatus.DONE:
+            raise ValidationError({"status": _("Only a done action can be checked for effectiveness.")})
+        if not note.strip():
+            raise ValidationError({"verification_note": _("Say what showed whether the action worked.")})
+        self.status = ActionStatus.VERIFIED_EFFECTIVE if effective else ActionStatus.NOT_EFFECTIVE
+        self.verified_by = by
+        self.verified_at = timezone.now()
+        self.verification_note = note.strip()
+
+    def user_can_verify(self, user) -> bool:
+        """Effectiveness is judged independently: by quality, leadership or an auditor, never the owner."""
+        if not user.is_authenticated or user.pk == self.owner_id:
+            return False
+        return user.is_superuser or user.role in self.VERIFIER_ROLES

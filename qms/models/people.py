@@ -1,0 +1,73 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from qms.choices import OrgUnitKind, Role
+
+
+class OrgUnit(models.Model):
+    """A site, department or team. Units form a tree through their parent."""
+
+    name = models.CharField(verbose_name=_("name"), max_length=120)
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=20, choices=OrgUnitKind.choices, default=OrgUnitKind.DEPARTMENT
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("part of"),
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="%(app_label)s_%(class)s_unique_name_in_parent"),
+            models.CheckConstraint(condition=Q(kind__in=OrgUnitKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+        ]
+        verbose_name = _("organisational unit")
+        verbose_name_plural = _("organisational units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who works in the QMS. The role sets what they may do beyond the records they own."""
+
+    job_title = models.CharField(verbose_name=_("job title"), max_length=120, blank=True)
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("organisational unit"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        null=True,
+        blank=True,
+    )
+    role = models.CharField(verbose_name=_("role"), max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="%(app_label)s_%(class)s_role_valid"),
+        ]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def administers_qms(self) -> bool:
+        """Quality managers (and superusers) may change every record."""
+        return self.is_superuser or self.role == Role.QUALITY_MANAGER
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == Role.VIEWER and not self.is_superuser

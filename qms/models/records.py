@@ -1,0 +1,181 @@
+"""The abstract base every QMS record stands on: reference, accountable owner, deputies, process links,
+and who created and last changed it. Its queryset holds the one permission rule of the product."""
+
+from typing import ClassVar, Self
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from qms.choices import Role
+
+NOTHING = Q(pk__in=[])
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out for a reference prefix (PRC, ACT, KPI…)."""
+
+    prefix = models.CharField(verbose_name=_("prefix"), max_length=10, primary_key=True)
+    last_number = models.PositiveIntegerField(verbose_name=_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_number}"
+
+    @classmethod
+    def next_reference(cls, prefix: str) -> str:
+        """Hand out the next reference for a prefix. The row lock makes concurrent saves take turns."""
+        with transaction.atomic():
+            cls.objects.get_or_create(prefix=prefix)
+            counter = cls.objects.select_for_update().get(prefix=prefix)
+            counter.last_number += 1
+            counter.save(update_fields=["last_number"])
+        return f"{prefix}-{counter.last_number:03d}"
+
+
+class RecordQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> Self:
+        """The records `user` may `view` or `change`. Every page and API endpoint starts here."""
+        return self.filter(self.model.permission_scope(user, action))
+
+    def owned_by(self, user) -> Self:
+        """Records the user is accountable for, as owner or deputy."""
+        return self.filter(Q(owner=user) | Q(pk__in=self.model.objects.filter(deputies=user).values("pk")))
+
+
+class OwnedRecord(models.Model):
+    """Abstract base of every QMS record.
+
+    Subclasses set REFERENCE_PREFIX and may narrow ADD_ROLES (who may create one) or widen
+    permission_scope (for example auditors inside their audits).
+    """
+
+    REFERENCE_PREFIX: ClassVar[str] = ""
+    ADD_ROLES: ClassVar[frozenset[str]] = frozenset(
+        {Role.LEADERSHIP, Role.QUALITY_MANAGER, Role.PROCESS_OWNER, Role.AUDITOR, Role.CONTRIBUTOR}
+    )
+
+    reference = models.CharField(verbose_name=_("reference"), max_length=20, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        help_text=_("The person accountable for this record."),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_owned",
+    )
+    deputies = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deputies"),
+        help_text=_("People who may edit this record on the owner's behalf."),
+        related_name="%(app_label)s_%(class)s_deputised",
+        blank=True,
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        editable=False,
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        editable=False,
+    )
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.reference:
+            self.reference = ReferenceCounter.next_reference(self.reference_prefix())
+        user = _request_user()
+        if user is not None:
+            if self._state.adding:
+                self.created_by = user
+            self.updated_by = user
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.url_name("detail"), args=[self.pk])
+
+    def reference_prefix(self) -> str:
+        return self.REFERENCE_PREFIX
+
+    @classmethod
+    def url_name(cls, view: str) -> str:
+        """URL names follow one pattern: `<app>:<model>_<view>` (list, add, detail, edit, history)."""
+        return f"{cls._meta.app_label}:{cls._meta.model_name}_{view}"
+
+    @classmethod
+    def get_list_url(cls) -> str:
+        return reverse(cls.url_name("list"))
+
+    def get_edit_url(self) -> str:
+        return reverse(self.url_name("edit"), args=[self.pk])
+
+    def get_history_url(self) -> str:
+        return reverse(self.url_name("history"), args=[self.pk])
+
+    # Permissions
+    # --------------------------------------------------------------------------
+
+    @classmethod
+    def permission_scope(cls, user, action: str) -> Q:
+        """The one permission rule: everyone signed in reads; owners and deputies change their own
+        records; quality managers change everything; viewers change nothing."""
+        if not (user.is_authenticated and user.is_active):
+            return NOTHING
+        if action == "view" or user.administers_qms:
+            return Q()
+        if user.is_read_only:
+            return NOTHING
+        return Q(owner=user) | Q(pk__in=cls.objects.filter(deputies=user).values("pk"))
+
+    @classmethod
+    def user_can_add(cls, user) -> bool:
+        return user.is_authenticated and user.is_active and (user.is_superuser or user.role in cls.ADD_ROLES)
+
+    def user_can_change(self, user) -> bool:
+        return type(self).objects.restrict(user, "change").filter(pk=self.pk).exists()
+
+
+class ProcessLinkedRecord(OwnedRecord):
+    """A record that concerns one or more processes, so it shows on each process's page."""
+
+    processes = models.ManyToManyField(
+        "processes.Process",
+        verbose_name=_("processes"),
+        help_text=_("The processes this record concerns."),
+        related_name="%(app_label)s_%(class)s_records",
+        blank=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+def _request_user():
+    """The signed-in user of the request being served, if any (forms, admin and API alike)."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return None

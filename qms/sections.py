@@ -1,0 +1,75 @@
+"""The core's sections on shared pages: actions on the process hub, My work and the dashboard."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import ActionStatus
+from .hub import Section, section
+from .models import Action
+
+SECTION_ROWS = 10
+
+
+def _action_rows(queryset):
+    return queryset.select_related("owner").prefetch_related("processes")
+
+
+@section("process")
+def process_actions(request, process) -> Section:
+    linked = Action.objects.filter(processes=process)
+    rows = list(_action_rows(linked).active_first()[:SECTION_ROWS])
+    return Section(
+        title=_("Actions"),
+        template="qms/sections/actions.html",
+        context={"actions": rows, "more_url_query": f"process={process.pk}", "raise_from": process},
+        order=50,
+        count=linked.active().count(),
+    )
+
+
+@section("my_work")
+def my_actions(request) -> Section:
+    mine = Action.objects.owned_by(request.user).active()
+    return Section(
+        title=_("My open actions"),
+        template="qms/sections/actions.html",
+        context={
+            "actions": list(_action_rows(mine).order_by("due_date")[:SECTION_ROWS]),
+            "more_url_query": "mine=true&status=open&status=in_progress",
+        },
+        order=10,
+        count=mine.count(),
+    )
+
+
+@section("my_work")
+def actions_awaiting_my_check(request) -> Section | None:
+    user = request.user
+    if not (user.is_superuser or user.role in Action.VERIFIER_ROLES):
+        return None
+    waiting = Action.objects.filter(status=ActionStatus.DONE).exclude(owner=user)
+    return Section(
+        title=_("Done actions awaiting an effectiveness check"),
+        template="qms/sections/actions.html",
+        context={
+            "actions": list(_action_rows(waiting).order_by("completed_on")[:SECTION_ROWS]),
+            "more_url_query": "status=done",
+        },
+        order=20,
+        count=waiting.count(),
+    )
+
+
+@section("dashboard")
+def overdue_actions(request) -> Section:
+    overdue = Action.objects.overdue(timezone.localdate())
+    return Section(
+        title=_("Most overdue actions"),
+        template="qms/sections/actions.html",
+        context={
+            "actions": list(_action_rows(overdue).order_by("due_date")[:SECTION_ROWS]),
+            "more_url_query": "overdue=true",
+        },
+        order=90,
+        count=overdue.count(),
+    )

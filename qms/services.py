@@ -1,0 +1,85 @@
+"""Writes that go beyond saving one form: action lifecycle and the overdue notifications."""
+
+import logging
+from datetime import date
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Action, Notification, User
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def action_move(*, action: Action, user: User, status: str, note: str = "") -> Action:
+    """Move an action along its lifecycle (start, complete, reopen, cancel)."""
+    if not action.user_can_change(user):
+        raise PermissionDenied(_("You may not change this action."))
+    action.move_to(status)
+    action._change_reason = note
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_check_effectiveness(*, action: Action, user: User, effective: bool, note: str) -> Action:
+    """Record the effectiveness check of a done action, which closes it."""
+    if not action.user_can_verify(user):
+        raise PermissionDenied(
+            _("The effectiveness check is made by quality, leadership or an auditor, not the owner.")
+        )
+    action.record_effectiveness(effective=effective, by=user, note=note)
+    action.save()
+    return action
+
+
+def notification_claim(*, kind: str, record, key: str, recipient: User | None) -> bool:
+    """Stamp that `kind` was sent for `record` and `key`. False when it was already sent, by this
+    run or a concurrent one: the caller then sends nothing."""
+    try:
+        with transaction.atomic():
+            Notification.objects.create(
+                kind=kind,
+                content_type=ContentType.objects.get_for_model(record),
+                object_id=record.pk,
+                key=key,
+                recipient=recipient,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def actions_notify_overdue(*, today: date | None = None) -> int:
+    """E-mail the owner of each overdue action, at most once per action and day, and return how
+    many were sent. A failed send rolls its stamp back, so the next run tries that one again."""
+    today = today or timezone.localdate()
+    sent = 0
+    overdue = Action.objects.overdue(today).exclude(owner__email="").select_related("owner").order_by("pk")
+    for action in overdue.iterator(chunk_size=500):
+        try:
+            with transaction.atomic():
+                key = today.isoformat()
+                if not notification_claim(kind="action_overdue", record=action, key=key, recipient=action.owner):
+                    continue
+                send_mail(
+                    subject=_("Overdue action %(ref)s: %(title)s") % {"ref": action.reference, "title": action.title},
+                    message=render_to_string(
+                        "emails/action_overdue.txt", {"action": action, "site_url": settings.SITE_URL}
+                    ),
+                    from_email=None,
+                    recipient_list=[action.owner.email],
+                )
+        except (OSError, SMTPException):
+            logger.exception("Could not send the overdue notice for %s", action.reference)
+            continue
+        sent += 1
+    return sent

@@ -1,0 +1,47 @@
+from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.inclusion_tag("components/sort_header.html", takes_context=True)
+def sort_header(context, field: str, label: str):
+    """A column header that sorts the list by `field`, and toggles the direction when clicked again."""
+    current = context["request"].GET.get("o", "")
+    direction = "asc" if current == field else "desc" if current == f"-{field}" else ""
+    return {
+        "request": context["request"],
+        "label": label,
+        "direction": direction,
+        "next": f"-{field}" if direction == "asc" else field,
+    }
+
+
+@register.simple_tag
+def status_badge(record) -> str:
+    return format_html(
+        '<span class="badge rounded-pill text-bg-{}">{}</span>', record.status_colour, record.get_status_display()
+    )
+
+
+@register.filter
+def verbose_name_plural(model) -> str:
+    return model._meta.verbose_name_plural
+
+
+@register.filter
+def verbose_name(model) -> str:
+    return model._meta.verbose_name
+
+
+@register.simple_tag(takes_context=True)
+def render_section(context, section) -> str:
+    """Render a hub section (see qms.hub) with its own context."""
+    return render_to_string(section.template, {**section.context, "section": section}, request=context["request"])
+
+
+@register.filter
+def content_type_id(record) -> int:
+    return ContentType.objects.get_for_model(record).pk

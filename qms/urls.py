@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from qms.views import actions, dashboard, people
+
+qms_patterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("my-work/", dashboard.my_work, name="my_work"),
+    path("actions/", actions.ActionListView.as_view(), name="action_list"),
+    path("actions/new/", actions.ActionEditView.as_view(), name="action_add"),
+    path("actions/<int:pk>/", actions.ActionDetailView.as_view(), name="action_detail"),
+    path("actions/<int:pk>/history/", actions.ActionDetailView.as_view(tab="history"), name="action_history"),
+    path("actions/<int:pk>/edit/", actions.ActionEditView.as_view(), name="action_edit"),
+    path("actions/<int:pk>/status/", actions.action_move, name="action_move"),
+    path("actions/<int:pk>/effectiveness/", actions.action_check_effectiveness, name="action_effectiveness"),
+    path("people/", people.UserListView.as_view(), name="user_list"),
+    path("people/<int:pk>/", people.UserDetailView.as_view(), name="user_detail"),
+    path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
+]
+
+urlpatterns = [
+    path("", include((qms_patterns, "qms"))),
+    path("processes/", include("processes.urls")),
+    path("objectives/", include("objectives.urls")),
+    path("risks/", include("risks.urls")),
+    path("audits/", include("audits.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/", include("processes.api.urls")),
+    path("api/", include("qms.api.urls")),
+    path("healthz", dashboard.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

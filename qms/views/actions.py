@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qms import services
+from qms.filters import ActionFilterSet
+from qms.forms import ActionForm, ActionMoveForm, EffectivenessForm
+from qms.models import Action, OwnedRecord, ProcessLinkedRecord
+
+from .generic import RecordDetailView, RecordEditView, RecordListView
+
+action_list_queryset = (
+    Action.objects.select_related("owner", "source_type")
+    .prefetch_related("processes", "source")
+    .order_by("due_date", "pk")
+)
+action_detail_queryset = Action.objects.select_related(
+    "owner", "verified_by", "created_by", "updated_by", "source_type"
+).prefetch_related("processes", "deputies")
+
+
+class ActionListView(RecordListView):
+    queryset = action_list_queryset
+    filterset_class = ActionFilterSet
+    template_name = "qms/action_list.html"
+
+
+class ActionDetailView(RecordDetailView):
+    queryset = action_detail_queryset
+    template_name = "qms/action_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        action = self.object
+        context["transitions"] = action.allowed_transitions() if context["can_change"] else []
+        can_verify = action.status == "done" and action.user_can_verify(self.request.user)
+        context["effectiveness_form"] = kwargs.get("effectiveness_form") or (
+            EffectivenessForm() if can_verify else None
+        )
+        return context
+
+
+class ActionEditView(RecordEditView):
+    queryset = Action.objects.all()
+    form_class = ActionForm
+
+    def new_object(self) -> Action:
+        action = super().new_object()
+        action.source = self.source_record()
+        return action
+
+    def source_record(self) -> OwnedRecord | None:
+        """The record this action is raised from, named in the query string as ?source_type=&source_id=."""
+        type_id, object_id = self.request.GET.get("source_type"), self.request.GET.get("source_id")
+        if not (type_id and object_id):
+            return None
+        try:
+            model = ContentType.objects.get_for_id(int(type_id)).model_class()
+            object_id = int(object_id)
+        except (ContentType.DoesNotExist, ValueError):
+            raise Http404(_("The record this action would be raised from does not exist.")) from None
+        if model is None or not issubclass(model, OwnedRecord):
+            raise Http404(_("Actions can only be raised from QMS records."))
+        return get_object_or_404(model.objects.restrict(self.request.user, "view"), pk=object_id)
+
+    def initial_data(self) -> dict:
+        initial = {"due_date": timezone.localdate() + timedelta(days=30)}
+        source = self.object.source
+        if isinstance(source, ProcessLinkedRecord):
+            initial["processes"] = list(source.processes.all())
+        elif source is not None and source._meta.model_name == "process":
+            initial["processes"] = [source]
+        return initial
+
+
+@require_POST
+def action_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start, complete, reopen or cancel an action."""
+    action = get_object_or_404(Action.objects.restrict(request.user, "view"), pk=pk)
+    form = ActionMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.action_move(
+                action=action, user=request.user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(ref)s is now %(status)s.")
+                % {"ref": action.reference, "status": action.get_status_display().lower()},
+            )
+    else:
+        messages.error(request, _("That status change was not understood."))
+    return redirect(action)
+
+
+@require_POST
+def action_check_effectiveness(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record whether a done action worked."""
+    action = get_object_or_404(action_detail_queryset.restrict(request.user, "view"), pk=pk)
+    form = EffectivenessForm(request.POST)
+    if form.is_valid():
+        try:
+            services.action_check_effectiveness(
+                action=action,
+                user=request.user,
+                effective=form.cleaned_data["effective"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Effectiveness check recorded for %(ref)s.") % {"ref": action.reference})
+            return redirect(action)
+    view = ActionDetailView(request=request, kwargs={"pk": pk}, object=action)
+    context = view.get_context_data(effectiveness_form=form)
+    return TemplateResponse(request, ActionDetailView.template_name, context, status=422)

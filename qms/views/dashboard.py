@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from qms.choices import ActionStatus
+from qms.hub import sections
+from qms.models import Action
+
+
+@require_GET
+def dashboard(request: HttpRequest):
+    today = timezone.localdate()
+    counts = Action.objects.aggregate(
+        active=Count("pk", filter=Q(status__in=ActionStatus.active())),
+        overdue=Count("pk", filter=Q(status__in=ActionStatus.active(), due_date__lt=today)),
+        awaiting_check=Count("pk", filter=Q(status=ActionStatus.DONE)),
+        effective=Count("pk", filter=Q(status=ActionStatus.VERIFIED_EFFECTIVE)),
+        not_effective=Count("pk", filter=Q(status=ActionStatus.NOT_EFFECTIVE)),
+    )
+    by_status = dict(Action.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    status_rows = [(status, by_status.get(status.value, 0)) for status in ActionStatus]
+    context = {
+        "counts": counts,
+        "status_rows": status_rows,
+        "status_total": sum(by_status.values()) or 1,
+        "sections": sections("dashboard", request),
+    }
+    return TemplateResponse(request, "qms/dashboard.html", context)
+
+
+@require_GET
+def my_work(request: HttpRequest):
+    context = {"sections": sections("my_work", request), "can_add_action": Action.user_can_add(request.user)}
+    return TemplateResponse(request, "qms/my_work.html", context)
+
+
+@require_GET
+@never_cache
+@login_not_required
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database (and the broker, when one is configured) answers; 503 otherwise."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError:
+        checks["database"] = "unavailable"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            checks["broker"] = "ok"
+        except redis.RedisError:
+            checks["broker"] = "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

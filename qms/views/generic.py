@@ -1,0 +1,136 @@
+"""The generic views every QMS record page is built from. They own permissions, htmx branching,
+messages and history, so concrete views only declare their queryset, form, filterset and templates.
+
+Permissions follow one rule (OwnedRecord.permission_scope): a record the user may not see is a 404,
+one they may see but not change is a 403.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView
+from django_htmx.http import HttpResponseClientRedirect
+
+from qms.history import record_history
+
+
+def htmx_partial(request: HttpRequest) -> bool:
+    """True when htmx asks for a fragment of the page rather than the whole page."""
+    return bool(request.htmx and not request.htmx.boosted)
+
+
+class RecordListView(ListView):
+    """A filtered, sorted, paginated list. An htmx request gets just the results fragment."""
+
+    filterset_class = None
+    paginate_by = 25
+
+    def get_queryset(self):
+        visible = self.queryset.restrict(self.request.user, "view")
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=visible, request=self.request)
+        return self.filterset.qs
+
+    def get_template_names(self) -> list[str]:
+        names = super().get_template_names()
+        return [f"{name}#results" for name in names] if htmx_partial(self.request) else names
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filterset"] = self.filterset
+        context["can_add"] = self.queryset.model.user_can_add(self.request.user)
+        context["is_filtered"] = any(v for k, v in self.request.GET.items() if k not in ("page", "o"))
+        return context
+
+
+class RecordDetailView(DetailView):
+    """A record page. `tab` selects the overview or the history."""
+
+    tab = "overview"
+
+    def get_queryset(self):
+        return self.queryset.restrict(self.request.user, "view")
+
+    def get_template_names(self) -> list[str]:
+        if self.tab == "history":
+            return ["generic/object_history.html"]
+        return super().get_template_names()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = self.tab
+        context["can_change"] = self.object.user_can_change(self.request.user)
+        if self.tab == "history":
+            context["history"] = record_history(self.object)
+        return context
+
+
+class RecordEditView(View):
+    """Create (no pk in the URL) or edit a record.
+
+    We check the permission before the write and not again after it: handing a record to a new
+    owner is a normal act in a QMS (an auditor raises an action owned by the process owner), so the
+    author need not keep the right to change what they handed over.
+    """
+
+    queryset = None
+    form_class = None
+    template_name = "generic/object_edit.html"
+
+    def get_object(self, for_update: bool = False):
+        user = self.request.user
+        model = self.queryset.model
+        if "pk" in self.kwargs:
+            visible = self.queryset.restrict(user, "view")
+            if for_update:
+                visible = visible.select_for_update(of=("self",))
+            obj = get_object_or_404(visible, pk=self.kwargs["pk"])
+            if not obj.user_can_change(user):
+                raise PermissionDenied(_("You may view this record but not change it."))
+            return obj
+        if not model.user_can_add(user):
+            raise PermissionDenied(
+                _("Your role may not create %(things)s.") % {"things": model._meta.verbose_name_plural}
+            )
+        return self.new_object()
+
+    def new_object(self):
+        return self.queryset.model(owner=self.request.user)
+
+    def get_form_kwargs(self) -> dict:
+        return {"instance": self.object, "user": self.request.user}
+
+    def render(self, form, status: int = 200) -> HttpResponse:
+        context = {"form": form, "object": self.object, "is_new": not self.object.pk}
+        return TemplateResponse(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        return self.render(self.form_class(initial=self.initial_data(), **self.get_form_kwargs()))
+
+    def initial_data(self) -> dict:
+        return {}
+
+    def post(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        # The row lock makes a concurrent save wait, so the version check in the form sees its result.
+        with transaction.atomic():
+            self.object = self.get_object(for_update=True)
+            is_new = not self.object.pk
+            form = self.form_class(data=request.POST, files=request.FILES, **self.get_form_kwargs())
+            if form.is_valid():
+                obj = self.save_form(form)
+        if not form.is_valid():
+            return self.render(form, status=409 if getattr(form, "has_conflict", False) else 422)
+        if is_new:
+            messages.success(request, _("Created %(record)s.") % {"record": obj})
+        else:
+            messages.success(request, _("Saved %(record)s.") % {"record": obj})
+        url = obj.get_absolute_url()
+        return HttpResponseClientRedirect(url) if htmx_partial(request) else redirect(url)
+
+    def save_form(self, form):
+        return form.save()

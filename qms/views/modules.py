@@ -1,0 +1,44 @@
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+MODULES = {
+    "objectives": (
+        _("Objectives & KPIs"),
+        "bullseye",
+        _(
+            "It will hold quality objectives under strategic themes, and the KPIs that measure them, kept current by "
+            "process owners (ISO 9001 6.2, 9.1)."
+        ),
+    ),
+    "risks": (
+        _("Risks and opportunities"),
+        "shield-exclamation",
+        _(
+            "It will hold the register of risks and opportunities, scored on a matrix and treated by actions "
+            "(ISO 9001 6.1)."
+        ),
+    ),
+    "audits": (
+        _("Audits"),
+        "clipboard-check",
+        _(
+            "It will hold the audit programme, audits with their findings and evidence, and PDF evidence packs "
+            "(ISO 9001 9.2)."
+        ),
+    ),
+    "reviews": (
+        _("Management reviews"),
+        "people",
+        _("It will compile the inputs of management review and record its decisions as actions (ISO 9001 9.3)."),
+    ),
+}
+
+
+@require_GET
+def module_overview(request: HttpRequest, module: str):
+    """The landing page of a module whose records are not in this release yet: it says what the
+    module will hold and where to record the follow-up meanwhile."""
+    title, icon, text = MODULES[module]
+    return TemplateResponse(request, "qms/module_overview.html", {"title": title, "icon": icon, "text": text})
