@@ -1,0 +1,151 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qms.choices import ActionStatus
+from qms.hub import sections
+from qms.models import OrgUnit
+from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
+
+from .filters import ProcessFilterSet
+from .forms import (
+    HandOffForm,
+    ProcessDocumentForm,
+    ProcessForm,
+    ProcessInputForm,
+    ProcessMapFilterForm,
+    ProcessOutputForm,
+    ProcessResourceForm,
+)
+from .models import HandOff, Process
+from .process_map import map_svg, process_map
+
+PART_FORMS = {
+    "inputs": ProcessInputForm,
+    "outputs": ProcessOutputForm,
+    "resources": ProcessResourceForm,
+    "documents": ProcessDocumentForm,
+    "handoffs": HandOffForm,
+}
+
+
+class ProcessListView(RecordListView):
+    queryset = (
+        Process.objects.select_related("owner", "org_unit")
+        .annotate(
+            open_actions=Count("qms_action_records", filter=Q(qms_action_records__status__in=ActionStatus.active()))
+        )
+        .order_by("reference")
+    )
+    filterset_class = ProcessFilterSet
+    template_name = "processes/process_list.html"
+
+
+class ProcessDetailView(RecordDetailView):
+    queryset = Process.objects.select_related("owner", "org_unit", "created_by", "updated_by").prefetch_related(
+        "deputies"
+    )
+    template_name = "processes/process_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.tab == "overview":
+            context.update(turtle_context(self.object, can_change=context["can_change"]))
+            context["sections"] = sections("process", self.request, self.object)
+            context["mini_map"] = map_svg(process_map(focus=self.object))
+        return context
+
+
+class ProcessEditView(RecordEditView):
+    queryset = Process.objects.all()
+    form_class = ProcessForm
+
+
+# The turtle: inputs, outputs, resources, methods and hand-offs, edited in place.
+# ------------------------------------------------------------------------------
+
+
+def turtle_context(process: Process, *, can_change: bool, forms: dict | None = None) -> dict:
+    """Everything the turtle fragment shows, in a fixed number of queries."""
+    handoffs = HandOff.objects.select_related("source", "target").filter(Q(source=process) | Q(target=process))
+    context = {
+        "object": process,
+        "can_change": can_change,
+        "inputs": list(process.inputs.all()),
+        "outputs": list(process.outputs.all()),
+        "resources": list(process.resources.all()),
+        "documents": list(process.documents.all()),
+        "handoffs_in": [h for h in handoffs if h.target_id == process.pk],
+        "handoffs_out": [h for h in handoffs if h.source_id == process.pk],
+    }
+    if can_change:
+        forms = forms or {}
+        for part, form_class in PART_FORMS.items():
+            context[f"{part}_form"] = forms.get(part) or form_class(process=process, auto_id=f"id_{part}_%s")
+    return context
+
+
+def _visible_process(request: HttpRequest, pk: int) -> Process:
+    return get_object_or_404(Process.objects.restrict(request.user, "view"), pk=pk)
+
+
+def _turtle_response(request: HttpRequest, process: Process, forms: dict | None = None, status: int = 200):
+    if not htmx_partial(request):
+        for form in (forms or {}).values():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+        return redirect(process)
+    context = turtle_context(process, can_change=True, forms=forms)
+    return TemplateResponse(request, "processes/_turtle.html", context, status=status)
+
+
+@require_POST
+def process_part_add(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """Add an input, output, resource, document or hand-off to a process's turtle."""
+    process = _visible_process(request, pk)
+    if part not in PART_FORMS:
+        raise Http404
+    if not process.user_can_change(request.user):
+        raise PermissionDenied(_("You may view this process but not change it."))
+    form = PART_FORMS[part](request.POST, process=process, auto_id=f"id_{part}_%s")
+    if not form.is_valid():
+        return _turtle_response(request, process, {part: form}, status=422)
+    form.save()
+    return _turtle_response(request, process)
+
+
+@require_POST
+def process_part_remove(request: HttpRequest, pk: int, part: str, part_pk: int) -> HttpResponse:
+    """Remove one line of a process's turtle. Its history keeps what it said."""
+    process = _visible_process(request, pk)
+    if part not in PART_FORMS:
+        raise Http404
+    model = PART_FORMS[part]._meta.model
+    if model is HandOff:
+        line = get_object_or_404(HandOff.objects.filter(Q(source=process) | Q(target=process)), pk=part_pk)
+    else:
+        line = get_object_or_404(model.objects.filter(process=process), pk=part_pk)
+    if not line.user_can_change(request.user):
+        raise PermissionDenied(_("You may view this process but not change it."))
+    line.delete()
+    return _turtle_response(request, process)
+
+
+# The process map.
+# ------------------------------------------------------------------------------
+
+
+@require_GET
+def process_map_view(request: HttpRequest) -> TemplateResponse:
+    form = ProcessMapFilterForm(request.GET or None)
+    org_unit = focus = None
+    if form.is_valid():
+        org_unit, focus = form.cleaned_data.get("org_unit"), form.cleaned_data.get("focus")
+    graph = process_map(org_unit=org_unit, focus=focus)
+    context = {"form": form, "graph": graph, "svg": map_svg(graph), "units": OrgUnit.objects.all()}
+    return TemplateResponse(request, "processes/process_map.html", context)
