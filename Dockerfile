@@ -1,0 +1,23 @@
+# The production image: one image for web, worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/var/lib/qms
+
+# WeasyPrint renders PDFs with Pango; fonts make them readable.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core graphviz \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 qms
+WORKDIR /app
+COPY . .
+RUN pip install --upgrade pip && pip install --editable .
+RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+ && mkdir -p /var/lib/qms/media && chown -R qms:qms /var/lib/qms
+
+USER qms
+EXPOSE 8000
+CMD ["gunicorn", "qms.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--max-requests", "2000", "--max-requests-jitter", "200", "--access-logfile", "-"]

@@ -1,0 +1,87 @@
+"""A process owner describes their process in the browser and sees the result on the process map."""
+
+import os
+from html import unescape
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from processes.models import HandOff
+from qms.choices import Role
+from tests.factories import ProcessFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain setup code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def page(live_server):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and not _expected(message.text) and errors.append(message.text),
+        )
+        yield page
+        browser.close()
+        assert errors == []
+
+
+def _expected(console_error: str) -> bool:
+    """Chromium logs a refused form (422) as a failed load; for us it is the validation message."""
+    return "status of 422" in console_error
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct-horse-battery")
+    page.press("#id_password", "Enter")
+    expect(page.locator("h1")).to_be_visible()
+
+
+def test_process_owner_adds_an_output_and_a_hand_off_and_sees_it_on_the_map(page, transactional_db):
+    owner = UserFactory(username="marco", role=Role.PROCESS_OWNER)
+    production = ProcessFactory(owner=owner, name="Production")
+    inspection = ProcessFactory(name="Inspection and release")
+
+    sign_in(page, "marco")
+    page.goto(production.get_absolute_url())
+
+    # An output to a party outside the organisation, added in place.
+    page.get_by_text("Add an output to outside").click()
+    page.fill("#id_outputs_name", "Scrap metal")
+    page.fill("#id_outputs_customer", "Recycler")
+    page.locator("#turtle form").filter(has=page.locator("#id_outputs_name")).get_by_role("button").click()
+    expect(page.locator("#turtle")).to_contain_text("Scrap metal")
+
+    # A hand-off to another process; a typo first (empty item), then the real thing.
+    page.get_by_text("Add a hand-off with another process").click()
+    page.select_option("#id_handoffs_other", str(inspection.pk))
+    handoff_form = page.locator("#turtle form").filter(has=page.locator("#id_handoffs_item"))
+    handoff_form.get_by_role("button").click()
+    expect(page.locator("#turtle")).to_contain_text("This field is required.")
+    page.fill("#id_handoffs_item", "Finished parts")
+    page.locator("#turtle form").filter(has=page.locator("#id_handoffs_item")).get_by_role("button").click()
+    expect(page.locator("#turtle")).to_contain_text("Finished parts")
+    assert HandOff.objects.filter(source=production, target=inspection, item="Finished parts").exists()
+
+    # The map shows both processes and the hand-off between them; a click opens the process.
+    page.locator(".app-nav").get_by_role("link", name="Processes").click()
+    page.get_by_role("link", name="Process map").click()
+    svg = page.locator(".process-map svg")
+    expect(svg).to_be_visible()
+    text = unescape(svg.inner_html())
+    assert production.reference in text and inspection.reference in text
+    assert "Finished parts" in text
+    page.locator(f'.process-map a[*|href="{inspection.get_absolute_url()}"]').first.click()
+    expect(page.locator("h1")).to_have_text("Inspection and release")
+    expect(page.locator("#turtle")).to_contain_text("Finished parts")

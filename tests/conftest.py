@@ -1,0 +1,59 @@
+"""Shared fixtures, including the cast of people every permission test uses:
+
+- quality: the quality manager, who may change everything
+- lead: leadership
+- owner: a process owner who owns the records under test
+- deputy: the owner's named deputy on those records
+- auditor: an auditor (reads everything, verifies effectiveness)
+- outsider: a contributor who owns none of the records under test
+- viewer: reads only
+"""
+
+import pytest
+from django.test import Client
+
+from qms.choices import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _person(username: str, role: str):
+    @pytest.fixture
+    def person(db):
+        return UserFactory(username=username, role=role)
+
+    return person
+
+
+quality = _person("quality", Role.QUALITY_MANAGER)
+lead = _person("lead", Role.LEADERSHIP)
+owner = _person("owner", Role.PROCESS_OWNER)
+deputy = _person("deputy", Role.CONTRIBUTOR)
+auditor = _person("auditor", Role.AUDITOR)
+outsider = _person("outsider", Role.CONTRIBUTOR)
+viewer = _person("viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def client_for():
+    """A test client signed in as the given user: `client_for(owner).get(...)`."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process(settings):
+    """Tasks run in the test's own process and database transaction, and their errors surface."""
+    from qms.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True

@@ -1,0 +1,118 @@
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from processes.choices import ProcessStatus, ProcessType
+from processes.process_map import map_svg, process_map
+from tests.factories import HandOffFactory, OrgUnitFactory, ProcessFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_map_svg_has_every_active_process_and_hand_off():
+    strategy = ProcessFactory(name="Strategic planning", type=ProcessType.MANAGEMENT)
+    sales = ProcessFactory(name="Sales", type=ProcessType.CORE)
+    production = ProcessFactory(name="Production", type=ProcessType.CORE)
+    training = ProcessFactory(name="Training", type=ProcessType.SUPPORT)
+    retired = ProcessFactory(name="Old packing", status=ProcessStatus.RETIRED)
+    HandOffFactory(source=sales, target=production, item="Confirmed orders")
+    HandOffFactory(source=training, target=production, item="Trained operators")
+    HandOffFactory(source=production, target=retired, item="Crates")
+
+    svg = unescape(map_svg(process_map()))
+
+    assert svg.startswith("<svg")
+    for process in (strategy, sales, production, training):
+        assert process.reference in svg
+        assert process.get_absolute_url() in svg
+    assert "Confirmed orders" in svg and "Trained operators" in svg
+    assert retired.reference not in svg and "Crates" not in svg
+
+
+def test_management_is_drawn_above_core_and_core_above_support():
+    management = ProcessFactory(type=ProcessType.MANAGEMENT)
+    core = ProcessFactory(type=ProcessType.CORE)
+    support = ProcessFactory(type=ProcessType.SUPPORT)
+    HandOffFactory(source=support, target=management)
+
+    from processes.process_map import _positions
+
+    positions = _positions(process_map())
+    assert positions[management][1] > positions[core][1] > positions[support][1]
+
+
+def test_core_processes_are_laid_out_in_the_order_work_flows():
+    from processes.process_map import _positions
+
+    delivery = ProcessFactory(name="Delivery")
+    sales = ProcessFactory(name="Sales")
+    production = ProcessFactory(name="Production")
+    HandOffFactory(source=sales, target=production)
+    HandOffFactory(source=production, target=delivery)
+
+    xs = {p.name: x for p, (x, _y) in _positions(process_map()).items()}
+    assert xs["Sales"] < xs["Production"] < xs["Delivery"]
+
+
+def test_focus_shows_one_process_and_its_neighbours():
+    a, b, c, far = ProcessFactory.create_batch(4)
+    HandOffFactory(source=a, target=b)
+    HandOffFactory(source=b, target=c)
+    HandOffFactory(source=c, target=far)
+
+    graph = process_map(focus=b)
+
+    assert set(graph.processes) == {a, b, c}
+    assert len(graph.handoffs) == 2
+
+
+def test_org_unit_filter_includes_the_units_below():
+    plant = OrgUnitFactory(name="Plant")
+    machining = OrgUnitFactory(name="Machining", parent=plant)
+    inside = ProcessFactory(org_unit=machining)
+    ProcessFactory(org_unit=OrgUnitFactory(name="Head office"))
+
+    assert process_map(org_unit=plant).processes == [inside]
+
+
+def test_map_page_and_filters(client_for, viewer):
+    unit = OrgUnitFactory()
+    process = ProcessFactory(org_unit=unit, name="Welding")
+    client = client_for(viewer)
+
+    assert "Welding" in client.get(reverse("processes:process_map")).content.decode()
+    assert "Welding" in client.get(reverse("processes:process_map") + f"?org_unit={unit.pk}").content.decode()
+    focused = client.get(reverse("processes:process_map") + f"?focus={process.pk}")
+    assert focused.status_code == 200
+
+
+def test_map_with_no_processes_has_an_empty_state(client_for, viewer):
+    body = client_for(viewer).get(reverse("processes:process_map")).content.decode()
+
+    assert "No active processes to show." in body
+
+
+def test_map_page_query_count_does_not_grow(client_for, viewer, django_assert_max_num_queries):
+    def build(n):
+        processes = ProcessFactory.create_batch(n)
+        for left, right in zip(processes, processes[1:], strict=False):
+            HandOffFactory(source=left, target=right)
+
+    client = client_for(viewer)
+    build(5)
+    with django_assert_max_num_queries(15) as few:
+        client.get(reverse("processes:process_map"))
+    build(45)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("processes:process_map"))
+
+
+def test_a_150_process_map_is_drawn():
+    processes = ProcessFactory.create_batch(150)
+    for left, right in zip(processes, processes[1:], strict=False):
+        HandOffFactory(source=left, target=right)
+
+    svg = unescape(map_svg(process_map()))
+
+    assert all(p.reference in svg for p in processes)

@@ -1,0 +1,220 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from qms import services
+from qms.choices import ActionStatus
+from qms.models import Action
+from tests.factories import ActionFactory, ProcessFactory
+
+pytestmark = pytest.mark.django_db
+
+today = timezone.localdate
+
+
+def test_actions_get_sequential_references():
+    first, second = ActionFactory(), ActionFactory()
+
+    assert first.reference == "ACT-001"
+    assert second.reference == "ACT-002"
+
+
+def test_overdue_means_active_and_past_due():
+    late = ActionFactory(due_date=today() - timedelta(days=1))
+    late_but_done = ActionFactory(due_date=today() - timedelta(days=1), status=ActionStatus.DONE)
+    on_time = ActionFactory(due_date=today())
+
+    assert late.is_overdue and not late_but_done.is_overdue and not on_time.is_overdue
+    assert list(Action.objects.overdue()) == [late]
+
+
+def test_lifecycle_open_to_done_sets_completion_date(owner):
+    action = ActionFactory(owner=owner)
+
+    services.action_move(action=action, user=owner, status=ActionStatus.IN_PROGRESS)
+    services.action_move(action=action, user=owner, status=ActionStatus.DONE)
+
+    action.refresh_from_db()
+    assert action.status == ActionStatus.DONE
+    assert action.completed_on == today()
+
+
+def test_reopening_clears_completion_date(owner):
+    action = ActionFactory(owner=owner)
+    services.action_move(action=action, user=owner, status=ActionStatus.DONE)
+
+    services.action_move(action=action, user=owner, status=ActionStatus.IN_PROGRESS)
+
+    assert action.completed_on is None
+
+
+@pytest.mark.parametrize("start", [ActionStatus.CANCELLED, ActionStatus.VERIFIED_EFFECTIVE])
+def test_closed_actions_cannot_move(owner, auditor, start):
+    action = ActionFactory(owner=owner)
+    if start == ActionStatus.CANCELLED:
+        services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED)
+    else:
+        services.action_move(action=action, user=owner, status=ActionStatus.DONE)
+        services.action_check_effectiveness(action=action, user=auditor, effective=True, note="No recurrence")
+
+    with pytest.raises(ValidationError):
+        services.action_move(action=action, user=owner, status=ActionStatus.IN_PROGRESS)
+
+
+def test_effectiveness_is_checked_by_someone_other_than_the_owner(quality):
+    action = ActionFactory(owner=quality, status=ActionStatus.DONE)
+
+    with pytest.raises(PermissionDenied):
+        services.action_check_effectiveness(action=action, user=quality, effective=True, note="Looks fine to me")
+
+
+def test_contributor_cannot_check_effectiveness(owner, outsider):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+
+    with pytest.raises(PermissionDenied):
+        services.action_check_effectiveness(action=action, user=outsider, effective=True, note="Fine")
+
+
+def test_effectiveness_check_needs_a_done_action_and_evidence(owner, auditor):
+    action = ActionFactory(owner=owner)
+    with pytest.raises(ValidationError):
+        services.action_check_effectiveness(action=action, user=auditor, effective=True, note="Fine")
+
+    action.status = ActionStatus.DONE
+    with pytest.raises(ValidationError):
+        services.action_check_effectiveness(action=action, user=auditor, effective=True, note="   ")
+
+
+def test_effectiveness_check_records_who_when_and_result(owner, auditor):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+
+    services.action_check_effectiveness(action=action, user=auditor, effective=False, note="Same defect in week 3")
+
+    action.refresh_from_db()
+    assert action.status == ActionStatus.NOT_EFFECTIVE
+    assert action.verified_by == auditor
+    assert action.verified_at is not None
+    assert action.verification_note == "Same defect in week 3"
+
+
+def test_effectiveness_form_on_the_page(client_for, owner, auditor):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+    url = reverse("qms:action_effectiveness", args=[action.pk])
+
+    assert "Check effectiveness" in client_for(auditor).get(action.get_absolute_url()).content.decode()
+    assert "Check effectiveness" not in client_for(owner).get(action.get_absolute_url()).content.decode()
+    missing_evidence = client_for(auditor).post(url, {"effective": "yes", "note": ""})
+    assert missing_evidence.status_code == 422
+    response = client_for(auditor).post(url, {"effective": "yes", "note": "Six weeks clean"})
+
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert action.status == ActionStatus.VERIFIED_EFFECTIVE
+
+
+def test_owner_cannot_check_effectiveness_through_the_page(client_for, owner):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+
+    response = client_for(owner).post(
+        reverse("qms:action_effectiveness", args=[action.pk]), {"effective": "yes", "note": "Trust me"}
+    )
+
+    assert response.status_code == 403
+    action.refresh_from_db()
+    assert action.status == ActionStatus.DONE
+
+
+def test_illegal_move_through_the_page_shows_a_message_and_changes_nothing(client_for, owner):
+    action = ActionFactory(owner=owner)
+
+    response = client_for(owner).post(
+        reverse("qms:action_move", args=[action.pk]), {"status": ActionStatus.VERIFIED_EFFECTIVE}, follow=True
+    )
+
+    assert "cannot become verified effective" in response.content.decode()
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN
+
+
+def test_new_action_with_past_due_date_is_refused_and_keeps_the_input(client_for, owner):
+    response = client_for(owner).post(
+        reverse("qms:action_add"),
+        {"title": "Keep me", "kind": "corrective", "owner": owner.pk, "due_date": "2000-01-01"},
+    )
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "The due date cannot be in the past." in body
+    assert 'value="Keep me"' in body
+    assert not Action.objects.exists()
+
+
+def test_new_action_requires_a_title(client_for, owner):
+    response = client_for(owner).post(
+        reverse("qms:action_add"), {"title": "", "kind": "corrective", "owner": owner.pk, "due_date": "2099-01-01"}
+    )
+
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+
+
+def test_action_raised_from_a_process_links_back_to_it(client_for, owner):
+    process = ProcessFactory(owner=owner)
+    process_type = ContentType.objects.get_for_model(process).pk
+    url = f"{reverse('qms:action_add')}?source_type={process_type}&source_id={process.pk}"
+
+    form = client_for(owner).get(url)
+    assert form.status_code == 200
+    assert form.context["form"].initial["processes"] == [process]
+    response = client_for(owner).post(
+        url,
+        {
+            "title": "Fix it",
+            "kind": "corrective",
+            "owner": owner.pk,
+            "due_date": "2099-01-01",
+            "processes": [process.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    action = Action.objects.get()
+    assert action.source == process
+    assert list(Action.objects.raised_by(process)) == [action]
+
+
+def test_raising_from_something_that_is_not_a_qms_record_is_404(client_for, owner):
+    user_type = ContentType.objects.get_for_model(owner).pk
+
+    response = client_for(owner).get(f"{reverse('qms:action_add')}?source_type={user_type}&source_id={owner.pk}")
+
+    assert response.status_code == 404
+
+
+def test_action_list_filters(client_for, owner, outsider):
+    mine = ActionFactory(owner=owner, title="Mine")
+    late = ActionFactory(owner=outsider, title="Late one", due_date=today() - timedelta(days=3))
+    done = ActionFactory(owner=outsider, title="Done one", status=ActionStatus.DONE)
+    client = client_for(owner)
+
+    def titles(query: str) -> set[str]:
+        return {a.title for a in client.get(f"{reverse('qms:action_list')}?{query}").context["object_list"]}
+
+    assert titles("mine=true") == {mine.title}
+    assert titles("overdue=true") == {late.title}
+    assert titles("status=done") == {done.title}
+    assert titles("q=late") == {late.title}
+
+
+def test_action_list_answers_htmx_with_just_the_results(client_for, owner):
+    ActionFactory(owner=owner, title="Fragment row")
+
+    response = client_for(owner).get(reverse("qms:action_list"), headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert "Fragment row" in body
+    assert "<html" not in body
