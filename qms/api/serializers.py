@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from processes.choices import ProcessStatus
@@ -47,7 +48,7 @@ class ActionSerializer(RecordSerializer):
     )
     status = serializers.CharField(read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    source_type = serializers.SerializerMethodField(help_text="The kind of record that raised it, as app.model.")
+    source_type = serializers.SerializerMethodField(help_text=_("The kind of record that raised it, as app.model."))
     verified_by = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -82,7 +83,7 @@ class ActionSerializer(RecordSerializer):
     def validate_due_date(self, value):
         unchanged = self.instance is not None and self.instance.due_date == value
         if not unchanged and value < timezone.localdate():
-            raise serializers.ValidationError("The due date cannot be in the past.")
+            raise serializers.ValidationError(_("The due date cannot be in the past."))
         return value
 
 

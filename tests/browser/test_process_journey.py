@@ -1,10 +1,9 @@
 """A process owner describes their process in the browser and sees the result on the process map."""
 
-import os
 from html import unescape
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from processes.models import HandOff
 from qms.choices import Role
@@ -12,48 +11,13 @@ from tests.factories import ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain setup code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def page(live_server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: message.type == "error" and not _expected(message.text) and errors.append(message.text),
-        )
-        yield page
-        browser.close()
-        assert errors == []
-
-
-def _expected(console_error: str) -> bool:
-    """Chromium logs a refused form (422) as a failed load; for us it is the validation message."""
-    return "status of 422" in console_error
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct-horse-battery")
-    page.press("#id_password", "Enter")
-    expect(page.locator("h1")).to_be_visible()
-
-
-def test_process_owner_adds_an_output_and_a_hand_off_and_sees_it_on_the_map(page, transactional_db):
+def test_process_owner_adds_an_output_and_a_hand_off_and_sees_it_on_the_map(page, sign_in):
     owner = UserFactory(username="marco", role=Role.PROCESS_OWNER)
     production = ProcessFactory(owner=owner, name="Production")
     inspection = ProcessFactory(name="Inspection and release")
 
-    sign_in(page, "marco")
+    sign_in("marco")
     page.goto(production.get_absolute_url())
 
     # An output to a party outside the organisation, added in place.

@@ -1,0 +1,51 @@
+"""A real browser (Debian's chromium driven by Playwright) against the live test server.
+
+Every test fails if the page logged a JavaScript error or a failed request it did not expect."""
+
+import pytest
+from django.db import connections
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def page(transactional_db, live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the tests' ORM calls are plain setup code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and not _expected(message.text) and errors.append(message.text),
+        )
+        yield page
+        browser.close()
+        # ORM calls made under Playwright's event loop opened their own connection: close it, or
+        # the test database cannot be dropped at the end of the run.
+        connections.close_all()
+        assert errors == []
+
+
+def _expected(console_error: str) -> bool:
+    """Chromium logs a refused form (422) as a failed load; for us it is the validation message."""
+    return "status of 422" in console_error
+
+
+@pytest.fixture
+def sign_in(page):
+    """Sign in through the form, as a person would: `sign_in("marco")`."""
+
+    def sign_in_as(username: str) -> None:
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.press("#id_password", "Enter")
+        expect(page.locator("h1")).to_be_visible()
+
+    return sign_in_as
