@@ -233,6 +233,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qms@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# QMS RULES
+# ------------------------------------------------------------------------------
+# Days after a period closes before a missing KPI value makes the KPI overdue.
+KPI_DATA_GRACE_DAYS = env_int("KPI_DATA_GRACE_DAYS", 7)
+# Days after a period closes before a still missing value is escalated to the process owner.
+KPI_ESCALATION_DAYS = env_int("KPI_ESCALATION_DAYS", 14)
+
 # SECURITY
 # ------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -308,6 +315,16 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
+    # Nightly: recalculate every KPI, mark overdue periods, raise and verify actions from KPIs.
+    "recalculate-kpis": {
+        "task": "objectives.tasks.recalculate_kpis",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Each run sends only what was not sent before (once per KPI and period).
+    "send-kpi-reminders": {
+        "task": "objectives.tasks.send_kpi_reminders",
+        "schedule": crontab(minute=30),
+    },
     # Safe to run often: each action is notified at most once a day.
     "notify-overdue-actions": {
         "task": "qms.tasks.notify_overdue_actions",

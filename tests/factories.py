@@ -1,8 +1,11 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
+from objectives.choices import Direction, Frequency, Nature
+from objectives.models import KPI, Measurement, Objective, StrategicTheme
 from processes.choices import ProcessStatus, ProcessType
 from processes.models import HandOff, Process
 from qms.choices import ActionKind, OrgUnitKind, Role
@@ -70,3 +73,64 @@ class HandOffFactory(factory.django.DjangoModelFactory):
     source = factory.SubFactory(ProcessFactory)
     target = factory.SubFactory(ProcessFactory)
     item = factory.Sequence(lambda n: f"Deliverable {n}")
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StrategicTheme
+
+    title = factory.Sequence(lambda n: f"Theme {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.LEADERSHIP)
+
+
+class ObjectiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Objective
+        skip_postgeneration_save = True
+
+    theme = factory.SubFactory(ThemeFactory)
+    title = factory.Sequence(lambda n: f"Objective {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.LEADERSHIP)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=180))
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+
+class KPIFactory(factory.django.DjangoModelFactory):
+    """A monthly outcome KPI, higher is better, target 95 with a warning from 90."""
+
+    class Meta:
+        model = KPI
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+    unit = "%"
+    nature = Nature.OUTCOME
+    direction = Direction.HIGHER
+    frequency = Frequency.MONTHLY
+    target = Decimal("95")
+    warning = Decimal("90")
+    measured_from = date(2020, 1, 1)
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+    @factory.post_generation
+    def objectives(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.objectives.set(extracted)
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measurement
+
+    kpi = factory.SubFactory(KPIFactory)
+    period_start = date(2026, 1, 1)
+    value = Decimal("96")

@@ -93,9 +93,8 @@ class Action(ProcessLinkedRecord):
             ),
             models.CheckConstraint(condition=Q(kind__in=ActionKind.values), name="%(app_label)s_%(class)s_kind_valid"),
             models.CheckConstraint(
-                condition=~Q(status__in=ActionStatus.verified())
-                | Q(verified_by__isnull=False, verified_at__isnull=False),
-                name="%(app_label)s_%(class)s_verified_has_verifier",
+                condition=~Q(status__in=ActionStatus.verified()) | Q(verified_at__isnull=False),
+                name="%(app_label)s_%(class)s_verified_has_date",
             ),
             models.CheckConstraint(
                 condition=Q(source_type__isnull=True, source_id__isnull=True)
@@ -147,6 +146,7 @@ class Action(ProcessLinkedRecord):
         self.completed_on = timezone.localdate() if status == ActionStatus.DONE else None
 
     def record_effectiveness(self, *, effective: bool, by, note: str) -> None:
+        """`by` is the person who checked, or None when a KPI named as the measure decided."""
         if self.status != ActionStatus.DONE:
             raise ValidationError({"status": _("Only a done action can be checked for effectiveness.")})
         if not note.strip():

@@ -1,0 +1,481 @@
+from datetime import date, timedelta
+from decimal import Decimal
+from graphlib import CycleError, TopologicalSorter
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from qms.choices import Role
+from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
+
+from .choices import (
+    KPI_STATUS_COLOURS,
+    OBJECTIVE_STATUS_COLOURS,
+    Direction,
+    Frequency,
+    KPIStatus,
+    Nature,
+    ObjectiveStatus,
+    Source,
+)
+from .formula import Formula
+from .periods import Period
+
+LEADERSHIP_ROLES = frozenset({Role.LEADERSHIP, Role.QUALITY_MANAGER})
+
+
+class StrategicTheme(OwnedRecord):
+    """A direction leadership sets (e.g. "Delight customers"); quality objectives sit under one."""
+
+    REFERENCE_PREFIX = "THM"
+    ADD_ROLES = LEADERSHIP_ROLES
+
+    title = models.CharField(verbose_name=_("title"), max_length=150)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"), default=0)
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+
+    history = HistoricalRecords(m2m_fields=["deputies"])
+
+    class Meta:
+        ordering = ["order", "reference"]
+        verbose_name = _("strategic theme")
+        verbose_name_plural = _("strategic themes")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def get_list_url(cls) -> str:
+        return reverse("objectives:index")
+
+
+class Objective(ProcessLinkedRecord):
+    """A quality objective (ISO 9001 6.2): what will be done, with what, by whom, by when, and how
+    the results are evaluated. Its progress comes from its KPIs, never typed in."""
+
+    REFERENCE_PREFIX = "OBJ"
+    ADD_ROLES = LEADERSHIP_ROLES
+
+    theme = models.ForeignKey(
+        StrategicTheme, verbose_name=_("strategic theme"), on_delete=models.PROTECT, related_name="objectives"
+    )
+    title = models.CharField(verbose_name=_("objective"), max_length=200)
+    description = models.TextField(verbose_name=_("what will be done"), blank=True)
+    resources = models.TextField(verbose_name=_("resources"), blank=True)
+    evaluation = models.TextField(verbose_name=_("how results are evaluated"), blank=True)
+    due_date = models.DateField(verbose_name=_("due date"))
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=ObjectiveStatus.choices, default=ObjectiveStatus.ACTIVE
+    )
+
+    history = HistoricalRecords(m2m_fields=["deputies", "processes"])
+
+    class Meta:
+        ordering = ["due_date", "reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ObjectiveStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+        ]
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def status_colour(self) -> str:
+        return OBJECTIVE_STATUS_COLOURS[self.status]
+
+    # These read the prefetched `kpis`, so lists of objectives stay at a fixed number of queries.
+
+    @property
+    def measured_kpis(self) -> list["KPI"]:
+        return sorted(self.kpis.all(), key=KPI.summary_order)
+
+    @property
+    def progress(self) -> int | None:
+        """The share of its KPIs on target, in per cent; None when no KPI has data yet."""
+        judged = [k for k in self.kpis.all() if k.status in KPIStatus.judged()]
+        if not judged:
+            return None
+        return round(100 * sum(k.status == KPIStatus.ON_TARGET for k in judged) / len(judged))
+
+    @property
+    def activity_only(self) -> bool:
+        """Measured only by activity KPIs: it shows effort, not whether customers see a result."""
+        kpis = self.kpis.all()
+        return bool(kpis) and all(k.nature == Nature.ACTIVITY for k in kpis)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ObjectiveStatus.ACTIVE and self.due_date < timezone.localdate()
+
+
+class KPIQuerySet(RecordQuerySet):
+    def measured(self) -> Self:
+        return self.filter(is_active=True)
+
+    def outcome_first(self) -> Self:
+        """Outcome KPIs first wherever KPIs are summarised, worst status first within each."""
+        return self.alias(
+            nature_rank=Case(When(nature=Nature.OUTCOME, then=Value(0)), default=Value(1)),
+            status_rank=Case(
+                *(When(status=s, then=Value(i)) for i, s in enumerate(KPIStatus.values)),
+                output_field=IntegerField(),
+            ),
+        ).order_by("nature_rank", "status_rank", "reference")
+
+    def entered_by_hand(self) -> Self:
+        return self.filter(source=Source.MANUAL)
+
+
+class KPI(ProcessLinkedRecord):
+    """A key performance indicator: what is measured, how often, and what good looks like.
+
+    `status`, `latest_period` and `latest_value` are kept up to date by the recalculation (see
+    objectives.services), so lists never compute them row by row.
+    """
+
+    REFERENCE_PREFIX = "KPI"
+
+    name = models.CharField(verbose_name=_("name"), max_length=150)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    unit = models.CharField(verbose_name=_("unit"), max_length=30, blank=True, help_text=_("e.g. %, ppm, days"))
+    nature = models.CharField(verbose_name=_("measures"), max_length=20, choices=Nature.choices, default=Nature.OUTCOME)
+    objectives = models.ManyToManyField(Objective, verbose_name=_("objectives"), related_name="kpis", blank=True)
+    direction = models.CharField(
+        verbose_name=_("direction"), max_length=20, choices=Direction.choices, default=Direction.HIGHER
+    )
+    target = models.DecimalField(
+        verbose_name=_("target"),
+        max_digits=20,
+        decimal_places=4,
+        help_text=_("For a range, its lower end."),
+    )
+    target_upper = models.DecimalField(
+        verbose_name=_("upper end of the target range"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    warning = models.DecimalField(
+        verbose_name=_("warning threshold"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Between the target and this value the KPI shows a warning; beyond it, off target. "
+            "For a range, how far outside the range still counts as a warning."
+        ),
+    )
+    frequency = models.CharField(
+        verbose_name=_("frequency"), max_length=20, choices=Frequency.choices, default=Frequency.MONTHLY
+    )
+    source = models.CharField(verbose_name=_("source"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    formula = models.CharField(
+        verbose_name=_("formula"),
+        max_length=500,
+        blank=True,
+        help_text=_("For a calculated KPI, e.g. KPI-012 / KPI-013 * 100, or sum(KPI-020) for a total of the period."),
+    )
+    valid_min = models.DecimalField(
+        verbose_name=_("lowest possible value"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Values below it are refused as typing errors (e.g. 0 for a percentage)."),
+    )
+    valid_max = models.DecimalField(
+        verbose_name=_("highest possible value"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Values above it are refused as typing errors (e.g. 100 for a percentage)."),
+    )
+    measured_from = models.DateField(
+        verbose_name=_("measured from"),
+        default=timezone.localdate,
+        help_text=_("Values are due for every period from the one containing this date."),
+    )
+    raise_action_after = models.PositiveSmallIntegerField(
+        verbose_name=_("raise an action after"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_("Consecutive periods off target after which an action is raised for the owner. Empty: never."),
+    )
+    is_active = models.BooleanField(verbose_name=_("measured"), default=True)
+
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=KPIStatus.choices, default=KPIStatus.NO_DATA, editable=False
+    )
+    latest_period = models.DateField(verbose_name=_("latest period"), null=True, editable=False)
+    latest_value = models.DecimalField(
+        verbose_name=_("latest value"), max_digits=20, decimal_places=4, null=True, editable=False
+    )
+
+    objects = KPIQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["deputies", "processes", "objectives"], excluded_fields=["status"])
+
+    class Meta:
+        ordering = ["reference"]
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        constraints = [
+            models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="%(app_label)s_%(class)s_freq"),
+            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="%(app_label)s_%(class)s_dir"),
+            models.CheckConstraint(condition=Q(status__in=KPIStatus.values), name="%(app_label)s_%(class)s_status"),
+            models.CheckConstraint(
+                condition=Q(source=Source.MANUAL, formula="") | Q(source=Source.FORMULA) & ~Q(formula=""),
+                name="%(app_label)s_%(class)s_formula_iff_calculated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.name}"
+
+    @staticmethod
+    def summary_order(kpi: "KPI") -> tuple:
+        return (kpi.nature != Nature.OUTCOME, KPIStatus.values.index(kpi.status), kpi.reference)
+
+    @property
+    def status_colour(self) -> str:
+        return KPI_STATUS_COLOURS[self.status]
+
+    @property
+    def is_calculated(self) -> bool:
+        return self.source == Source.FORMULA
+
+    def period(self, day: date) -> Period:
+        return Period.containing(self.frequency, day)
+
+    def period_of_start(self, start: date) -> Period:
+        return Period(self.frequency, start)
+
+    @property
+    def latest(self) -> Period | None:
+        return self.period_of_start(self.latest_period) if self.latest_period else None
+
+    def due_period(self, today: date | None = None) -> Period | None:
+        """The period whose value is due now (the last closed one), if the KPI is measured by then."""
+        due = Period.last_closed(self.frequency, today or timezone.localdate())
+        return due if due.start >= self.period(self.measured_from).start else None
+
+    def is_due(self, today: date | None = None) -> bool:
+        return self.period_to_enter(today) is not None
+
+    def period_to_enter(self, today: date | None = None) -> Period | None:
+        """The first period still waiting for a value: the one after the latest value, up to the
+        period now due; None when the KPI is up to date."""
+        due = self.due_period(today)
+        if due is None or (self.latest_period is not None and self.latest_period >= due.start):
+            return None
+        return self.latest.next() if self.latest else due
+
+    # Judging values
+    # --------------------------------------------------------------------------
+
+    def judge(self, value: Decimal) -> str:
+        """On target, warning or off target, for one value."""
+        target, warning = self.target, self.warning
+        match self.direction:
+            case Direction.HIGHER:
+                if value >= target:
+                    return KPIStatus.ON_TARGET
+                return KPIStatus.WARNING if warning is not None and value >= warning else KPIStatus.OFF_TARGET
+            case Direction.LOWER:
+                if value <= target:
+                    return KPIStatus.ON_TARGET
+                return KPIStatus.WARNING if warning is not None and value <= warning else KPIStatus.OFF_TARGET
+            case _:
+                upper = self.target_upper if self.target_upper is not None else target
+                if target <= value <= upper:
+                    return KPIStatus.ON_TARGET
+                margin = warning or 0
+                within = target - margin <= value <= upper + margin
+                return KPIStatus.WARNING if margin and within else KPIStatus.OFF_TARGET
+
+    def status_on(self, today: date, latest_period: date | None, latest_value: Decimal | None) -> str:
+        """The status from the latest value and today's date: a period closed more than the grace
+        days ago without a value makes the KPI overdue."""
+        grace = timedelta(days=settings.KPI_DATA_GRACE_DAYS)
+        due = Period.last_closed(self.frequency, today)
+        must_have = due if today > due.end + grace else due.previous()
+        measured = must_have.start >= self.period(self.measured_from).start
+        if measured and (latest_period is None or latest_period < must_have.start):
+            return KPIStatus.OVERDUE
+        if latest_value is None:
+            return KPIStatus.NO_DATA
+        return self.judge(latest_value)
+
+    # Validation
+    # --------------------------------------------------------------------------
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.direction == Direction.RANGE:
+            if self.target_upper is None or self.target is None or self.target_upper < self.target:
+                errors["target_upper"] = _("A range needs an upper end at or above its lower end (the target).")
+            if self.warning is not None and self.warning < 0:
+                errors["warning"] = _("For a range, the warning threshold is a distance and cannot be negative.")
+        elif self.target is not None and self.warning is not None:
+            if self.direction == Direction.HIGHER and self.warning > self.target:
+                errors["warning"] = _("When higher is better, the warning threshold must be at or below the target.")
+            if self.direction == Direction.LOWER and self.warning < self.target:
+                errors["warning"] = _("When lower is better, the warning threshold must be at or above the target.")
+        if self.valid_min is not None and self.valid_max is not None and self.valid_min >= self.valid_max:
+            errors["valid_max"] = _("The highest possible value must be above the lowest.")
+        if self.source == Source.MANUAL and self.formula.strip():
+            errors["formula"] = _("Only a calculated KPI has a formula; clear it or choose “Calculated”.")
+        if self.pk and self.measurements.exists():
+            stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
+            # Values are named by the start of their period, and a calculation replaces typed values.
+            if self.frequency != stored_frequency:
+                errors["frequency"] = _("The frequency cannot change once the KPI has values. Create a new KPI.")
+            if self.source != stored_source:
+                errors["source"] = _("The source cannot change once the KPI has values. Create a new KPI.")
+        if self.source == Source.FORMULA:
+            try:
+                self.check_formula()
+            except ValidationError as error:
+                errors["formula"] = error.messages[0]
+        if errors:
+            raise ValidationError(errors)
+
+    def check_formula(self) -> Formula:
+        """The formula must name existing KPIs of the same or a finer frequency and form no cycle."""
+        formula = Formula(self.formula)
+        inputs = {k.reference: k for k in KPI.objects.filter(reference__in=formula.references)}
+        if unknown := sorted(formula.references - set(inputs) - {self.reference}):
+            raise ValidationError(_("The formula names KPIs that do not exist: %s.") % ", ".join(unknown))
+        rank = list(Frequency.values)
+        for term in formula.terms:
+            if term.reference == self.reference:
+                raise ValidationError(_("A KPI cannot be calculated from itself."))
+            other = inputs[term.reference]
+            if rank.index(other.frequency) > rank.index(self.frequency):
+                raise ValidationError(
+                    _("%(ref)s is %(freq)s and cannot feed a %(own)s KPI.")
+                    % {"ref": other.reference, "freq": other.get_frequency_display().lower(), "own": self.frequency}
+                )
+            if other.frequency != self.frequency and term.aggregate is None:
+                raise ValidationError(
+                    _("%(ref)s has several values in each %(own)s period: use sum(), avg(), min() or max() of it.")
+                    % {"ref": other.reference, "own": self.frequency}
+                )
+        graph = dependency_graph()
+        graph[self.reference] = formula.references
+        try:
+            TopologicalSorter(graph).prepare()
+        except CycleError as error:
+            raise ValidationError(
+                _("The formula forms a cycle: %s.") % " → ".join(dict.fromkeys(error.args[1]))
+            ) from None
+        return formula
+
+    def check_value(self, value: Decimal) -> None:
+        """Refuse a value outside the physical range the KPI declares."""
+        if self.valid_min is not None and value < self.valid_min:
+            raise ValidationError(
+                _("%(value)s is below the lowest possible value, %(min)s.")
+                % {"value": _plain(value), "min": _plain(self.valid_min)}
+            )
+        if self.valid_max is not None and value > self.valid_max:
+            raise ValidationError(
+                _("%(value)s is above the highest possible value, %(max)s.")
+                % {"value": _plain(value), "max": _plain(self.valid_max)}
+            )
+
+
+def dependency_graph() -> dict[str, set[str]]:
+    """Each calculated KPI's reference with the references its formula uses."""
+    rows = KPI.objects.filter(source=Source.FORMULA).values_list("reference", "formula")
+    return {reference: Formula(text).references for reference, text in rows}
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def for_period(self, period: Period) -> Self:
+        return self.filter(period_start=period.start)
+
+
+class Measurement(models.Model):
+    """One value of a KPI for one period. A correction overwrites the value and keeps the old one
+    in history."""
+
+    kpi = models.ForeignKey(KPI, verbose_name=_("KPI"), on_delete=models.CASCADE, related_name="measurements")
+    period_start = models.DateField(verbose_name=_("period"))
+    value = models.DecimalField(verbose_name=_("value"), max_digits=20, decimal_places=4)
+    comment = models.CharField(verbose_name=_("comment"), max_length=500, blank=True)
+    is_calculated = models.BooleanField(verbose_name=_("calculated"), default=False, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    entered_at = models.DateTimeField(verbose_name=_("entered at"), default=timezone.now, editable=False)
+
+    objects = MeasurementQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kpi", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_start"], name="%(app_label)s_%(class)s_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["kpi", "-period_start"], name="objectives_measurement_latest")]
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+
+    def __str__(self) -> str:
+        return f"{self.kpi.reference} {self.period}: {_plain(self.value)}"
+
+    @property
+    def period(self) -> Period:
+        return Period(self.kpi.frequency, self.period_start)
+
+
+class EffectivenessMeasure(models.Model):
+    """An action's effectiveness judged by a KPI: once the action is done, the nightly task marks
+    it verified effective when the KPI is on target for the next `periods` periods, else not."""
+
+    action = models.OneToOneField(
+        Action, verbose_name=_("action"), on_delete=models.CASCADE, related_name="effectiveness_measure"
+    )
+    kpi = models.ForeignKey(KPI, verbose_name=_("KPI"), on_delete=models.PROTECT, related_name="effectiveness_for")
+    periods = models.PositiveSmallIntegerField(
+        verbose_name=_("periods on target"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("effectiveness measure")
+        verbose_name_plural = _("effectiveness measures")
+
+    def __str__(self) -> str:
+        return f"{self.action.reference}: {self.kpi.reference} × {self.periods}"
+
+    def periods_to_check(self) -> list[Period]:
+        first = self.kpi.period(self.action.completed_on).next()
+        periods = [first]
+        while len(periods) < self.periods:
+            periods.append(periods[-1].next())
+        return periods

@@ -1,0 +1,439 @@
+"""KPI writes and the work Celery does on them: entering values, recalculating calculated KPIs and
+statuses (set-based: a fixed number of queries per KPI, never one per measurement), raising
+actions on breaches, judging actions by their KPI, and reminders.
+
+Every task-facing function is idempotent: run twice, or concurrently, it changes nothing more.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from graphlib import TopologicalSorter
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import DateField, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, TruncWeek, TruncYear
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from qms.choices import ActionKind, ActionStatus
+from qms.models import Action, User
+from qms.services import notification_claim
+
+from .choices import Frequency, KPIStatus, Source
+from .formula import Formula
+from .models import KPI, EffectivenessMeasure, Measurement, dependency_graph
+from .periods import Period
+
+logger = logging.getLogger(__name__)
+
+TRUNC = {
+    Frequency.WEEKLY: TruncWeek,
+    Frequency.MONTHLY: TruncMonth,
+    Frequency.QUARTERLY: TruncQuarter,
+    Frequency.YEARLY: TruncYear,
+}
+BATCH = 1000
+
+
+# Entering values
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value to enter: from a page, an imported file or the API."""
+
+    kpi: KPI
+    period: Period
+    value: Decimal
+    comment: str = ""
+
+
+def measurements_record(entries: list[Entry], *, user: User, today: date | None = None) -> dict[str, int]:
+    """Enter or correct values, all or none: check every entry first (raising ValidationError or
+    PermissionDenied, saving nothing), then write them in bulk with their history, refresh the
+    statuses, and recalculate the KPIs calculated from them once the transaction commits."""
+    today = today or timezone.localdate()
+    kpi_ids = {entry.kpi.pk for entry in entries}
+    writable = set(KPI.objects.restrict(user, "change").filter(pk__in=kpi_ids).values_list("pk", flat=True))
+    seen = set()
+    for entry in entries:
+        if entry.kpi.pk not in writable:
+            raise PermissionDenied(_("Only the KPI's owner, deputies and quality managers enter its values."))
+        if (entry.kpi.pk, entry.period) in seen:
+            raise ValidationError(
+                {"period": _("%(period)s of %(kpi)s is given twice.") % {"period": entry.period, "kpi": entry.kpi}}
+            )
+        seen.add((entry.kpi.pk, entry.period))
+        measurement_validate(kpi=entry.kpi, period=entry.period, value=entry.value, today=today)
+    now = timezone.now()
+    with transaction.atomic():
+        stored = {
+            (m.kpi_id, m.period_start): m
+            for m in Measurement.objects.select_for_update().filter(
+                kpi__in=kpi_ids, period_start__in={entry.period.start for entry in entries}
+            )
+        }
+        created, updated = [], []
+        for entry in entries:
+            measurement = stored.get((entry.kpi.pk, entry.period.start))
+            if measurement is None:
+                created.append(
+                    Measurement(
+                        kpi=entry.kpi,
+                        period_start=entry.period.start,
+                        value=entry.value,
+                        comment=entry.comment,
+                        entered_by=user,
+                        entered_at=now,
+                    )
+                )
+            elif (measurement.value, measurement.comment) != (entry.value, entry.comment):
+                measurement.value, measurement.comment = entry.value, entry.comment
+                measurement.entered_by, measurement.entered_at = user, now
+                updated.append(measurement)
+        bulk_create_with_history(created, Measurement, batch_size=BATCH, default_user=user, default_date=now)
+        bulk_update_with_history(
+            updated,
+            Measurement,
+            ["value", "comment", "entered_by", "entered_at"],
+            batch_size=BATCH,
+            default_user=user,
+            default_date=now,
+        )
+        kpi_refresh_statuses(KPI.objects.filter(pk__in=kpi_ids), today=today)
+        changes = sorted({(m.kpi_id, m.period_start.isoformat()) for m in created + updated})
+        if changes:
+            transaction.on_commit(lambda: _recalculate_dependents_later(changes))
+    return {"created": len(created), "updated": len(updated)}
+
+
+def measurement_record(
+    *, kpi: KPI, period: Period, value: Decimal, user: User, comment: str = "", today: date | None = None
+) -> Measurement:
+    """Enter or correct one value (see measurements_record) and return it."""
+    measurements_record([Entry(kpi, period, value, comment)], user=user, today=today)
+    kpi.refresh_from_db(fields=["status", "latest_period", "latest_value"])
+    return Measurement.objects.get(kpi=kpi, period_start=period.start)
+
+
+def measurement_validate(*, kpi: KPI, period: Period, value: Decimal, today: date) -> None:
+    if kpi.is_calculated:
+        raise ValidationError({"value": _("%(ref)s is calculated; its values are not entered.") % {"ref": kpi}})
+    if period.start > today:
+        raise ValidationError({"period": _("%(period)s has not started yet.") % {"period": period.label}})
+    try:
+        kpi.check_value(value)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from None
+
+
+def _recalculate_dependents_later(changes: list[tuple[int, str]]) -> None:
+    from .tasks import recalculate_dependents
+
+    recalculate_dependents.delay(changes)
+
+
+# Recalculation
+# ------------------------------------------------------------------------------
+
+
+def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | None = None) -> int:
+    """Recompute a calculated KPI from its formula, for the given periods or its whole history,
+    in one set-based query, and store the results. Only closed periods get a value (a quarter's
+    sum after one month would mislead); so do none whose inputs are missing or divide by zero.
+    Returns how many values were written or removed."""
+    open_from = Period.containing(kpi.frequency, today or timezone.localdate()).start
+    formula = Formula(kpi.formula)
+    inputs = dict(KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk"))
+    if set(inputs) != formula.references:
+        logger.warning("%s names KPIs that no longer exist; not recalculated", kpi.reference)
+        return 0
+    source = Measurement.objects.filter(kpi__in=inputs.values())
+    existing = Measurement.objects.filter(kpi=kpi)
+    if periods is not None:
+        window = Q()
+        for period in periods:
+            window |= Q(period_start__gte=period.start, period_start__lte=period.end)
+        source, existing = source.filter(window), existing.filter(period_start__in=[p.start for p in periods])
+    results = dict(
+        source.annotate(period=TRUNC[kpi.frequency]("period_start", output_field=DateField()))
+        .values("period")
+        .annotate(**formula.aggregations(inputs))
+        .annotate(result=formula.expression())
+        .filter(result__isnull=False, period__lt=open_from)
+        .values_list("period", "result")
+    )
+    stored = dict(existing.values_list("period_start", "value"))
+    changed = [
+        Measurement(kpi=kpi, period_start=start, value=value, is_calculated=True)
+        for start, value in results.items()
+        if stored.get(start) != value
+    ]
+    Measurement.objects.bulk_create(
+        changed,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["kpi", "period_start"],
+        update_fields=["value", "is_calculated"],
+    )
+    gone = [start for start in stored if start not in results]
+    if gone:
+        existing.filter(period_start__in=gone).delete()
+    return len(changed) + len(gone)
+
+
+def calculation_order(changed: set[str] | None = None) -> list[str]:
+    """References of the calculated KPIs in dependency order; with `changed`, only those that
+    depend on one of them, directly or through others."""
+    graph = dependency_graph()
+    order = [ref for ref in TopologicalSorter(graph).static_order() if ref in graph]
+    if changed is None:
+        return order
+    affected = set(changed)
+    for ref in order:
+        if graph[ref] & affected:
+            affected.add(ref)
+    return [ref for ref in order if ref in affected and ref not in changed]
+
+
+def recalculate_dependents(changes: list[tuple[int, date]]) -> list[str]:
+    """After values changed (KPI id, period start): recalculate, in dependency order, the KPIs
+    calculated from them for the periods that contain the changes, and refresh their statuses."""
+    changed = dict(KPI.objects.filter(pk__in={kpi_id for kpi_id, _start in changes}).values_list("pk", "reference"))
+    order = calculation_order(set(changed.values()))
+    starts = {start for _kpi_id, start in changes}
+    for dependent in sorted(KPI.objects.filter(reference__in=order), key=lambda k: order.index(k.reference)):
+        kpi_calculate(dependent, sorted({dependent.period(start) for start in starts}))
+    kpi_refresh_statuses(KPI.objects.filter(reference__in=order))
+    return order
+
+
+def kpi_saved(kpi: KPI, *, formula_changed: bool) -> None:
+    """After a KPI was created or edited (page or API): recalculate its values when its formula
+    changed, and those calculated from it, then judge it against its targets as they are now."""
+    refresh = [kpi.pk]
+    if formula_changed and kpi.is_calculated:
+        kpi_calculate(kpi)
+        order = calculation_order({kpi.reference})
+        dependents = {k.reference: k for k in KPI.objects.filter(reference__in=order)}
+        for reference in order:
+            kpi_calculate(dependents[reference])
+        refresh += [k.pk for k in dependents.values()]
+    kpi_refresh_statuses(KPI.objects.filter(pk__in=refresh))
+    kpi.refresh_from_db(fields=["status", "latest_period", "latest_value"])
+
+
+def recalculate_all(today: date | None = None) -> dict[str, int]:
+    """The nightly run: every calculated KPI over its whole history in dependency order, every
+    KPI's status (which marks overdue periods), then the actions that follow from the data."""
+    today = today or timezone.localdate()
+    calculated = {k.reference: k for k in KPI.objects.filter(source=Source.FORMULA)}
+    written = sum(kpi_calculate(calculated[ref], today=today) for ref in calculation_order() if ref in calculated)
+    return {
+        "values_written": written,
+        "statuses_changed": kpi_refresh_statuses(KPI.objects.all(), today=today),
+        "actions_raised": kpi_raise_breach_actions(today=today),
+        "actions_verified": actions_verify_by_kpi(today=today),
+    }
+
+
+def kpi_refresh_statuses(kpis, today: date | None = None) -> int:
+    """Store each KPI's latest value and status; returns how many changed. One query reads the
+    latest value of every KPI; only changed rows are written, in batches."""
+    today = today or timezone.localdate()
+    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-period_start")
+    rows = kpis.annotate(
+        new_period=Subquery(latest.values("period_start")[:1]),
+        new_value=Subquery(latest.values("value")[:1]),
+    ).only(
+        "pk", "frequency", "measured_from", "direction", "target", "target_upper", "warning", "status",
+        "latest_period", "latest_value",
+    )  # fmt: skip
+    changed = []
+    for kpi in rows.iterator(chunk_size=BATCH):
+        status = kpi.status_on(today, kpi.new_period, kpi.new_value)
+        current = (kpi.status, kpi.latest_period, kpi.latest_value)
+        if current != (status, kpi.new_period, kpi.new_value):
+            kpi.status, kpi.latest_period, kpi.latest_value = status, kpi.new_period, kpi.new_value
+            changed.append(kpi)
+    KPI.objects.bulk_update(changed, ["status", "latest_period", "latest_value"], batch_size=BATCH)
+    return len(changed)
+
+
+# Closing the loop: actions from data, and data judging actions
+# ------------------------------------------------------------------------------
+
+
+def kpi_raise_breach_actions(today: date | None = None) -> int:
+    """Raise one action for each KPI off target for its `raise_action_after` latest periods in a
+    row, owned by the KPI owner and linked to the KPI. A breach is known by the period its run of
+    off-target values began, so it never raises a second action, however long it lasts."""
+    today = today or timezone.localdate()
+    watched = {k.pk: k for k in KPI.objects.measured().filter(raise_action_after__isnull=False)}
+    if not watched:
+        return 0
+    # The latest N values of each watched KPI (N = its own setting, at most 24), in one query.
+    recent = (
+        Measurement.objects.filter(kpi__in=watched)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period_start").desc()))
+        .filter(rank__lte=24)
+        .order_by("kpi_id", "-period_start")
+        .values_list("kpi_id", "period_start", "value")
+    )
+    values = defaultdict(list)
+    for kpi_id, start, value in recent:
+        values[kpi_id].append((start, value))
+    raised = 0
+    for kpi_id, rows in values.items():
+        kpi = watched[kpi_id]
+        streak = _off_target_streak(kpi, rows)
+        if len(streak) >= kpi.raise_action_after:
+            raised += _raise_breach_action(kpi, streak_start=streak[-1], length=len(streak), today=today)
+    return raised
+
+
+def _off_target_streak(kpi: KPI, rows: list[tuple[date, Decimal]]) -> list[date]:
+    """Starts of the latest consecutive off-target periods, newest first."""
+    streak: list[date] = []
+    expected = None
+    for start, value in rows:
+        if expected is not None and start != expected or kpi.judge(value) != KPIStatus.OFF_TARGET:
+            break
+        streak.append(start)
+        expected = kpi.period_of_start(start).previous().start
+    return streak
+
+
+def _raise_breach_action(kpi: KPI, *, streak_start: date, length: int, today: date) -> int:
+    with transaction.atomic():
+        if not notification_claim(kind="kpi_breach", record=kpi, key=streak_start.isoformat(), recipient=kpi.owner):
+            return 0
+        action = Action(
+            title=_("%(ref)s off target for %(n)d periods: find and remove the cause")
+            % {"ref": kpi.reference, "n": length},
+            description=_("%(kpi)s has been off target since %(period)s. Raised automatically from the KPI.")
+            % {"kpi": kpi, "period": kpi.period_of_start(streak_start).label},
+            kind=ActionKind.CORRECTIVE,
+            owner=kpi.owner,
+            due_date=today + timedelta(days=30),
+            source=kpi,
+        )
+        action.save()
+        action.processes.set(kpi.processes.all())
+    return 1
+
+
+def actions_verify_by_kpi(today: date | None = None) -> int:
+    """Close done actions that name a KPI as their effectiveness measure, once the periods after
+    completion are in: effective when all are on target, not effective otherwise (a value still
+    missing after the grace days counts against it)."""
+    today = today or timezone.localdate()
+    grace = timedelta(days=settings.KPI_DATA_GRACE_DAYS)
+    measures = EffectivenessMeasure.objects.filter(action__status=ActionStatus.DONE).select_related("action", "kpi")
+    verified = 0
+    for measure in measures:
+        periods = measure.periods_to_check()
+        values = dict(
+            measure.kpi.measurements.filter(period_start__in=[p.start for p in periods]).values_list(
+                "period_start", "value"
+            )
+        )
+        complete = len(values) == len(periods)
+        if not complete and today <= periods[-1].end + grace:
+            continue
+        judged = {p: measure.kpi.judge(values[p.start]) if p.start in values else KPIStatus.NO_DATA for p in periods}
+        effective = complete and all(s == KPIStatus.ON_TARGET for s in judged.values())
+        note = _("Judged by %(kpi)s: %(results)s.") % {
+            "kpi": measure.kpi,
+            "results": ", ".join(f"{p.label} {KPIStatus(s).label.lower()}" for p, s in judged.items()),
+        }
+        with transaction.atomic():
+            action = Action.objects.select_for_update().get(pk=measure.action_id)
+            if action.status != ActionStatus.DONE:
+                continue
+            action.record_effectiveness(effective=effective, by=None, note=note)
+            action.save()
+        verified += 1
+    return verified
+
+
+# Reminders
+# ------------------------------------------------------------------------------
+
+
+def kpi_send_reminders(today: date | None = None) -> dict[str, int]:
+    """E-mail each owner one list of their KPIs whose value is now due, once per KPI and period;
+    and escalate values still missing KPI_ESCALATION_DAYS after the period closed to the owners of
+    the KPI's processes, once per KPI and period."""
+    today = today or timezone.localdate()
+    kpi_refresh_statuses(KPI.objects.measured().entered_by_hand(), today=today)  # reminders trust the latest values
+    due = [
+        kpi
+        for kpi in KPI.objects.measured()
+        .entered_by_hand()
+        .select_related("owner")
+        .prefetch_related("processes__owner")
+        .order_by("reference")
+        if kpi.is_due(today)
+    ]
+    by_owner = defaultdict(list)
+    late = defaultdict(list)
+    escalate_after = timedelta(days=settings.KPI_ESCALATION_DAYS)
+    for kpi in due:
+        by_owner[kpi.owner].append(kpi)
+        if today > kpi.due_period(today).end + escalate_after:
+            for process_owner in {p.owner for p in kpi.processes.all()}:
+                late[process_owner].append(kpi)
+    return {
+        "reminders": sum(
+            _notify(user, kpis, kind="kpi_due", template="emails/kpi_due.txt", today=today)
+            for user, kpis in by_owner.items()
+        ),
+        "escalations": sum(
+            _notify(user, kpis, kind="kpi_escalation", template="emails/kpi_escalation.txt", today=today)
+            for user, kpis in late.items()
+        ),
+    }
+
+
+def _notify(user: User, kpis: list[KPI], *, kind: str, template: str, today: date) -> int:
+    """One e-mail to `user` about the KPIs not yet notified for their due period. A failed send
+    rolls the stamps back, so the next run tries again. Returns 1 when a mail went out."""
+    if not user.email:
+        return 0
+    try:
+        with transaction.atomic():
+            fresh = [
+                kpi
+                for kpi in kpis
+                if notification_claim(
+                    kind=f"{kind}:{user.pk}", record=kpi, key=str(kpi.due_period(today)), recipient=user
+                )
+            ]
+            if not fresh:
+                return 0
+            context = {
+                "user": user,
+                "kpis": [(kpi, kpi.due_period(today)) for kpi in fresh],
+                "site_url": settings.SITE_URL,
+            }
+            send_mail(
+                subject=render_to_string(f"{template[:-4]}_subject.txt", context).strip(),
+                message=render_to_string(template, context),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+    except (OSError, SMTPException):
+        logger.exception("Could not send %s to %s", kind, user.email)
+        return 0
+    return 1
