@@ -8,12 +8,13 @@ part, so the SVG is cached under a hash of the graph's DOT source: an unchanged 
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import graphviz
 from django.core.cache import cache
 from django.db.models import Q
 
+from qms.hub import process_health
 from qms.models import OrgUnit
 
 from .choices import ProcessStatus, ProcessType
@@ -26,6 +27,8 @@ TYPE_STYLE = {
     ProcessType.CORE: {"fillcolor": "#e6f4ec", "color": "#1d6b43"},
     ProcessType.SUPPORT: {"fillcolor": "#f3f0e8", "color": "#7a5c1e"},
 }
+# The border shows how the process performs by its measures (see qms.hub.process_health).
+HEALTH_COLOURS = {"good": "#198754", "warning": "#d39e00", "bad": "#dc3545"}
 SVG_CACHE_SECONDS = 24 * 60 * 60
 ROW_LENGTH = 6
 COLUMN_GAP = 250  # points between the centres of neighbouring boxes
@@ -38,6 +41,7 @@ class ProcessMap:
     processes: list[Process]
     handoffs: list[HandOff]
     focus: Process | None = None
+    health: dict[int, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -48,6 +52,7 @@ class ProcessMap:
                     "name": p.name,
                     "type": p.type,
                     "status": p.status,
+                    "health": self.health.get(p.pk),
                     "url": p.get_absolute_url(),
                 }
                 for p in self.processes
@@ -58,7 +63,7 @@ class ProcessMap:
 
 def process_map(*, org_unit: OrgUnit | None = None, focus: Process | None = None) -> ProcessMap:
     """The processes to draw: all active ones, those of one unit (and the units below it), or one
-    process with its direct neighbours. Two queries, whatever the size."""
+    process with its direct neighbours. A fixed number of queries, whatever the size."""
     if focus is not None:
         neighbours = HandOff.objects.filter(Q(source=focus) | Q(target=focus)).values_list("source_id", "target_id")
         ids = {focus.pk} | {pk for pair in neighbours for pk in pair}
@@ -74,7 +79,7 @@ def process_map(*, org_unit: OrgUnit | None = None, focus: Process | None = None
         .filter(source_id__in=ids, target_id__in=ids)
         .order_by("source_id", "target_id", "item")
     )
-    return ProcessMap(processes=processes, handoffs=handoffs, focus=focus)
+    return ProcessMap(processes=processes, handoffs=handoffs, focus=focus, health=process_health(ids))
 
 
 def _unit_and_below(unit: OrgUnit) -> list[int]:
@@ -126,8 +131,10 @@ def map_dot(graph: ProcessMap) -> str:
         style = dict(TYPE_STYLE[process.type])
         if process.status != ProcessStatus.ACTIVE:
             style["style"] = "rounded,filled,dashed"
+        if health := graph.health.get(process.pk):
+            style.update(color=HEALTH_COLOURS[health], penwidth="2.6")
         if graph.focus is not None and process.pk == graph.focus.pk:
-            style["penwidth"] = "3"
+            style["penwidth"] = "3.4"
         dot.node(
             f"p{process.pk}",
             label=f"{process.reference}\n{_wrap(process.name)}",

@@ -10,7 +10,7 @@ it has nothing to show. Each provider runs a fixed number of queries.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,3 +45,28 @@ def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:
     found = (provider(request, *args) for provider in _providers[slot])
     return sorted((s for s in found if s is not None), key=lambda s: s.order)
+
+
+# Process health: how each process performs, as judged by the apps that measure it (KPIs today).
+# A provider takes process ids and yields (process id, health) pairs; the worst answer wins.
+# ------------------------------------------------------------------------------
+
+HEALTH_ORDER = ("good", "warning", "bad")
+HealthProvider = Callable[[list[int]], Iterable[tuple[int, str]]]
+_health_providers: list[HealthProvider] = []
+
+
+def health_provider(provider: HealthProvider) -> HealthProvider:
+    """Register a function that judges processes: `@health_provider`."""
+    if provider not in _health_providers:
+        _health_providers.append(provider)
+    return provider
+
+
+def process_health(process_ids: list[int]) -> dict[int, str]:
+    health: dict[int, str] = {}
+    for provider in _health_providers:
+        for pk, verdict in provider(process_ids):
+            if pk not in health or HEALTH_ORDER.index(verdict) > HEALTH_ORDER.index(health[pk]):
+                health[pk] = verdict
+    return health

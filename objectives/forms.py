@@ -1,0 +1,130 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qms.choices import ActionStatus
+from qms.forms import RecordForm, StyledFormMixin
+from qms.models import Action
+
+from .choices import ObjectiveStatus
+from .models import KPI, EffectivenessMeasure, Objective, StrategicTheme
+from .periods import Period
+
+
+class ThemeForm(RecordForm):
+    class Meta:
+        model = StrategicTheme
+        fields = ["title", "description", "owner", "deputies", "order", "is_active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ObjectiveForm(RecordForm):
+    class Meta:
+        model = Objective
+        fields = [
+            "theme", "title", "description", "resources", "evaluation", "owner", "deputies", "processes",
+            "due_date", "status",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "resources": forms.Textarea(attrs={"rows": 2}),
+            "evaluation": forms.Textarea(attrs={"rows": 2}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = [self.instance.theme_id] if self.instance.pk else []
+        themes = StrategicTheme.objects.filter(is_active=True) | StrategicTheme.objects.filter(pk__in=current)
+        self.fields["theme"].queryset = themes.order_by("order", "reference")
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        changed = not self.instance.pk or due != self.instance.due_date
+        if changed and due < timezone.localdate():
+            raise forms.ValidationError(_("The due date cannot be in the past."))
+        return due
+
+
+class KPIForm(RecordForm):
+    class Meta:
+        model = KPI
+        fields = [
+            "name", "description", "unit", "nature", "owner", "deputies", "processes", "objectives", "frequency",
+            "direction", "target", "target_upper", "warning", "source", "formula", "valid_min", "valid_max",
+            "measured_from", "raise_action_after", "is_active",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "measured_from": forms.DateInput(attrs={"type": "date"}),
+            "formula": forms.TextInput(attrs={"placeholder": "KPI-012 / KPI-013 * 100", "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objectives"].queryset = Objective.objects.filter(
+            status=ObjectiveStatus.ACTIVE
+        ) | Objective.objects.filter(pk__in=self.instance.objectives.all() if self.instance.pk else [])
+
+
+class MeasurementForm(StyledFormMixin, forms.Form):
+    """One value for one period, as typed on My measures or the KPI page."""
+
+    period = forms.CharField(label=_("Period"), max_length=20)
+    value = forms.CharField(label=_("Value"), max_length=30)
+    comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
+
+    def __init__(self, *args, kpi: KPI, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kpi = kpi
+        self.fields["value"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        self._style_widgets()
+
+    def clean_period(self) -> Period:
+        try:
+            return Period.parse(self.kpi.frequency, self.cleaned_data["period"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_value(self) -> Decimal:
+        text = self.cleaned_data["value"].strip().replace(" ", "").replace("\u202f", "")
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")  # a decimal comma, as many people type it
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise forms.ValidationError(
+                _("“%(text)s” is not a number.") % {"text": self.cleaned_data["value"]}
+            ) from None
+        if not value.is_finite() or abs(value) >= Decimal("1e16"):
+            raise forms.ValidationError(_("That number is too large."))
+        return value.quantize(Decimal("0.0001"))
+
+
+class EffectivenessMeasureForm(StyledFormMixin, forms.ModelForm):
+    """Name this KPI as the measure that judges whether an action worked."""
+
+    class Meta:
+        model = EffectivenessMeasure
+        fields = ["action", "periods"]
+
+    def __init__(self, *args, kpi: KPI, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.kpi = kpi
+        self.fields["action"].queryset = (
+            Action.objects.filter(
+                status__in=[*ActionStatus.active(), ActionStatus.DONE], effectiveness_measure__isnull=True
+            )
+            .filter(
+                Q(processes__in=kpi.processes.all())
+                | Q(source_type=ContentType.objects.get_for_model(KPI), source_id=kpi.pk)
+            )
+            .distinct()
+            .order_by("reference")
+        )
+        self.fields["action"].label = _("Action")
+        self._style_widgets()

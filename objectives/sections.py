@@ -1,0 +1,98 @@
+"""The objectives app's sections on shared pages: a process's KPIs and objectives, the KPI values
+due from the user, and the KPI summary on the dashboard."""
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from qms.hub import Section, health_provider, section
+
+from .choices import KPIStatus, ObjectiveStatus
+from .models import KPI, Objective
+from .views import SPARKLINE_PERIODS, kpi_summaries, recent_values
+
+SECTION_ROWS = 15
+
+
+@section("process")
+def process_kpis(request, process) -> Section:
+    kpis = list(KPI.objects.measured().filter(processes=process).select_related("owner").outcome_first()[:SECTION_ROWS])
+    return Section(
+        title=_("Measures"),
+        template="objectives/sections/kpis.html",
+        context={
+            "kpis": kpis,
+            "sparklines": recent_values([k.pk for k in kpis], SPARKLINE_PERIODS),
+            "more_url_query": f"process={process.pk}",
+            "add_query": f"process={process.pk}",
+        },
+        order=20,
+        count=len(kpis),
+    )
+
+
+@section("process")
+def process_objectives(request, process) -> Section | None:
+    objectives = list(
+        Objective.objects.filter(processes=process, status=ObjectiveStatus.ACTIVE)
+        .select_related("owner")
+        .prefetch_related(kpi_summaries)[:SECTION_ROWS]
+    )
+    if not objectives:
+        return None
+    return Section(
+        title=_("Objectives"),
+        template="objectives/sections/objectives.html",
+        context={"objectives": objectives},
+        order=25,
+        count=len(objectives),
+    )
+
+
+@section("my_work")
+def my_measures_due(request) -> Section | None:
+    mine = KPI.objects.measured().entered_by_hand().owned_by(request.user).select_related("owner").outcome_first()
+    due = [kpi for kpi in mine if kpi.is_due()]
+    if not due:
+        return None
+    return Section(
+        title=_("KPI values due from me"),
+        template="objectives/sections/due.html",
+        context={"kpis": due[:SECTION_ROWS]},
+        order=15,
+        count=len(due),
+    )
+
+
+@section("dashboard")
+def kpi_summary(request) -> Section:
+    counts = dict(KPI.objects.measured().values_list("status").annotate(n=Count("pk")).order_by())
+    attention = list(
+        KPI.objects.measured()
+        .filter(status__in=[KPIStatus.OFF_TARGET, KPIStatus.OVERDUE])
+        .select_related("owner")
+        .outcome_first()[:8]
+    )
+    return Section(
+        title=_("KPIs"),
+        template="objectives/sections/dashboard.html",
+        context={
+            "status_counts": [(status, counts.get(status.value, 0)) for status in KPIStatus],
+            "total": sum(counts.values()),
+            "attention": attention,
+        },
+        order=10,
+        count=sum(counts.values()),
+    )
+
+
+@health_provider
+def process_health_by_kpis(process_ids: list[int]):
+    """A process is as healthy as its worst measured KPI: off target or overdue is bad."""
+    verdicts = {
+        KPIStatus.ON_TARGET: "good",
+        KPIStatus.WARNING: "warning",
+        KPIStatus.OFF_TARGET: "bad",
+        KPIStatus.OVERDUE: "bad",
+    }
+    rows = KPI.objects.measured().filter(processes__in=process_ids).values_list("processes", "status").distinct()
+    return [(process_id, verdicts[status]) for process_id, status in rows if status in verdicts]

@@ -1,0 +1,56 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from objectives import charts
+from objectives.choices import KPI_STATUS_COLOURS, KPIStatus
+
+register = template.Library()
+
+
+@register.simple_tag
+def sparkline(values) -> str:
+    return charts.sparkline(values or [])
+
+
+@register.filter
+def number(value: Decimal | None) -> str:
+    """A stored value as people write it: 97.5, not 97.5000; 1200, not 1.2E+3; calculated values
+    rounded to two decimals (four below 1)."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    value = round(value, 2 if abs(value) >= 1 else 4)
+    return f"{value.normalize():f}"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def kpi_value(kpi, value) -> str:
+    if value is None:
+        return "—"
+    return format_html(
+        "{}<span class='text-body-secondary small'>{}</span>", number(value), f" {kpi.unit}" if kpi.unit else ""
+    )
+
+
+@register.simple_tag
+def kpi_target(kpi) -> str:
+    """The target as a phrase: ≥ 95 %, ≤ 500 ppm, 20–24 mm."""
+    unit = f" {kpi.unit}" if kpi.unit else ""
+    if kpi.direction == "range":
+        return f"{number(kpi.target)}–{number(kpi.target_upper)}{unit}"
+    sign = "≥" if kpi.direction == "higher" else "≤"
+    return f"{sign} {number(kpi.target)}{unit}"
+
+
+@register.filter
+def judge(kpi, value) -> dict:
+    """The status of one value of the KPI, with its label and colour."""
+    status = KPIStatus(kpi.judge(value))
+    return {"label": status.label, "colour": KPI_STATUS_COLOURS[status]}

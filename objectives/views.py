@@ -1,0 +1,284 @@
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Prefetch, Window
+from django.db.models.functions import RowNumber
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qms.models import Action
+from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
+
+from . import services
+from .charts import trend_svg
+from .choices import KPIStatus, ObjectiveStatus
+from .filters import KPIFilterSet, ObjectiveFilterSet
+from .forms import EffectivenessMeasureForm, KPIForm, MeasurementForm, ObjectiveForm, ThemeForm
+from .models import KPI, Measurement, Objective, StrategicTheme
+
+CHART_PERIODS = 36
+TABLE_PERIODS = 24
+SPARKLINE_PERIODS = 12
+
+# The KPI fields objectives need to show progress and flags, without loading whole KPIs.
+kpi_summaries = Prefetch("kpis", queryset=KPI.objects.only("pk", "reference", "name", "status", "nature", "unit"))
+
+
+def recent_values(kpi_ids, periods: int) -> dict[int, list]:
+    """The latest `periods` values of each KPI, oldest first, in one query."""
+    rows = (
+        Measurement.objects.filter(kpi__in=kpi_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period_start").desc()))
+        .filter(rank__lte=periods)
+        .order_by("kpi_id", "period_start")
+        .values_list("kpi_id", "value")
+    )
+    values = defaultdict(list)
+    for kpi_id, value in rows:
+        values[kpi_id].append(value)
+    return values
+
+
+# Objectives and themes
+# ------------------------------------------------------------------------------
+
+
+@require_GET
+def objective_overview(request: HttpRequest) -> HttpResponse:
+    """Strategy at a glance: each theme with its objectives, their progress and KPI status."""
+    objectives = (
+        Objective.objects.exclude(status=ObjectiveStatus.WITHDRAWN)
+        .select_related("owner")
+        .prefetch_related(kpi_summaries)
+        .order_by("due_date", "reference")
+    )
+    themes = StrategicTheme.objects.filter(is_active=True).prefetch_related(Prefetch("objectives", objectives))
+    kpi_counts = dict(KPI.objects.measured().values_list("status").annotate(n=Count("pk")).order_by())
+    context = {
+        "themes": themes,
+        "status_counts": [(status, kpi_counts.get(status.value, 0)) for status in KPIStatus],
+        "can_add_theme": StrategicTheme.user_can_add(request.user),
+        "can_add_objective": Objective.user_can_add(request.user),
+        "can_add_kpi": KPI.user_can_add(request.user),
+    }
+    return TemplateResponse(request, "objectives/overview.html", context)
+
+
+class ObjectiveListView(RecordListView):
+    queryset = Objective.objects.select_related("owner", "theme").prefetch_related(kpi_summaries)
+    filterset_class = ObjectiveFilterSet
+    template_name = "objectives/objective_list.html"
+
+
+class ObjectiveDetailView(RecordDetailView):
+    queryset = Objective.objects.select_related("owner", "theme", "created_by", "updated_by").prefetch_related(
+        "deputies", "processes", Prefetch("kpis", KPI.objects.select_related("owner"))
+    )
+    template_name = "objectives/objective_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.tab == "overview":
+            kpis = self.object.measured_kpis
+            context["kpis"] = kpis
+            context["sparklines"] = recent_values([k.pk for k in kpis], SPARKLINE_PERIODS)
+            context["actions"] = list(
+                Action.objects.filter(processes__in=self.object.processes.all())
+                .active()
+                .select_related("owner")
+                .distinct()
+                .order_by("due_date")[:10]
+            )
+        return context
+
+
+class ObjectiveEditView(RecordEditView):
+    queryset = Objective.objects.all()
+    form_class = ObjectiveForm
+
+    def initial_data(self) -> dict:
+        return {"theme": self.request.GET.get("theme")} if not self.object.pk else {}
+
+
+class ThemeDetailView(RecordDetailView):
+    queryset = StrategicTheme.objects.select_related("owner", "created_by", "updated_by").prefetch_related(
+        Prefetch("objectives", Objective.objects.select_related("owner").prefetch_related(kpi_summaries))
+    )
+    template_name = "objectives/theme_detail.html"
+
+
+class ThemeEditView(RecordEditView):
+    queryset = StrategicTheme.objects.all()
+    form_class = ThemeForm
+
+
+# KPIs
+# ------------------------------------------------------------------------------
+
+
+class KPIListView(RecordListView):
+    queryset = KPI.objects.select_related("owner").prefetch_related("processes")
+    filterset_class = KPIFilterSet
+    template_name = "objectives/kpi_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sparklines"] = recent_values([k.pk for k in context["object_list"]], SPARKLINE_PERIODS)
+        return context
+
+
+class KPIDetailView(RecordDetailView):
+    queryset = KPI.objects.select_related("owner", "created_by", "updated_by").prefetch_related(
+        "deputies", "processes", Prefetch("objectives", Objective.objects.select_related("theme"))
+    )
+    template_name = "objectives/kpi_detail.html"
+
+    def get_context_data(self, measurement_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        kpi = self.object
+        if self.tab != "overview":
+            return context
+        values = list(
+            kpi.measurements.select_related("entered_by").order_by("-period_start")[: max(CHART_PERIODS, TABLE_PERIODS)]
+        )
+        points = [(m.period_start, m.value) for m in reversed(values[:CHART_PERIODS])]
+        due = kpi.period_to_enter()
+        can_enter = context["can_change"] and not kpi.is_calculated
+        context.update(
+            chart=trend_svg(kpi, points) if len(points) >= 2 else None,
+            measurements=values[:TABLE_PERIODS],
+            measurement_count=kpi.measurements.count(),
+            due_period=due,
+            measurement_form=measurement_form
+            or (
+                MeasurementForm(kpi=kpi, initial={"period": due or kpi.period(timezone.localdate())})
+                if can_enter
+                else None
+            ),
+            actions=list(Action.objects.raised_by(kpi).select_related("owner").order_by("-created_at")[:20]),
+            judged_actions=list(kpi.effectiveness_for.select_related("action__owner")),
+            effectiveness_form=EffectivenessMeasureForm(kpi=kpi) if context["can_change"] else None,
+            dependents=KPI.objects.filter(formula__contains=kpi.reference).only("pk", "reference", "name"),
+        )
+        return context
+
+
+class KPIEditView(RecordEditView):
+    queryset = KPI.objects.all()
+    form_class = KPIForm
+
+    def save_form(self, form):
+        formula_changed = not self.object.pk or bool({"source", "formula"} & set(form.changed_data))
+        kpi = form.save()
+        services.kpi_saved(kpi, formula_changed=formula_changed)
+        return kpi
+
+    def initial_data(self) -> dict:
+        initial = {}
+        for name in ("objective", "process"):
+            if value := self.request.GET.get(name):
+                initial[f"{name}s"] = [value]
+        return initial
+
+
+@require_GET
+def kpi_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    """The trend chart alone, for embedding and PDFs."""
+    kpi = get_object_or_404(KPI.objects.restrict(request.user, "view"), pk=pk)
+    points = list(kpi.measurements.order_by("-period_start").values_list("period_start", "value")[:CHART_PERIODS])
+    return HttpResponse(trend_svg(kpi, points[::-1]), content_type="image/svg+xml")
+
+
+@require_POST
+def measurement_enter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save one value: from a row of My measures (htmx: the row comes back, with the new status or
+    the message beside the field) or from the KPI page."""
+    kpi = get_object_or_404(KPI.objects.restrict(request.user, "view").select_related("owner"), pk=pk)
+    if not kpi.user_can_change(request.user):
+        raise PermissionDenied(_("Only the KPI's owner, deputies and quality managers enter its values."))
+    form = MeasurementForm(request.POST, kpi=kpi)
+    if form.is_valid():
+        try:
+            measurement = services.measurement_record(
+                kpi=kpi,
+                period=form.cleaned_data["period"],
+                value=form.cleaned_data["value"],
+                comment=form.cleaned_data["comment"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+    if htmx_partial(request):
+        saved = measurement if form.is_valid() else None
+        return TemplateResponse(
+            request,
+            "objectives/_measure_row.html",
+            measure_row(
+                kpi, recent_values([kpi.pk], SPARKLINE_PERIODS)[kpi.pk], form=None if saved else form, saved=saved
+            ),
+            status=200 if saved else 422,
+        )
+    if form.is_valid():
+        messages.success(
+            request,
+            _("Saved %(value)s for %(period)s.")
+            % {"value": form.data["value"], "period": form.cleaned_data["period"].label},
+        )
+        return redirect(kpi)
+    view = KPIDetailView(request=request, kwargs={"pk": pk}, object=kpi)
+    context = view.get_context_data(measurement_form=form)
+    return TemplateResponse(request, KPIDetailView.template_name, context, status=422)
+
+
+@require_POST
+def effectiveness_measure_set(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_object_or_404(KPI.objects.restrict(request.user, "change"), pk=pk)
+    form = EffectivenessMeasureForm(request.POST, kpi=kpi)
+    if form.is_valid():
+        measure = form.save()
+        messages.success(
+            request,
+            _("%(action)s will be judged by %(kpi)s over %(n)d periods after it is done.")
+            % {"action": measure.action.reference, "kpi": kpi.reference, "n": measure.periods},
+        )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(kpi)
+
+
+# My measures
+# ------------------------------------------------------------------------------
+
+
+def measure_row(kpi: KPI, sparkline: list, *, form: MeasurementForm | None = None, saved=None) -> dict:
+    """What one row of My measures shows: the KPI, its latest values and the value now due."""
+    due = kpi.period_to_enter()
+    return {
+        "kpi": kpi,
+        "due": due,
+        "form": form or (MeasurementForm(kpi=kpi, initial={"period": due}) if due else None),
+        "saved": saved,
+        "sparkline": sparkline,
+    }
+
+
+@require_GET
+def my_measures(request: HttpRequest) -> HttpResponse:
+    """The KPIs the user enters, whose value is due or overdue, ready to type into."""
+    mine = list(
+        KPI.objects.measured().entered_by_hand().owned_by(request.user).outcome_first().prefetch_related("processes")
+    )
+    due = [kpi for kpi in mine if kpi.is_due()]
+    sparklines = recent_values([k.pk for k in due], SPARKLINE_PERIODS)
+    context = {
+        "rows": [measure_row(kpi, sparklines[kpi.pk]) for kpi in due],
+        "up_to_date": len(mine) - len(due),
+        "owned": len(mine),
+    }
+    return TemplateResponse(request, "objectives/my_measures.html", context)

@@ -1,0 +1,311 @@
+"""Objectives and KPI pages: what they show, who may write, and My measures with htmx."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from objectives import services
+from objectives.choices import KPIStatus, Nature, Source
+from objectives.models import KPI, EffectivenessMeasure, Measurement
+from tests.factories import (
+    ActionFactory,
+    KPIFactory,
+    MeasurementFactory,
+    ObjectiveFactory,
+    ProcessFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_my_measures_lists_what_is_due_and_a_value_saves_in_place(client_for, owner):
+    due = KPIFactory(owner=owner, name="On-time delivery")
+    done = KPIFactory(owner=owner, name="Scrap rate")
+    MeasurementFactory(kpi=done, period_start=due.due_period().start)
+    KPIFactory(owner=owner, source=Source.FORMULA, formula=f"{done.reference} * 2", name="Calculated one")
+    services.kpi_refresh_statuses(KPI.objects.all())
+    client = client_for(owner)
+
+    page = client.get(reverse("objectives:my_measures")).content.decode()
+    assert "On-time delivery" in page
+    assert "Scrap rate" not in page and "Calculated one" not in page
+
+    response = client.post(
+        reverse("objectives:measurement_enter", args=[due.pk]),
+        {"period": str(due.due_period()), "value": "97,5"},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Saved 97.5 for" in response.content.decode()
+    assert "On target" in response.content.decode()
+    assert Measurement.objects.get(kpi=due).value == Decimal("97.5")
+    due.refresh_from_db()
+    assert due.status == KPIStatus.ON_TARGET
+
+
+@pytest.mark.parametrize(
+    ("value", "period", "message"),
+    [
+        ("ninety", None, "is not a number"),
+        ("120", None, "above the highest possible value, 100"),
+        ("50", "2099-01", "has not started yet"),
+        ("50", "2026-Q1", "is not a monthly period"),
+    ],
+)
+def test_bad_input_shows_beside_the_field_and_saves_nothing(client_for, owner, value, period, message):
+    kpi = KPIFactory(owner=owner, valid_min=0, valid_max=100)
+
+    response = client_for(owner).post(
+        reverse("objectives:measurement_enter", args=[kpi.pk]),
+        {"period": period or str(kpi.due_period()), "value": value},
+        **HTMX,
+    )
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert message in body
+    assert f'value="{value}"' in body  # what was typed is kept
+    assert not Measurement.objects.exists()
+
+
+def test_only_owner_deputies_and_quality_enter_values(client_for, owner, deputy, quality, outsider, viewer):
+    kpi = KPIFactory(owner=owner)
+    kpi.deputies.set([deputy])
+    url = reverse("objectives:measurement_enter", args=[kpi.pk])
+
+    for person, value, status in [(outsider, 1, 403), (viewer, 2, 403), (deputy, 96, 302), (quality, 97, 302)]:
+        response = client_for(person).post(url, {"period": "2026-10", "value": value})
+        assert response.status_code == status, person
+
+    measurement = Measurement.objects.get(kpi=kpi)
+    assert (measurement.value, measurement.entered_by) == (97, quality)
+    assert measurement.history.earliest().entered_by == deputy
+
+
+def test_the_kpi_page_shows_the_trend_values_and_actions(client_for, viewer):
+    kpi = KPIFactory(name="First-pass yield", status=KPIStatus.OFF_TARGET)
+    for month, value in [(7, 96), (8, 93), (9, 85)]:
+        MeasurementFactory(kpi=kpi, period_start=date(2026, month, 1), value=value)
+    action = ActionFactory(title="Fix the fixture")
+    action.source = kpi
+    action.save()
+
+    page = client_for(viewer).get(kpi.get_absolute_url()).content.decode()
+
+    assert "<svg" in page and "Trend of" in page
+    assert "Sep 2026" in page and "85" in page
+    assert "Fix the fixture" in page
+    assert "Raise an action" in page
+    assert "Enter the value" not in page  # a viewer gets no form
+
+
+def test_a_bad_value_on_the_kpi_page_keeps_the_page_and_the_input(client_for, owner):
+    kpi = KPIFactory(owner=owner, valid_min=0, valid_max=100)
+
+    response = client_for(owner).post(
+        reverse("objectives:measurement_enter", args=[kpi.pk]), {"period": "2026-10", "value": "101"}
+    )
+
+    assert response.status_code == 422
+    assert "above the highest possible value" in response.content.decode()
+    assert 'value="101"' in response.content.decode()
+
+
+def test_an_objective_measured_only_by_activity_is_flagged(client_for, viewer):
+    objective = ObjectiveFactory(title="Train every operator")
+    KPIFactory(nature=Nature.ACTIVITY, objectives=[objective], status=KPIStatus.ON_TARGET)
+    outcome_measured = ObjectiveFactory(title="Fewer complaints")
+    KPIFactory(nature=Nature.OUTCOME, objectives=[outcome_measured])
+
+    detail = client_for(viewer).get(objective.get_absolute_url()).content.decode()
+    overview = client_for(viewer).get(reverse("objectives:index")).content.decode()
+
+    assert "measured only by activity KPIs" in detail
+    assert overview.count("Activity KPIs only") == 1
+
+
+def test_progress_comes_from_the_kpis(viewer):
+    objective = ObjectiveFactory()
+    for status in [KPIStatus.ON_TARGET, KPIStatus.ON_TARGET, KPIStatus.OFF_TARGET, KPIStatus.NO_DATA]:
+        KPIFactory(objectives=[objective], status=status)
+
+    assert objective.progress == 67
+
+
+def test_outcome_kpis_come_first(client_for, viewer):
+    KPIFactory(name="Activity measure", nature=Nature.ACTIVITY, status=KPIStatus.OFF_TARGET)
+    KPIFactory(name="Outcome measure", nature=Nature.OUTCOME, status=KPIStatus.ON_TARGET)
+
+    page = client_for(viewer).get(reverse("objectives:kpi_list")).content.decode()
+
+    assert page.index("Outcome measure") < page.index("Activity measure")
+
+
+def test_a_kpi_with_a_bad_formula_is_refused_with_the_reason(client_for, quality, owner):
+    response = client_for(quality).post(
+        reverse("objectives:kpi_add"),
+        {
+            "name": "Ratio",
+            "nature": "outcome",
+            "owner": owner.pk,
+            "frequency": "monthly",
+            "direction": "higher",
+            "target": "90",
+            "source": "formula",
+            "formula": "KPI-404 / 2",
+            "measured_from": "2026-01-01",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "do not exist: KPI-404" in response.content.decode()
+    assert not KPI.objects.exists()
+
+
+def test_who_may_create_and_change_kpis_and_objectives(client_for, owner, outsider, viewer, lead):
+    kpi = KPIFactory(owner=owner)
+    objective = ObjectiveFactory(owner=lead)
+
+    assert client_for(owner).get(kpi.get_edit_url()).status_code == 200
+    assert client_for(outsider).get(kpi.get_edit_url()).status_code == 403
+    assert client_for(viewer).get(reverse("objectives:kpi_add")).status_code == 403
+    assert client_for(owner).get(reverse("objectives:objective_add")).status_code == 403
+    assert client_for(lead).get(objective.get_edit_url()).status_code == 200
+
+
+def test_process_page_shows_its_kpis_and_objectives(client_for, viewer):
+    process = ProcessFactory()
+    KPIFactory(name="Setup time", processes=[process])
+    ObjectiveFactory(title="Halve setup time", processes=[process])
+
+    page = client_for(viewer).get(process.get_absolute_url()).content.decode()
+
+    assert "Setup time" in page and "Halve setup time" in page
+
+
+def test_naming_a_kpi_to_judge_an_action(client_for, owner):
+    process = ProcessFactory()
+    kpi = KPIFactory(owner=owner, processes=[process])
+    action = ActionFactory(processes=[process])
+
+    response = client_for(owner).post(
+        reverse("objectives:effectiveness_measure_set", args=[kpi.pk]), {"action": action.pk, "periods": 3}
+    )
+
+    assert response.status_code == 302
+    assert EffectivenessMeasure.objects.get().action == action
+
+
+def test_theme_page_and_dashboard_render(client_for, viewer):
+    theme = ThemeFactory(title="Delight customers")
+    ObjectiveFactory(theme=theme, title="Raise on-time delivery")
+    KPIFactory(status=KPIStatus.OFF_TARGET, name="On-time delivery")
+
+    assert "Raise on-time delivery" in client_for(viewer).get(theme.get_absolute_url()).content.decode()
+    dashboard = client_for(viewer).get(reverse("qms:dashboard")).content.decode()
+    assert "On-time delivery" in dashboard
+
+
+@pytest.mark.parametrize(
+    "name", ["objectives:index", "objectives:kpi_list", "objectives:objective_list", "objectives:my_measures"]
+)
+def test_pages_cost_the_same_queries_for_5_and_50_records(client_for, owner, django_assert_max_num_queries, name):
+    def build(n):
+        theme = ThemeFactory()
+        process = ProcessFactory()
+        for _ in range(n):
+            objective = ObjectiveFactory(theme=theme, processes=[process])
+            kpi = KPIFactory(owner=owner, objectives=[objective], processes=[process])
+            MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1))
+
+    client = client_for(owner)
+    build(5)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse(name)).status_code == 200
+    build(45)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse(name)).status_code == 200
+
+
+def test_kpi_page_queries_do_not_grow_with_values(client_for, owner, django_assert_max_num_queries):
+    small, big = KPIFactory(owner=owner), KPIFactory(owner=owner)
+    MeasurementFactory(kpi=small, period_start=date(2026, 1, 1))
+    for year in range(2016, 2026):
+        for month in range(1, 13):
+            MeasurementFactory(kpi=big, period_start=date(year, month, 1))
+    client = client_for(owner)
+
+    with django_assert_max_num_queries(25) as few:
+        client.get(small.get_absolute_url())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(big.get_absolute_url())
+
+
+def test_the_process_map_colours_processes_by_their_kpis(client_for, viewer):
+    healthy, failing, unmeasured = ProcessFactory(name="Healthy"), ProcessFactory(name="Failing"), ProcessFactory()
+    KPIFactory(processes=[healthy], status=KPIStatus.ON_TARGET)
+    KPIFactory(processes=[failing], status=KPIStatus.ON_TARGET)
+    KPIFactory(processes=[failing], status=KPIStatus.OFF_TARGET)
+
+    body = client_for(viewer).get("/api/processes/map/").json()
+
+    health = {node["id"]: node["health"] for node in body["nodes"]}
+    assert health == {healthy.pk: "good", failing.pk: "bad", unmeasured.pk: None}
+    svg = client_for(viewer).get(reverse("processes:process_map")).content.decode()
+    assert "#dc3545" in svg and "#198754" in svg
+
+
+def test_a_row_asks_for_the_oldest_missing_period_first(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    MeasurementFactory(kpi=kpi, period_start=kpi.due_period().previous().previous().start)
+    services.kpi_refresh_statuses(KPI.objects.all())
+    kpi.refresh_from_db()
+    url = reverse("objectives:measurement_enter", args=[kpi.pk])
+    september, october = kpi.period_to_enter(), kpi.due_period()
+    assert september.start == october.previous().start
+
+    row = client_for(owner).post(url, {"period": str(september), "value": "96"}, **HTMX).content.decode()
+
+    assert f"Saved 96 for {september.label}" in row
+    assert f'name="period" value="{october}"' in row  # and now the next one
+
+
+def kpi_form_data(kpi, **changes) -> dict:
+    data = {
+        "name": kpi.name, "nature": kpi.nature, "owner": kpi.owner_id, "frequency": kpi.frequency,
+        "direction": kpi.direction, "target": kpi.target, "warning": kpi.warning or "", "source": kpi.source,
+        "formula": kpi.formula, "measured_from": kpi.measured_from, "is_active": "on",
+        "version": kpi.updated_at.isoformat(),
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+def test_changing_a_target_rejudges_the_kpi_at_once(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    MeasurementFactory(kpi=kpi, period_start=kpi.due_period().start, value=92)
+    services.kpi_refresh_statuses(KPI.objects.all())
+    kpi.refresh_from_db()
+    assert kpi.status == KPIStatus.WARNING
+
+    response = client_for(owner).post(kpi.get_edit_url(), kpi_form_data(kpi, target="90", warning="85"))
+
+    assert response.status_code == 302
+    kpi.refresh_from_db()
+    assert kpi.status == KPIStatus.ON_TARGET
+
+
+def test_the_frequency_cannot_change_once_there_are_values(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    MeasurementFactory(kpi=kpi)
+
+    response = client_for(owner).post(kpi.get_edit_url(), kpi_form_data(kpi, frequency="quarterly"))
+
+    assert response.status_code == 422
+    assert "frequency cannot change" in response.content.decode()
