@@ -2,13 +2,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from objectives.demo import seed_objectives
 from processes.demo import seed_process_links, seed_processes
 from qms import demo
 from qms.models import User
 
 
 class Command(BaseCommand):
-    help = "Fill an empty database with a believable demo organisation: people, processes and actions."
+    help = (
+        "Fill an empty database with a believable demo organisation: people, processes, actions, objectives "
+        "and KPIs with three years of values."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default="demo", help="Password of every demo login (default: demo).")
@@ -26,9 +30,12 @@ class Command(BaseCommand):
             seed_processes(built)
             seed_process_links(built)
             demo.seed_actions(built)
+            made = seed_objectives(built)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded {demo.COMPANY}: {len(built.people)} people, {len(built.processes)} processes and "
-                f"{len(demo.ACTIONS)} actions. Logins: lead, quality, owner, auditor, viewer (password: {password})."
+                f"Seeded {demo.COMPANY}: {len(built.people)} people, {len(built.processes)} processes, "
+                f"{len(demo.ACTIONS)} actions, {made['themes']} strategic themes, {made['objectives']} objectives "
+                f"and {made['kpis']} KPIs with {made['values']} values. "
+                f"Logins: lead, quality, owner, auditor, viewer (password: {password})."
             )
         )
