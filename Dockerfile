@@ -20,4 +20,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python man
 
 USER qms
 EXPOSE 8000
-CMD ["gunicorn", "qms.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--max-requests", "2000", "--max-requests-jitter", "200", "--access-logfile", "-"]
+CMD ["gunicorn", "qms.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120", "--max-requests", "2000", "--max-requests-jitter", "200", "--access-logfile", "-"]
