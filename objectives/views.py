@@ -44,6 +44,16 @@ def recent_values(kpi_ids, periods: int) -> dict[int, list]:
     return values
 
 
+def earlier_values(measurement_ids: list[int]) -> dict[int, list]:
+    """The values each measurement had before its corrections, oldest first, from its history."""
+    rows = Measurement.history.filter(id__in=measurement_ids).order_by("id", "history_date").values_list("id", "value")
+    versions = defaultdict(list)
+    for measurement_id, value in rows:
+        if not versions[measurement_id] or versions[measurement_id][-1] != value:
+            versions[measurement_id].append(value)
+    return {pk: values[:-1] for pk, values in versions.items() if len(values) > 1}
+
+
 # Objectives and themes
 # ------------------------------------------------------------------------------
 
@@ -149,9 +159,11 @@ class KPIDetailView(RecordDetailView):
         points = [(m.period_start, m.value) for m in reversed(values[:CHART_PERIODS])]
         due = kpi.period_to_enter()
         can_enter = context["can_change"] and not kpi.is_calculated
+        shown = values[:TABLE_PERIODS]
         context.update(
             chart=trend_svg(kpi, points) if len(points) >= 2 else None,
-            measurements=values[:TABLE_PERIODS],
+            measurements=shown,
+            corrections=earlier_values([m.pk for m in shown]),
             measurement_count=kpi.measurements.count(),
             due_period=due,
             measurement_form=measurement_form

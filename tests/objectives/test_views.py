@@ -309,3 +309,15 @@ def test_the_frequency_cannot_change_once_there_are_values(client_for, owner):
 
     assert response.status_code == 422
     assert "frequency cannot change" in response.content.decode()
+
+
+def test_a_corrected_value_shows_what_it_was(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    for value in ("91", "19", "91.5"):
+        client_for(owner).post(
+            reverse("objectives:measurement_enter", args=[kpi.pk]), {"period": "2026-09", "value": value}
+        )
+
+    page = client_for(owner).get(kpi.get_absolute_url()).content.decode()
+
+    assert "was 91, 19" in page
