@@ -4,14 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 MODULES = {
-    "objectives": (
-        _("Objectives & KPIs"),
-        "bullseye",
-        _(
-            "It will hold quality objectives under strategic themes, and the KPIs that measure them, kept current by "
-            "process owners (ISO 9001 6.2, 9.1)."
-        ),
-    ),
     "risks": (
         _("Risks and opportunities"),
         "shield-exclamation",
