@@ -26,7 +26,7 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -36,9 +36,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from qms.exports import FORMATS, FORMULA_START, XLSX_TYPE, plain_number, table_download
 from qms.forms import StyledFormMixin
 from qms.models import User
 
@@ -59,9 +58,7 @@ EXPORT_COLUMNS = (*COLUMNS, "kpi name", "unit")
 COMMENT_MAX = Measurement._meta.get_field("comment").max_length
 SIGNING_SALT = "objectives.measurement_import"
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview may be confirmed
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Text starting with one of these is run as a formula by spreadsheets opening a CSV file.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FOUR_PLACES = Decimal("0.0001")
 
 
@@ -103,11 +100,11 @@ class ImportRow:
 
     @property
     def value_display(self) -> str:
-        return _plain(self.value) if self.value is not None else self.value_text
+        return plain_number(self.value) if self.value is not None else self.value_text
 
     @property
     def previous_display(self) -> str:
-        return _plain(self.previous[0]) if self.previous else ""
+        return plain_number(self.previous[0]) if self.previous else ""
 
 
 @dataclass(frozen=True)
@@ -204,7 +201,7 @@ def _xlsx_text(cell) -> str:
         number = Decimal(str(value))
         if "%" in (getattr(cell, "number_format", "") or ""):
             number *= 100
-        return _plain(number) if number.is_finite() else str(value)
+        return plain_number(number) if number.is_finite() else str(value)
     return str(value)
 
 
@@ -484,7 +481,7 @@ def measurement_export(request: HttpRequest) -> HttpResponse:
     owner; process; mine=true; source), as CSV or, with format=xlsx, as XLSX. One query for the
     values, however many."""
     kind = request.GET.get("format", "csv").lower()
-    if kind not in ("csv", "xlsx"):
+    if kind not in FORMATS:
         raise BadRequest(_("The format must be csv or xlsx."))
     kpis = export_kpis(request)
     values = (
@@ -492,12 +489,13 @@ def measurement_export(request: HttpRequest) -> HttpResponse:
         .order_by("kpi__reference", "period_start")
         .values_list("kpi__reference", "kpi__frequency", "period_start", "value", "comment", "kpi__name", "kpi__unit")
     )
-    filename = f"kpi-values-{timezone.localdate():%Y-%m-%d}.{kind}"
-    disposition = f'attachment; filename="{filename}"'
-    if kind == "xlsx":
-        return HttpResponse(_xlsx_export(values), content_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
-    return StreamingHttpResponse(
-        _csv_export(values), content_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    return table_download(
+        header=list(EXPORT_COLUMNS),
+        rows=_export_rows(values),
+        filename=f"kpi-values-{timezone.localdate():%Y-%m-%d}",
+        kind=kind,
+        sheet_title=_("Values"),
+        widths=(12, 10, 12, 40, 40, 10),
     )
 
 
@@ -529,60 +527,3 @@ def _id(text: str, name: str) -> int:
 def _export_rows(values) -> Iterator[tuple]:
     for reference, frequency, start, value, comment, name, unit in values.iterator(chunk_size=2000):
         yield reference, str(Period(frequency, start)), value, comment, name, unit
-
-
-class _Echo:
-    """A file that hands back what is written to it, for streaming csv.writer's lines."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_export(values) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so spreadsheets open the file as UTF-8
-    yield writer.writerow(EXPORT_COLUMNS)
-    for reference, period, value, comment, name, unit in _export_rows(values):
-        yield writer.writerow([reference, period, _plain(value), _csv_text(comment), _csv_text(name), _csv_text(unit)])
-
-
-def _csv_text(text: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (the import drops it)."""
-    return f"'{text}" if text.startswith(FORMULA_START) else text
-
-
-def _xlsx_export(values) -> bytes:
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Values"))
-    for letter, width in zip("ABCDEF", (12, 10, 12, 40, 40, 10), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, name, font=bold) for name in EXPORT_COLUMNS])
-    for reference, period, value, comment, name, unit in _export_rows(values):
-        sheet.append(
-            [
-                _xlsx_cell(sheet, reference),
-                _xlsx_cell(sheet, period),
-                value.normalize(),
-                _xlsx_cell(sheet, comment),
-                _xlsx_cell(sheet, name),
-                _xlsx_cell(sheet, unit),
-            ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_cell(sheet, text: str, font: Font | None = None) -> WriteOnlyCell:
-    """A text cell that stays text: never read as a formula, and periods never turned into dates."""
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    if font is not None:
-        cell.font = font
-    return cell
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"

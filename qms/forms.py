@@ -21,7 +21,8 @@ class StyledFormMixin:
                 css = "form-select"
             else:
                 css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            classes = widget.attrs.get("class", "").split()
+            widget.attrs["class"] = " ".join(classes if css in classes else [*classes, css])
             if isinstance(widget, forms.SelectMultiple):
                 widget.attrs.setdefault("size", 6)
 
