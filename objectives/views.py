@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qms.hub import sections
 from qms.models import Action
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
 
@@ -97,6 +98,7 @@ class ObjectiveDetailView(RecordDetailView):
             kpis = self.object.measured_kpis
             context["kpis"] = kpis
             context["sparklines"] = recent_values([k.pk for k in kpis], SPARKLINE_PERIODS)
+            context["sections"] = sections("objective", self.request, self.object)
             context["actions"] = list(
                 Action.objects.filter(processes__in=self.object.processes.all())
                 .active()

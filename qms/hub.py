@@ -4,6 +4,7 @@ The pages with slots:
 - "process": the process page, the hub; each app lists its records linked to the process.
 - "my_work": what the signed-in user has to do; each app adds what is due from them.
 - "dashboard": the organisation's overview; each app adds its headline figures.
+- "objective": a quality objective's page; apps list their records linked to it.
 
 A section provider is a function of (request, *page objects) returning a `Section`, or None when
 it has nothing to show. Each provider runs a fixed number of queries.

@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "objectives.tasks.recalculate_kpis",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Daily: e-mail owners of risks whose review date has passed (once per risk and date).
+    "notify-risk-reviews-overdue": {
+        "task": "risks.tasks.notify_risk_reviews_overdue",
+        "schedule": crontab(hour=6, minute=0),
+    },
     # Each run sends only what was not sent before (once per KPI and period).
     "send-kpi-reminders": {
         "task": "objectives.tasks.send_kpi_reminders",

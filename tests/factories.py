@@ -10,6 +10,8 @@ from processes.choices import ProcessStatus, ProcessType
 from processes.models import HandOff, Process
 from qms.choices import ActionKind, OrgUnitKind, Role
 from qms.models import Action, OrgUnit, User
+from risks.choices import Category, RiskStatus, Strategy
+from risks.models import Risk
 
 
 class OrgUnitFactory(factory.django.DjangoModelFactory):
@@ -134,3 +136,31 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
     kpi = factory.SubFactory(KPIFactory)
     period_start = date(2026, 1, 1)
     value = Decimal("96")
+
+
+class RiskFactory(factory.django.DjangoModelFactory):
+    """An assessed risk: likely (4) and major (4) before controls, possible (3) and moderate (3) with them."""
+
+    class Meta:
+        model = Risk
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Risk {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+    category = Category.PRODUCT
+    status = RiskStatus.ASSESSED
+    inherent_likelihood = 4
+    inherent_impact = 4
+    residual_likelihood = 3
+    residual_impact = 3
+    strategy = Strategy.REDUCE
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+    @factory.post_generation
+    def objectives(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.objectives.set(extracted)

@@ -4,14 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 MODULES = {
-    "risks": (
-        _("Risks and opportunities"),
-        "shield-exclamation",
-        _(
-            "It will hold the register of risks and opportunities, scored on a matrix and treated by actions "
-            "(ISO 9001 6.1)."
-        ),
-    ),
     "audits": (
         _("Audits"),
         "clipboard-check",

@@ -1,0 +1,111 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from objectives.choices import ObjectiveStatus
+from objectives.models import Objective
+from qms.forms import RecordForm, StyledFormMixin
+
+from .choices import STRATEGIES, Band, RiskKind
+from .models import Risk, RiskMatrix, RiskReview
+
+
+def level_choices(levels: list[str]) -> list[tuple[str, str]]:
+    return [("", "—")] + [(str(i), f"{i} · {name}") for i, name in enumerate(levels, start=1)]
+
+
+class LevelsMixin:
+    """Offers the matrix's named levels for every likelihood and impact field (benefit for opportunities)."""
+
+    def use_matrix_levels(self, matrix: RiskMatrix, opportunity: bool) -> None:
+        impact = matrix.benefit_levels if opportunity else matrix.impact_levels
+        for name, field in self.fields.items():
+            if name.endswith("likelihood"):
+                field.widget = forms.Select(choices=level_choices(matrix.likelihood_levels))
+            elif name.endswith("impact"):
+                field.widget = forms.Select(choices=level_choices(impact))
+                if opportunity:
+                    field.label = str(field.label).replace(str(_("impact")), str(_("benefit")))
+
+
+class RiskForm(LevelsMixin, RecordForm):
+    class Meta:
+        model = Risk
+        fields = [
+            "kind", "title", "description", "cause", "consequence", "category", "owner", "deputies", "processes",
+            "objectives", "status", "next_review_date", "inherent_likelihood", "inherent_impact", "controls",
+            "strategy", "residual_likelihood", "residual_impact", "target_likelihood", "target_impact",
+            "acceptance_rationale",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "cause": forms.Textarea(attrs={"rows": 2}),
+            "consequence": forms.Textarea(attrs={"rows": 2}),
+            "controls": forms.Textarea(attrs={"rows": 2}),
+            "acceptance_rationale": forms.Textarea(attrs={"rows": 2}),
+            "next_review_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self.data.get("kind") or self.initial.get("kind") or self.instance.kind
+        self.use_matrix_levels(RiskMatrix.current(), opportunity=kind == "opportunity")
+        linked = self.instance.objectives.all() if self.instance.pk else Objective.objects.none()
+        self.fields["objectives"].queryset = Objective.objects.filter(status=ObjectiveStatus.ACTIVE) | linked
+        self.fields["strategy"].choices = [("", "—")] + [
+            (RiskKind(kind).label, [(s.value, s.label) for s in strategies]) for kind, strategies in STRATEGIES.items()
+        ]
+        self._style_widgets()  # again, for the level widgets just put in
+
+
+class RiskReviewForm(LevelsMixin, StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = RiskReview
+        fields = ["likelihood", "impact", "note", "next_review_date"]
+        widgets = {
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "next_review_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"likelihood": _("likelihood with controls"), "impact": _("impact with controls")}
+
+    def __init__(self, *args, risk: Risk, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.use_matrix_levels(RiskMatrix.current(), opportunity=risk.is_opportunity)
+        self._style_widgets()
+
+
+class LinesField(forms.CharField):
+    """A list of names, one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 5})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class RiskMatrixForm(StyledFormMixin, forms.ModelForm):
+    likelihood_levels = LinesField(label=_("Likelihood levels, lowest first"))
+    impact_levels = LinesField(label=_("Impact levels, lowest first"))
+    benefit_levels = LinesField(label=_("Benefit levels (opportunities), lowest first"))
+    medium_from = forms.IntegerField(label=_("Medium from score"), min_value=2)
+    high_from = forms.IntegerField(label=_("High from score"), min_value=3)
+    critical_from = forms.IntegerField(label=_("Critical from score"), min_value=4)
+
+    class Meta:
+        model = RiskMatrix
+        fields = ["likelihood_levels", "impact_levels", "benefit_levels"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for band in (Band.MEDIUM, Band.HIGH, Band.CRITICAL):
+            self.fields[f"{band}_from"].initial = self.instance.band_thresholds.get(band)
+        self._style_widgets()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.band_thresholds = {
+            band: cleaned.get(f"{band}_from") for band in (Band.MEDIUM, Band.HIGH, Band.CRITICAL)
+        }
+        return cleaned

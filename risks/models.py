@@ -1,0 +1,308 @@
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from qms.choices import Role
+from qms.models import ProcessLinkedRecord, RecordQuerySet
+
+from .choices import (
+    BAND_COLOURS,
+    RISK_STATUS_COLOURS,
+    STRATEGIES,
+    Band,
+    Category,
+    RiskKind,
+    RiskStatus,
+    Strategy,
+)
+
+DEFAULT_LIKELIHOOD = ["Rare", "Unlikely", "Possible", "Likely", "Almost certain"]
+DEFAULT_IMPACT = ["Negligible", "Minor", "Moderate", "Major", "Severe"]
+DEFAULT_BENEFIT = ["Slight", "Minor", "Moderate", "Major", "Exceptional"]
+# The lowest score of each band above low; low starts at 1.
+DEFAULT_BANDS = {Band.MEDIUM: 5, Band.HIGH: 10, Band.CRITICAL: 16}
+
+
+def default_likelihood() -> list[str]:
+    return list(DEFAULT_LIKELIHOOD)
+
+
+def default_impact() -> list[str]:
+    return list(DEFAULT_IMPACT)
+
+
+def default_benefit() -> list[str]:
+    return list(DEFAULT_BENEFIT)
+
+
+def default_bands() -> dict[str, int]:
+    return {str(band): score for band, score in DEFAULT_BANDS.items()}
+
+
+class RiskMatrix(models.Model):
+    """The scoring matrix the quality manager configures: named levels of likelihood and of impact
+    (benefit, for opportunities), a score of likelihood × impact, and the score where each band
+    starts. There is one matrix; `RiskMatrix.current()` returns it."""
+
+    likelihood_levels = models.JSONField(verbose_name=_("likelihood levels"), default=default_likelihood)
+    impact_levels = models.JSONField(verbose_name=_("impact levels"), default=default_impact)
+    benefit_levels = models.JSONField(verbose_name=_("benefit levels"), default=default_benefit)
+    band_thresholds = models.JSONField(verbose_name=_("band thresholds"), default=default_bands)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("risk matrix")
+        verbose_name_plural = _("risk matrix")
+
+    def __str__(self) -> str:
+        return _("%(l)d × %(i)d matrix") % {"l": self.rows, "i": self.columns}
+
+    @classmethod
+    def current(cls) -> "RiskMatrix":
+        matrix, _created = cls.objects.get_or_create(pk=1)
+        return matrix
+
+    @property
+    def rows(self) -> int:
+        return len(self.likelihood_levels)
+
+    @property
+    def columns(self) -> int:
+        return len(self.impact_levels)
+
+    def band(self, score: int | None) -> str | None:
+        if not score:
+            return None
+        band = Band.LOW
+        for name in (Band.MEDIUM, Band.HIGH, Band.CRITICAL):
+            if score >= self.band_thresholds[name]:
+                band = name
+        return band
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("likelihood_levels", "impact_levels", "benefit_levels"):
+            levels = getattr(self, field)
+            if not (isinstance(levels, list) and 2 <= len(levels) <= 10 and all(str(x).strip() for x in levels)):
+                errors[field] = _("Name between 2 and 10 levels, one per line, lowest first.")
+        if len(self.benefit_levels) != len(self.impact_levels):
+            errors["benefit_levels"] = _("Give as many benefit levels as impact levels.")
+        thresholds = [self.band_thresholds.get(b) for b in (Band.MEDIUM, Band.HIGH, Band.CRITICAL)]
+        if not all(isinstance(t, int) for t in thresholds) or not (1 < thresholds[0] < thresholds[1] < thresholds[2]):
+            errors["band_thresholds"] = _("Bands must start at rising scores: medium < high < critical.")
+        if errors:
+            raise ValidationError(errors)
+        if Risk.objects.filter(
+            Q(inherent_likelihood__gt=self.rows)
+            | Q(residual_likelihood__gt=self.rows)
+            | Q(inherent_impact__gt=self.columns)
+            | Q(residual_impact__gt=self.columns)
+        ).exists():
+            raise ValidationError(_("Some risks are scored on levels this matrix would remove: rescore them first."))
+
+
+class RiskQuerySet(RecordQuerySet):
+    def review_overdue(self, today=None) -> Self:
+        return self.exclude(status=RiskStatus.CLOSED).filter(next_review_date__lt=today or timezone.localdate())
+
+    def risks(self) -> Self:
+        return self.filter(kind=RiskKind.RISK)
+
+    def opportunities(self) -> Self:
+        return self.filter(kind=RiskKind.OPPORTUNITY)
+
+
+def _level_field(label):
+    return models.PositiveSmallIntegerField(verbose_name=label, null=True, blank=True)
+
+
+class Risk(ProcessLinkedRecord):
+    """A risk or an opportunity found in planning (ISO 9001 6.1), scored on the matrix before and
+    after its controls, treated by actions and reviewed over time."""
+
+    LEADERSHIP = Role.LEADERSHIP
+
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=RiskKind.choices, default=RiskKind.RISK)
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    cause = models.TextField(verbose_name=_("cause"), blank=True)
+    consequence = models.TextField(verbose_name=_("consequence"), blank=True)
+    category = models.CharField(verbose_name=_("category"), max_length=20, choices=Category.choices)
+    objectives = models.ManyToManyField(
+        "objectives.Objective", verbose_name=_("objectives"), related_name="risks", blank=True
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=RiskStatus.choices, default=RiskStatus.IDENTIFIED
+    )
+    next_review_date = models.DateField(verbose_name=_("next review"), null=True, blank=True)
+
+    inherent_likelihood = _level_field(_("likelihood before controls"))
+    inherent_impact = _level_field(_("impact before controls"))
+    controls = models.TextField(verbose_name=_("existing controls"), blank=True)
+    strategy = models.CharField(
+        verbose_name=_("treatment strategy"), max_length=20, choices=Strategy.choices, blank=True
+    )
+    residual_likelihood = _level_field(_("likelihood with controls"))
+    residual_impact = _level_field(_("impact with controls"))
+    target_likelihood = _level_field(_("target likelihood"))
+    target_impact = _level_field(_("target impact"))
+    acceptance_rationale = models.TextField(verbose_name=_("why the risk is accepted"), blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acceptance approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    accepted_at = models.DateTimeField(verbose_name=_("acceptance approved at"), null=True, blank=True, editable=False)
+
+    # Kept on the row by save() (and by the matrix when it changes), so lists filter and sort in SQL.
+    inherent_score = models.PositiveSmallIntegerField(verbose_name=_("inherent score"), null=True, editable=False)
+    residual_score = models.PositiveSmallIntegerField(verbose_name=_("residual score"), null=True, editable=False)
+    inherent_band = models.CharField(
+        verbose_name=_("inherent band"), max_length=10, choices=Band.choices, blank=True, editable=False
+    )
+    residual_band = models.CharField(
+        verbose_name=_("residual band"), max_length=10, choices=Band.choices, blank=True, editable=False
+    )
+
+    objects = RiskQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["deputies", "processes", "objectives"])
+
+    class Meta:
+        ordering = ["-residual_score", "reference"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=RiskKind.values), name="%(app_label)s_%(class)s_kind"),
+            models.CheckConstraint(condition=Q(status__in=RiskStatus.values), name="%(app_label)s_%(class)s_status"),
+        ]
+        indexes = [models.Index(fields=["residual_band", "status"], name="risks_risk_band_status")]
+        verbose_name = _("risk or opportunity")
+        verbose_name_plural = _("risks and opportunities")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def reference_prefix(self) -> str:
+        return "OPP" if self.kind == RiskKind.OPPORTUNITY else "RSK"
+
+    @classmethod
+    def get_list_url(cls) -> str:
+        return reverse("risks:risk_list")
+
+    @property
+    def is_opportunity(self) -> bool:
+        return self.kind == RiskKind.OPPORTUNITY
+
+    @property
+    def status_colour(self) -> str:
+        return RISK_STATUS_COLOURS[self.status]
+
+    @property
+    def residual_band_colour(self) -> str:
+        return BAND_COLOURS.get(self.residual_band, "secondary")
+
+    @property
+    def inherent_band_colour(self) -> str:
+        return BAND_COLOURS.get(self.inherent_band, "secondary")
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.status != RiskStatus.CLOSED
+            and self.next_review_date is not None
+            and self.next_review_date < timezone.localdate()
+        )
+
+    @property
+    def needs_acceptance_approval(self) -> bool:
+        """Accepting a high or critical risk needs a Leadership approver."""
+        return (
+            self.kind == RiskKind.RISK
+            and self.strategy == Strategy.ACCEPT
+            and self.residual_band in (Band.HIGH, Band.CRITICAL)
+        )
+
+    @property
+    def acceptance_pending(self) -> bool:
+        return self.needs_acceptance_approval and self.accepted_by_id is None
+
+    def score(self, matrix: RiskMatrix) -> None:
+        """Work out the stored scores and bands from the levels and the matrix."""
+        for stage in ("inherent", "residual"):
+            likelihood, impact = getattr(self, f"{stage}_likelihood"), getattr(self, f"{stage}_impact")
+            value = likelihood * impact if likelihood and impact else None
+            setattr(self, f"{stage}_score", value)
+            setattr(self, f"{stage}_band", matrix.band(value) or "")
+
+    def save(self, *args, **kwargs) -> None:
+        self.score(RiskMatrix.current())
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        matrix = RiskMatrix.current()
+        errors = {}
+        for stage in ("inherent", "residual", "target"):
+            likelihood, impact = getattr(self, f"{stage}_likelihood"), getattr(self, f"{stage}_impact")
+            if (likelihood is None) != (impact is None):
+                errors[f"{stage}_impact"] = _("Give both the likelihood and the impact, or neither.")
+            if likelihood is not None and not 1 <= likelihood <= matrix.rows:
+                errors[f"{stage}_likelihood"] = _("Choose a level of the matrix.")
+            if impact is not None and not 1 <= impact <= matrix.columns:
+                errors[f"{stage}_impact"] = _("Choose a level of the matrix.")
+        if self.strategy and self.strategy not in STRATEGIES[self.kind]:
+            errors["strategy"] = _("Choose one of: %(choices)s.") % {
+                "choices": ", ".join(str(Strategy(s).label).lower() for s in STRATEGIES[self.kind])
+            }
+        if self.status != RiskStatus.IDENTIFIED and self.inherent_likelihood is None:
+            errors["inherent_likelihood"] = _("Score the risk before it moves beyond “identified”.")
+        if errors:
+            raise ValidationError(errors)
+        self.score(matrix)
+        if self.needs_acceptance_approval:
+            if not self.acceptance_rationale.strip():
+                errors["acceptance_rationale"] = _("Accepting a high or critical risk needs a rationale.")
+            if self.status in (RiskStatus.MONITORED, RiskStatus.CLOSED) and self.accepted_by_id is None:
+                errors["status"] = _("A Leadership approver must approve accepting this risk before it is monitored.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RiskReview(models.Model):
+    """A review of a risk: when, by whom, the scores found, and a note. The reviews of a risk are the
+    history of its score over time."""
+
+    risk = models.ForeignKey(Risk, verbose_name=_("risk"), on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField(verbose_name=_("reviewed on"), default=timezone.localdate)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+"
+    )
+    likelihood = models.PositiveSmallIntegerField(verbose_name=_("likelihood"))
+    impact = models.PositiveSmallIntegerField(verbose_name=_("impact"))
+    score = models.PositiveSmallIntegerField(verbose_name=_("score"), editable=False)
+    band = models.CharField(verbose_name=_("band"), max_length=10, choices=Band.choices, editable=False)
+    note = models.TextField(verbose_name=_("note"))
+    next_review_date = models.DateField(verbose_name=_("next review"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reviewed_on", "-pk"]
+        verbose_name = _("risk review")
+        verbose_name_plural = _("risk reviews")
+
+    def __str__(self) -> str:
+        return f"{self.risk.reference} {self.reviewed_on}"
+
+    @property
+    def band_colour(self) -> str:
+        return BAND_COLOURS.get(self.band, "secondary")

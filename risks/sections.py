@@ -1,0 +1,48 @@
+"""The risks app's sections: a process's and an objective's risks and opportunities, and the
+reviews due from the user."""
+
+from django.utils.translation import gettext as _
+
+from qms.hub import Section, section
+
+from .choices import RiskStatus
+from .models import Risk
+
+SECTION_ROWS = 15
+
+
+def _risk_section(risks, more_url_query: str) -> Section:
+    rows = list(
+        risks.exclude(status=RiskStatus.CLOSED).select_related("owner").prefetch_related("processes")[:SECTION_ROWS]
+    )
+    return Section(
+        title=_("Risks and opportunities"),
+        template="risks/sections/risks.html",
+        context={"risks": rows, "more_url_query": more_url_query},
+        order=30,
+        count=len(rows),
+    )
+
+
+@section("process")
+def process_risks(request, process) -> Section:
+    return _risk_section(Risk.objects.filter(processes=process), f"process={process.pk}")
+
+
+@section("objective")
+def objective_risks(request, objective) -> Section:
+    return _risk_section(Risk.objects.filter(objectives=objective), f"objective={objective.pk}")
+
+
+@section("my_work")
+def my_reviews_due(request) -> Section | None:
+    due = list(Risk.objects.owned_by(request.user).review_overdue().select_related("owner")[:SECTION_ROWS])
+    if not due:
+        return None
+    return Section(
+        title=_("Risk reviews overdue"),
+        template="risks/sections/risks.html",
+        context={"risks": due, "more_url_query": "mine=true&review_overdue=true"},
+        order=35,
+        count=len(due),
+    )

@@ -1,0 +1,121 @@
+"""Risk writes beyond one form: reviews, approving an acceptance, rescoring after the matrix
+changes, and the review reminders."""
+
+import logging
+from datetime import date
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qms.choices import Role
+from qms.models import User
+from qms.services import notification_claim
+
+from .models import Risk, RiskMatrix, RiskReview
+
+logger = logging.getLogger(__name__)
+BATCH = 1000
+
+
+@transaction.atomic
+def risk_review_record(
+    *,
+    risk: Risk,
+    user: User,
+    likelihood: int,
+    impact: int,
+    note: str,
+    next_review_date: date | None,
+    reviewed_on: date | None = None,
+) -> RiskReview:
+    """Record a review: its scores become the risk's residual scores, and the next review date moves."""
+    if not risk.user_can_change(user):
+        raise PermissionDenied(_("Only the risk's owner, deputies and quality managers review it."))
+    reviewed_on = reviewed_on or timezone.localdate()
+    if next_review_date is not None and next_review_date <= reviewed_on:
+        raise ValidationError({"next_review_date": _("The next review must come after this one.")})
+    risk = Risk.objects.select_for_update().get(pk=risk.pk)
+    approved_band = risk.residual_band
+    risk.residual_likelihood, risk.residual_impact = likelihood, impact
+    risk.next_review_date = next_review_date
+    risk.full_clean(exclude=["owner", "reference"])
+    if risk.residual_band != approved_band:
+        risk.accepted_by, risk.accepted_at = None, None  # a new score needs a new approval
+    risk._change_reason = _("Review: %(note)s") % {"note": note[:80]}
+    risk.save()
+    return RiskReview.objects.create(
+        risk=risk,
+        reviewer=user,
+        reviewed_on=reviewed_on,
+        likelihood=likelihood,
+        impact=impact,
+        score=risk.residual_score,
+        band=risk.residual_band,
+        note=note,
+        next_review_date=next_review_date,
+    )
+
+
+@transaction.atomic
+def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
+    """A Leadership member approves accepting a high or critical risk, with its rationale as it stands."""
+    if not (user.is_superuser or user.role == Role.LEADERSHIP):
+        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership."))
+    if not risk.needs_acceptance_approval:
+        raise ValidationError(_("This risk needs no approval to be accepted."))
+    if not risk.acceptance_rationale.strip():
+        raise ValidationError(_("Write down why the risk is accepted before it is approved."))
+    risk.accepted_by, risk.accepted_at = user, timezone.now()
+    risk._change_reason = _("Acceptance approved")
+    risk.save()
+    return risk
+
+
+def risks_rescore() -> int:
+    """After the matrix changed: every risk's stored scores and bands, in bulk. Returns how many changed."""
+    matrix = RiskMatrix.current()
+    changed = []
+    for risk in Risk.objects.only(
+        "pk", "inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact",
+        "inherent_score", "residual_score", "inherent_band", "residual_band",
+    ).iterator(chunk_size=BATCH):  # fmt: skip
+        before = (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band)
+        risk.score(matrix)
+        if before != (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band):
+            changed.append(risk)
+    Risk.objects.bulk_update(
+        changed, ["inherent_score", "residual_score", "inherent_band", "residual_band"], batch_size=BATCH
+    )
+    return len(changed)
+
+
+def risks_notify_review_overdue(*, today: date | None = None) -> int:
+    """E-mail the owner of each risk whose review date has passed, once per risk and review date."""
+    today = today or timezone.localdate()
+    sent = 0
+    overdue = Risk.objects.review_overdue(today).exclude(owner__email="").select_related("owner").order_by("pk")
+    for risk in overdue.iterator(chunk_size=500):
+        try:
+            with transaction.atomic():
+                key = risk.next_review_date.isoformat()
+                if not notification_claim(kind="risk_review_overdue", record=risk, key=key, recipient=risk.owner):
+                    continue
+                send_mail(
+                    subject=_("Review due: %(risk)s") % {"risk": risk},
+                    message=render_to_string(
+                        "emails/risk_review_overdue.txt", {"risk": risk, "site_url": settings.SITE_URL}
+                    ),
+                    from_email=None,
+                    recipient_list=[risk.owner.email],
+                )
+        except (OSError, SMTPException):
+            logger.exception("Could not send the review reminder for %s", risk.reference)
+            continue
+        sent += 1
+    return sent

@@ -1,0 +1,219 @@
+from django.contrib import messages
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qms.exports import FORMATS, table_download
+from qms.models import Action
+from qms.views.generic import RecordDetailView, RecordEditView, RecordListView
+
+from . import services
+from .choices import BAND_COLOURS, RiskKind
+from .filters import RiskFilterSet
+from .forms import RiskForm, RiskMatrixForm, RiskReviewForm
+from .models import Risk, RiskMatrix
+
+EXPORT_HEADER = [
+    "reference", "type", "title", "category", "status", "owner", "processes", "objectives",
+    "inherent likelihood", "inherent impact", "inherent score", "inherent band", "strategy",
+    "residual likelihood", "residual impact", "residual score", "residual band", "next review",
+]  # fmt: skip
+
+
+class RiskListView(RecordListView):
+    """The register; with ?format=csv or xlsx, exactly the filtered rows as a download."""
+
+    queryset = Risk.objects.select_related("owner").prefetch_related("processes", "objectives")
+    filterset_class = RiskFilterSet
+    template_name = "risks/risk_list.html"
+
+    def get(self, request, *args, **kwargs):
+        kind = request.GET.get("format")
+        if kind is None:
+            return super().get(request, *args, **kwargs)
+        if kind not in FORMATS:
+            raise BadRequest(_("The format must be csv or xlsx."))
+        return table_download(
+            header=EXPORT_HEADER,
+            rows=(export_row(risk) for risk in self.get_queryset().iterator(chunk_size=500)),
+            filename=f"risks-{timezone.localdate():%Y-%m-%d}",
+            kind=kind,
+            sheet_title=_("Risks and opportunities"),
+            widths=(10, 12, 50, 20, 14, 20, 30, 30),
+        )
+
+
+def export_row(risk: Risk) -> list:
+    return [
+        risk.reference,
+        risk.get_kind_display(),
+        risk.title,
+        risk.get_category_display(),
+        risk.get_status_display(),
+        str(risk.owner),
+        ", ".join(p.reference for p in risk.processes.all()),
+        ", ".join(o.reference for o in risk.objectives.all()),
+        risk.inherent_likelihood,
+        risk.inherent_impact,
+        risk.inherent_score,
+        risk.get_inherent_band_display(),
+        risk.get_strategy_display(),
+        risk.residual_likelihood,
+        risk.residual_impact,
+        risk.residual_score,
+        risk.get_residual_band_display(),
+        risk.next_review_date.isoformat() if risk.next_review_date else None,
+    ]
+
+
+class RiskDetailView(RecordDetailView):
+    queryset = Risk.objects.select_related("owner", "accepted_by", "created_by", "updated_by").prefetch_related(
+        "deputies", "processes", "objectives"
+    )
+    template_name = "risks/risk_detail.html"
+
+    def get_context_data(self, review_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.tab != "overview":
+            return context
+        risk = self.object
+        matrix = RiskMatrix.current()
+        impact_levels = matrix.benefit_levels if risk.is_opportunity else matrix.impact_levels
+        context.update(
+            matrix=matrix,
+            stages=[
+                (
+                    _("Before controls"),
+                    risk.inherent_likelihood,
+                    risk.inherent_impact,
+                    risk.inherent_score,
+                    risk.get_inherent_band_display(),
+                    risk.inherent_band_colour,
+                ),
+                (
+                    _("With controls"),
+                    risk.residual_likelihood,
+                    risk.residual_impact,
+                    risk.residual_score,
+                    risk.get_residual_band_display(),
+                    risk.residual_band_colour,
+                ),
+                (_("Target"), risk.target_likelihood, risk.target_impact, _target_score(risk), None, None),
+            ],  # fmt: skip
+            likelihood_levels=matrix.likelihood_levels,
+            impact_levels=impact_levels,
+            treatments=list(Action.objects.raised_by(risk).select_related("owner").order_by("due_date")),
+            reviews=list(risk.reviews.select_related("reviewer")),
+            review_form=review_form or (RiskReviewForm(risk=risk) if context["can_change"] else None),
+            can_approve=risk.acceptance_pending and (self.request.user.role == "leadership"),
+        )
+        return context
+
+
+def _target_score(risk: Risk) -> int | None:
+    if risk.target_likelihood and risk.target_impact:
+        return risk.target_likelihood * risk.target_impact
+    return None
+
+
+class RiskEditView(RecordEditView):
+    queryset = Risk.objects.all()
+    form_class = RiskForm
+
+    def initial_data(self) -> dict:
+        initial = {"kind": self.request.GET.get("kind", RiskKind.RISK)}
+        for parameter, field in (("process", "processes"), ("objective", "objectives")):
+            if value := self.request.GET.get(parameter):
+                initial[field] = [value]
+        return initial
+
+
+@require_POST
+def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
+    risk = get_object_or_404(Risk.objects.restrict(request.user, "view"), pk=pk)
+    if not risk.user_can_change(request.user):
+        raise PermissionDenied(_("Only the risk's owner, deputies and quality managers review it."))
+    form = RiskReviewForm(request.POST, risk=risk)
+    if form.is_valid():
+        try:
+            services.risk_review_record(risk=risk, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, _("Review recorded for %(ref)s.") % {"ref": risk.reference})
+            return redirect(risk)
+    view = RiskDetailView(request=request, kwargs={"pk": pk}, object=risk)
+    return TemplateResponse(request, RiskDetailView.template_name, view.get_context_data(review_form=form), status=422)
+
+
+@require_POST
+def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    risk = get_object_or_404(Risk.objects.restrict(request.user, "view"), pk=pk)
+    try:
+        services.risk_approve_acceptance(risk=risk, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("You approved accepting %(ref)s.") % {"ref": risk.reference})
+    return redirect(risk)
+
+
+@require_GET
+def heat_map(request: HttpRequest) -> HttpResponse:
+    """Inherent and residual scores side by side: how many risks sit in each cell, each cell a link
+    to the register filtered to it. Two queries per map, whatever the number of risks."""
+    kind = request.GET.get("kind", RiskKind.RISK)
+    if kind not in RiskKind.values:
+        raise BadRequest(_("Unknown kind."))
+    matrix = RiskMatrix.current()
+    visible = Risk.objects.restrict(request.user, "view").filter(kind=kind).exclude(status="closed")
+    maps = []
+    for stage, title in (("inherent", _("Before controls")), ("residual", _("With controls"))):
+        counts = {
+            (likelihood, impact): n
+            for likelihood, impact, n in visible.filter(**{f"{stage}_likelihood__isnull": False})
+            .values_list(f"{stage}_likelihood", f"{stage}_impact")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        rows = [
+            {
+                "level": likelihood,
+                "name": matrix.likelihood_levels[likelihood - 1],
+                "cells": [
+                    {
+                        "likelihood": likelihood,
+                        "impact": impact,
+                        "count": counts.get((likelihood, impact), 0),
+                        "score": likelihood * impact,
+                        "colour": BAND_COLOURS[matrix.band(likelihood * impact)],
+                    }
+                    for impact in range(1, matrix.columns + 1)
+                ],
+            }
+            for likelihood in range(matrix.rows, 0, -1)
+        ]
+        maps.append({"stage": stage, "title": title, "rows": rows, "total": sum(counts.values())})
+    impact_levels = matrix.benefit_levels if kind == RiskKind.OPPORTUNITY else matrix.impact_levels
+    context = {"maps": maps, "kind": kind, "impact_levels": list(enumerate(impact_levels, start=1)), "matrix": matrix}
+    return TemplateResponse(request, "risks/heat_map.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def matrix_edit(request: HttpRequest) -> HttpResponse:
+    if not request.user.administers_qms:
+        raise PermissionDenied(_("The risk matrix is configured by quality managers."))
+    matrix = RiskMatrix.current()
+    form = RiskMatrixForm(request.POST or None, instance=matrix)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        changed = services.risks_rescore()
+        messages.success(request, _("Matrix saved; %(n)d risks rescored.") % {"n": changed})
+        return redirect("risks:heat_map")
+    return TemplateResponse(request, "risks/matrix_edit.html", {"form": form}, status=422 if form.errors else 200)

@@ -1,0 +1,242 @@
+"""Risks and opportunities: scoring on the matrix, the acceptance rule, reviews, the register with
+its export, the heat map, reminders and permissions."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from risks import services
+from risks.choices import Band, RiskKind, RiskStatus, Strategy
+from risks.models import Risk, RiskMatrix
+from tests.factories import ActionFactory, ObjectiveFactory, ProcessFactory, RiskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scores_and_bands_follow_the_default_matrix():
+    risk = RiskFactory(inherent_likelihood=4, inherent_impact=5, residual_likelihood=2, residual_impact=2)
+
+    assert (risk.reference[:4], risk.inherent_score, risk.inherent_band) == ("RSK-", 20, Band.CRITICAL)
+    assert (risk.residual_score, risk.residual_band) == (4, Band.LOW)
+    assert RiskFactory(kind=RiskKind.OPPORTUNITY, strategy=Strategy.PURSUE).reference.startswith("OPP-")
+
+
+def test_a_non_default_matrix_scores_and_rescores(client_for, quality):
+    risk = RiskFactory(residual_likelihood=3, residual_impact=2)  # 6: medium on the default matrix
+    assert risk.residual_band == Band.MEDIUM
+
+    response = client_for(quality).post(
+        reverse("risks:matrix_edit"),
+        {
+            "likelihood_levels": "Rare\nPossible\nLikely",
+            "impact_levels": "Minor\nSerious\nGrave",
+            "benefit_levels": "Small\nMedium\nLarge",
+            "medium_from": 3,
+            "high_from": 6,
+            "critical_from": 9,
+        },
+    )
+
+    assert response.status_code == 422  # the 4×4 inherent levels no longer fit a 3×3 matrix
+    assert "rescore them first" in response.content.decode()
+    Risk.objects.update(inherent_likelihood=3, inherent_impact=3)
+    response = client_for(quality).post(
+        reverse("risks:matrix_edit"),
+        {
+            "likelihood_levels": "Rare\nPossible\nLikely",
+            "impact_levels": "Minor\nSerious\nGrave",
+            "benefit_levels": "Small\nMedium\nLarge",
+            "medium_from": 3,
+            "high_from": 6,
+            "critical_from": 9,
+        },
+    )
+    assert response.status_code == 302
+    risk.refresh_from_db()
+    assert (risk.residual_score, risk.residual_band, risk.inherent_band) == (6, Band.HIGH, Band.CRITICAL)
+    assert RiskMatrix.current().band(2) == Band.LOW
+
+
+def test_only_quality_managers_configure_the_matrix(client_for, owner):
+    assert client_for(owner).get(reverse("risks:matrix_edit")).status_code == 403
+
+
+def test_levels_must_fit_the_matrix_and_strategies_the_kind():
+    risk = RiskFactory.build(inherent_likelihood=6, kind=RiskKind.OPPORTUNITY, strategy=Strategy.ACCEPT)
+
+    with pytest.raises(ValidationError) as refused:
+        risk.clean()
+
+    assert set(refused.value.message_dict) == {"inherent_likelihood", "strategy"}
+
+
+def test_accepting_a_high_risk_needs_a_rationale_and_a_leadership_approver(lead, owner):
+    risk = RiskFactory(owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT)
+    assert risk.residual_band == Band.HIGH
+
+    with pytest.raises(ValidationError) as refused:
+        risk.clean()
+    assert "needs a rationale" in refused.value.message_dict["acceptance_rationale"][0]
+
+    risk.acceptance_rationale = "Second source costs more than the exposure; stock covers 6 weeks."
+    risk.status = RiskStatus.MONITORED
+    with pytest.raises(ValidationError, match="Leadership approver"):
+        risk.clean()
+
+    with pytest.raises(PermissionDenied):
+        services.risk_approve_acceptance(risk=risk, user=owner)
+    services.risk_approve_acceptance(risk=risk, user=lead)
+    risk.clean()
+    assert risk.accepted_by == lead
+
+
+def test_a_low_accepted_risk_needs_no_approval():
+    risk = RiskFactory(residual_likelihood=1, residual_impact=2, strategy=Strategy.ACCEPT)
+
+    risk.clean()
+    assert not risk.acceptance_pending
+
+
+def test_a_review_updates_the_scores_and_keeps_history(owner):
+    risk = RiskFactory(owner=owner, residual_likelihood=4, residual_impact=4)
+    next_review = timezone.localdate() + timedelta(days=90)
+
+    services.risk_review_record(
+        risk=risk, user=owner, likelihood=2, impact=3, note="Second supplier qualified", next_review_date=next_review
+    )
+
+    risk.refresh_from_db()
+    assert (risk.residual_score, risk.residual_band, risk.next_review_date) == (6, Band.MEDIUM, next_review)
+    assert [h.residual_score for h in risk.history.order_by("history_date")] == [16, 6]
+    review = risk.reviews.get()
+    assert (review.score, review.band, review.reviewer) == (6, Band.MEDIUM, owner)
+
+
+def test_a_review_by_someone_else_is_refused(outsider):
+    risk = RiskFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.risk_review_record(risk=risk, user=outsider, likelihood=1, impact=1, note="x", next_review_date=None)
+    assert not risk.reviews.exists()
+
+
+def test_a_new_score_needs_a_new_approval(lead, owner):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    services.risk_approve_acceptance(risk=risk, user=lead)
+
+    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse", next_review_date=None)
+
+    risk.refresh_from_db()
+    assert risk.acceptance_pending
+
+
+def test_the_filtered_export_equals_the_filtered_list(client_for, viewer):
+    process = ProcessFactory()
+    high = RiskFactory.create_batch(3, residual_likelihood=4, residual_impact=4, processes=[process])
+    RiskFactory.create_batch(2, residual_likelihood=1, residual_impact=1)
+    query = f"band=critical&process={process.pk}"
+
+    page = client_for(viewer).get(f"{reverse('risks:risk_list')}?{query}")
+    export = client_for(viewer).get(f"{reverse('risks:risk_list')}?{query}&format=csv")
+
+    listed = {risk.reference for risk in page.context["object_list"]}
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert listed == {r["reference"] for r in rows} == {risk.reference for risk in high}
+    assert rows[0]["residual band"] == "Critical"
+
+
+def test_the_heat_map_counts_cells_and_links_to_the_register(client_for, viewer):
+    RiskFactory.create_batch(2, inherent_likelihood=5, inherent_impact=4, residual_likelihood=2, residual_impact=3)
+    RiskFactory(status=RiskStatus.CLOSED, residual_likelihood=2, residual_impact=3)
+
+    page = client_for(viewer).get(reverse("risks:heat_map"))
+    residual = page.context["maps"][1]
+
+    cell = next(c for row in residual["rows"] for c in row["cells"] if (c["likelihood"], c["impact"]) == (2, 3))
+    assert cell["count"] == 2 and residual["total"] == 2
+    link = f"{reverse('risks:risk_list')}?kind=risk&stage=residual&likelihood=2&impact=3"
+    filtered = client_for(viewer).get(link)
+    assert len(filtered.context["object_list"]) == 3  # the register shows closed ones too
+    assert filtered.context["object_list"][0].residual_impact == 3
+
+
+def test_review_reminders_go_once_per_risk_and_date(owner):
+    overdue = RiskFactory(owner=owner, next_review_date=date(2026, 11, 1))
+    RiskFactory(owner=owner, next_review_date=date(2026, 12, 1))
+    RiskFactory(owner=owner, next_review_date=date(2026, 10, 1), status=RiskStatus.CLOSED)
+
+    assert services.risks_notify_review_overdue(today=date(2026, 11, 24)) == 1
+    assert services.risks_notify_review_overdue(today=date(2026, 11, 25)) == 0
+    assert overdue.reference in mail.outbox[0].body
+
+    overdue.next_review_date = date(2026, 11, 20)
+    overdue.save()
+    assert services.risks_notify_review_overdue(today=date(2026, 11, 24)) == 1
+
+
+def test_who_may_change_risks(client_for, owner, deputy, quality, outsider, viewer):
+    risk = RiskFactory(owner=owner)
+    risk.deputies.add(deputy)
+
+    for person, status in [(owner, 200), (deputy, 200), (quality, 200), (outsider, 403), (viewer, 403)]:
+        assert client_for(person).get(risk.get_edit_url()).status_code == status, person
+    assert client_for(viewer).get(reverse("risks:risk_add")).status_code == 403
+
+
+def test_the_risk_page_shows_scores_treatments_and_reviews(client_for, owner):
+    risk = RiskFactory(owner=owner, title="Single source of bar stock")
+    action = ActionFactory(title="Qualify a second mill")
+    action.source = risk
+    action.save()
+    services.risk_review_record(
+        risk=risk, user=owner, likelihood=2, impact=3, note="Mill audited", next_review_date=None
+    )
+
+    page = client_for(owner).get(risk.get_absolute_url()).content.decode()
+
+    assert "Qualify a second mill" in page and "Mill audited" in page
+    assert "Medium · 6" in page and "Critical · 16" in page
+
+
+def test_a_bad_review_keeps_the_input(client_for, owner):
+    risk = RiskFactory(owner=owner)
+
+    response = client_for(owner).post(
+        reverse("risks:risk_review", args=[risk.pk]),
+        {"likelihood": 2, "impact": 2, "note": "Looked again", "next_review_date": "2001-01-01"},
+    )
+
+    assert response.status_code == 422
+    assert "must come after this one" in response.content.decode()
+    assert "Looked again" in response.content.decode()
+
+
+def test_process_and_objective_pages_show_their_risks(client_for, viewer):
+    process, objective = ProcessFactory(), ObjectiveFactory()
+    RiskFactory(title="Spindle crash", processes=[process], objectives=[objective])
+
+    assert "Spindle crash" in client_for(viewer).get(process.get_absolute_url()).content.decode()
+    assert "Spindle crash" in client_for(viewer).get(objective.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("name", ["risks:risk_list", "risks:heat_map"])
+def test_register_and_heat_map_queries_do_not_grow(client_for, viewer, django_assert_max_num_queries, name):
+    def build(n):
+        process, objective = ProcessFactory(), ObjectiveFactory()
+        RiskFactory.create_batch(n, processes=[process], objectives=[objective])
+
+    client = client_for(viewer)
+    build(5)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse(name)).status_code == 200
+    build(45)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse(name)).status_code == 200
