@@ -109,10 +109,15 @@ class RiskDetailView(RecordDetailView):
             impact_levels=impact_levels,
             treatments=list(Action.objects.raised_by(risk).select_related("owner").order_by("due_date")),
             reviews=list(risk.reviews.select_related("reviewer")),
-            review_form=review_form or (RiskReviewForm(risk=risk) if context["can_change"] else None),
+            review_form=review_form
+            or (RiskReviewForm(risk=risk, initial=_current_scores(risk)) if context["can_change"] else None),
             can_approve=risk.acceptance_pending and (self.request.user.role == "leadership"),
         )
         return context
+
+
+def _current_scores(risk: Risk) -> dict:
+    return {"likelihood": risk.residual_likelihood, "impact": risk.residual_impact}
 
 
 def _target_score(risk: Risk) -> int | None:
