@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
     # Served from our own static files: the app works offline and behind firewalls.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for a choice set several fields share (inherent, residual and review bands).
+    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band"},
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")

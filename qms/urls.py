@@ -28,6 +28,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("api/", include("processes.api.urls")),
     path("api/", include("objectives.api.urls")),
+    path("api/", include("risks.api.urls")),
     path("api/", include("qms.api.urls")),
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

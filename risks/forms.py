@@ -47,7 +47,11 @@ class RiskForm(LevelsMixin, RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kind = self.data.get("kind") or self.initial.get("kind") or self.instance.kind
+        if self.instance.pk:
+            self.fields["kind"].disabled = True  # its reference says RSK or OPP for good
+            kind = self.instance.kind
+        else:
+            kind = self.data.get("kind") or self.initial.get("kind") or self.instance.kind
         self.use_matrix_levels(RiskMatrix.current(), opportunity=kind == "opportunity")
         linked = self.instance.objectives.all() if self.instance.pk else Objective.objects.none()
         self.fields["objectives"].queryset = Objective.objects.filter(status=ObjectiveStatus.ACTIVE) | linked

@@ -236,6 +236,12 @@ class Risk(ProcessLinkedRecord):
     def acceptance_pending(self) -> bool:
         return self.needs_acceptance_approval and self.accepted_by_id is None
 
+    @property
+    def approval_lapsed(self) -> bool:
+        """An approval of acceptance holds for the residual band it approved, not for a new one."""
+        loaded_band = getattr(self, "_loaded_residual_band", None)
+        return self.accepted_by_id is not None and loaded_band is not None and loaded_band != self.residual_band
+
     def score(self, matrix: RiskMatrix) -> None:
         """Work out the stored scores and bands from the levels and the matrix."""
         for stage in ("inherent", "residual"):
@@ -244,9 +250,18 @@ class Risk(ProcessLinkedRecord):
             setattr(self, f"{stage}_score", value)
             setattr(self, f"{stage}_band", matrix.band(value) or "")
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        risk = super().from_db(db, field_names, values)
+        risk._loaded_residual_band = risk.__dict__.get("residual_band")
+        return risk
+
     def save(self, *args, **kwargs) -> None:
         self.score(RiskMatrix.current())
+        if self.approval_lapsed:
+            self.accepted_by, self.accepted_at = None, None
         super().save(*args, **kwargs)
+        self._loaded_residual_band = self.residual_band
 
     def clean(self) -> None:
         matrix = RiskMatrix.current()
@@ -271,7 +286,8 @@ class Risk(ProcessLinkedRecord):
         if self.needs_acceptance_approval:
             if not self.acceptance_rationale.strip():
                 errors["acceptance_rationale"] = _("Accepting a high or critical risk needs a rationale.")
-            if self.status in (RiskStatus.MONITORED, RiskStatus.CLOSED) and self.accepted_by_id is None:
+            approved = self.accepted_by_id is not None and not self.approval_lapsed
+            if self.status in (RiskStatus.MONITORED, RiskStatus.CLOSED) and not approved:
                 errors["status"] = _("A Leadership approver must approve accepting this risk before it is monitored.")
         if errors:
             raise ValidationError(errors)

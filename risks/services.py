@@ -31,7 +31,7 @@ def risk_review_record(
     likelihood: int,
     impact: int,
     note: str,
-    next_review_date: date | None,
+    next_review_date: date | None = None,
     reviewed_on: date | None = None,
 ) -> RiskReview:
     """Record a review: its scores become the risk's residual scores, and the next review date moves."""
@@ -41,12 +41,9 @@ def risk_review_record(
     if next_review_date is not None and next_review_date <= reviewed_on:
         raise ValidationError({"next_review_date": _("The next review must come after this one.")})
     risk = Risk.objects.select_for_update().get(pk=risk.pk)
-    approved_band = risk.residual_band
     risk.residual_likelihood, risk.residual_impact = likelihood, impact
     risk.next_review_date = next_review_date
     risk.full_clean(exclude=["owner", "reference"])
-    if risk.residual_band != approved_band:
-        risk.accepted_by, risk.accepted_at = None, None  # a new score needs a new approval
     risk._change_reason = _("Review: %(note)s") % {"note": note[:80]}
     risk.save()
     return RiskReview.objects.create(

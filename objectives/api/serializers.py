@@ -1,4 +1,3 @@
-import copy
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from processes.choices import ProcessStatus
 from processes.models import Process
-from qms.api.serializers import RecordSerializer
+from qms.api.serializers import ModelCleanMixin, RecordSerializer, drf_errors
 
 from .. import services
 from ..choices import ObjectiveStatus
@@ -22,13 +21,6 @@ from ..periods import Period
 PERIOD_HELP = gettext_lazy(
     "The period as written for the KPI's frequency: 2026-11 (monthly), 2026-Q4, 2026-W47, 2026, or any date inside it."
 )
-
-
-def drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
-    """A Django ValidationError as DRF's, keyed by field where the model named one."""
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"non_field_errors": error.messages})
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -44,28 +36,6 @@ class ValueField(serializers.DecimalField):
         except InvalidOperation:
             self.fail("max_digits", max_digits=self.max_digits)
         return super().validate_precision(value)
-
-
-class ModelCleanMixin:
-    """Runs the model's clean() on the instance as it would be saved, so the API refuses what the
-    pages refuse (many-to-many fields are not part of it)."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        model = self.Meta.model
-        many = {f.name for f in model._meta.many_to_many}
-        fields = {k: v for k, v in attrs.items() if k not in many}
-        if self.instance is not None:
-            candidate = copy.copy(self.instance)
-            for name, value in fields.items():
-                setattr(candidate, name, value)
-        else:
-            candidate = model(**fields)
-        try:
-            candidate.clean()
-        except DjangoValidationError as error:
-            raise drf_errors(error) from None
-        return attrs
 
 
 class ThemeSerializer(ModelCleanMixin, RecordSerializer):

@@ -1,3 +1,6 @@
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -27,6 +30,35 @@ class OrgUnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrgUnit
         fields = ["id", "name", "kind", "parent"]
+
+
+def drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
+    """A Django ValidationError as DRF's, keyed by field where the model named one."""
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(error.message_dict)
+    return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+class ModelCleanMixin:
+    """Runs the model's clean() on the instance as it would be saved, so the API refuses what the
+    pages refuse (many-to-many fields are not part of it)."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        many = {f.name for f in model._meta.many_to_many}
+        fields = {k: v for k, v in attrs.items() if k not in many}
+        if self.instance is not None:
+            candidate = copy.copy(self.instance)
+            for name, value in fields.items():
+                setattr(candidate, name, value)
+        else:
+            candidate = model(**fields)
+        try:
+            candidate.clean()
+        except DjangoValidationError as error:
+            raise drf_errors(error) from None
+        return attrs
 
 
 class RecordSerializer(serializers.ModelSerializer):
