@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from risks import services
 from risks.choices import Band, RiskKind, RiskStatus, Strategy
+from risks.forms import RiskForm
 from risks.models import Risk, RiskMatrix
 from tests.factories import ActionFactory, ObjectiveFactory, ProcessFactory, RiskFactory
 
@@ -240,3 +241,27 @@ def test_register_and_heat_map_queries_do_not_grow(client_for, viewer, django_as
     build(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(reverse(name)).status_code == 200
+
+
+def test_editing_keeps_the_kind_and_a_new_band_needs_a_new_approval(client_for, owner, lead):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    services.risk_approve_acceptance(risk=risk, user=lead)
+    form = RiskForm(instance=risk, user=owner)
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {"kind": RiskKind.OPPORTUNITY, "residual_likelihood": 5, "residual_impact": 4}
+
+    refused = client_for(owner).post(risk.get_edit_url(), data | {"status": RiskStatus.MONITORED})
+    saved = client_for(owner).post(risk.get_edit_url(), data | {"status": RiskStatus.IN_TREATMENT})
+
+    assert refused.status_code == 422
+    assert "Leadership approver must approve" in refused.content.decode()
+    assert saved.status_code == 302
+    risk.refresh_from_db()
+    assert (risk.kind, risk.residual_band, risk.accepted_by, risk.acceptance_pending) == (
+        RiskKind.RISK,
+        Band.CRITICAL,
+        None,
+        True,
+    )
