@@ -256,6 +256,10 @@ class Risk(ProcessLinkedRecord):
         risk._loaded_residual_band = risk.__dict__.get("residual_band")
         return risk
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_residual_band = self.__dict__.get("residual_band")
+
     def save(self, *args, **kwargs) -> None:
         self.score(RiskMatrix.current())
         if self.approval_lapsed:

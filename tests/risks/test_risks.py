@@ -265,3 +265,16 @@ def test_editing_keeps_the_kind_and_a_new_band_needs_a_new_approval(client_for, 
         None,
         True,
     )
+
+
+def test_an_approval_after_a_refresh_holds(lead, owner):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse")
+
+    risk.refresh_from_db()
+    services.risk_approve_acceptance(risk=risk, user=lead)
+
+    risk = Risk.objects.get(pk=risk.pk)
+    assert (risk.residual_band, risk.accepted_by) == (Band.CRITICAL, lead)
