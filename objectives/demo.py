@@ -433,6 +433,7 @@ def seed_objectives(demo) -> dict[str, int]:
     rng = random.Random(SEED)
     themes = _seed_themes(demo)
     objectives = _seed_objectives(demo, themes)
+    demo.objectives.update(objectives)  # so later seeders (risks) can link to them
     kpis = _seed_kpis(demo, objectives)
     values = _seed_history(demo, kpis, rng)
     _judge_action_by_kpi(kpis)

@@ -25,6 +25,7 @@ class Demo:
     units: dict[str, OrgUnit] = field(default_factory=dict)
     people: dict[str, User] = field(default_factory=dict)
     processes: dict[str, object] = field(default_factory=dict)
+    objectives: dict[str, object] = field(default_factory=dict)
 
 
 UNITS = [

@@ -2,8 +2,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
+from django.urls import reverse
 from django.utils import timezone
 
 from objectives.choices import KPIStatus, Nature, Source
@@ -11,6 +13,8 @@ from objectives.models import KPI, EffectivenessMeasure, Measurement, Objective,
 from processes.models import Process
 from qms.choices import ActionStatus, Role
 from qms.models import Action, User
+from risks.choices import Band, RiskStatus
+from risks.models import Risk, RiskReview
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +67,63 @@ def test_seed_demo_builds_objectives_and_kpis_with_three_years_of_history(settin
     assert EffectivenessMeasure.objects.filter(action__status=ActionStatus.DONE).exists()
 
 
+def test_seed_demo_builds_risks_and_opportunities_with_treatments_and_reviews(settings, client_for):
+    settings.DEBUG = True
+    today = timezone.localdate()
+
+    call_command("seed_demo")
+
+    assert 20 <= Risk.objects.risks().count() <= 30
+    assert 6 <= Risk.objects.opportunities().count() <= 10
+    risks = list(Risk.objects.select_related("accepted_by").prefetch_related("reviews"))
+    for risk in risks:
+        risk.full_clean()  # nothing the forms would refuse
+    assert {risk.reference[:4] for risk in risks} == {"RSK-", "OPP-"}
+    assert set(Risk.objects.values_list("status", flat=True)) == set(RiskStatus.values)
+    for stage in ("inherent_band", "residual_band"):
+        assert set(Band.values) <= set(Risk.objects.risks().values_list(stage, flat=True)), stage
+    assert Risk.objects.filter(objectives__isnull=False).distinct().count() >= 5
+
+    # Treatments are actions raised from the risk, as the risk page raises them, in every state.
+    treatments = Action.objects.filter(source_type=ContentType.objects.get_for_model(Risk))
+    assert set(treatments.values_list("status", flat=True)) == set(ActionStatus.values)
+    assert treatments.overdue().exists()
+    assert all(
+        set(action.processes.all()) == set(action.source.processes.all())
+        for action in treatments.prefetch_related("processes", "source__processes")
+    )
+
+    # Reviews over the past two years move the scores; the latest gives the risk its residual scores.
+    reviewed = [risk for risk in risks if len(risk.reviews.all()) >= 2]
+    assert len(reviewed) >= 5
+    assert any(len({review.score for review in risk.reviews.all()}) > 1 for risk in reviewed)
+    for risk in risks:
+        if latest := next(iter(risk.reviews.all()), None):
+            assert (latest.likelihood, latest.impact) == (risk.residual_likelihood, risk.residual_impact), risk
+    assert RiskReview.objects.aggregate(first=Min("reviewed_on"))["first"] <= today - timedelta(days=600)
+    assert 3 <= Risk.objects.review_overdue().count() <= 6
+    assert not Risk.objects.filter(status=RiskStatus.CLOSED, next_review_date__isnull=False).exists()
+
+    # One high acceptance approved by Leadership, one awaiting approval.
+    approved = [risk for risk in risks if risk.needs_acceptance_approval and risk.accepted_by_id]
+    assert approved and all(r.accepted_by.role == Role.LEADERSHIP and r.accepted_at for r in approved)
+    assert any(risk.status == RiskStatus.MONITORED for risk in approved)
+    pending = [risk for risk in risks if risk.acceptance_pending]
+    assert pending
+    assert all(r.status in (RiskStatus.ASSESSED, RiskStatus.IN_TREATMENT) and r.acceptance_rationale for r in pending)
+
+    client = client_for(User.objects.get(username="owner"))
+    assert client.get(reverse("risks:risk_list")).status_code == 200
+    heat_map = client.get(reverse("risks:heat_map"))
+    assert heat_map.status_code == 200
+    scored = Risk.objects.risks().exclude(status=RiskStatus.CLOSED).filter(residual_likelihood__isnull=False)
+    assert [m["total"] for m in heat_map.context["maps"]] == [scored.count()] * 2
+    assert client.get(reverse("risks:heat_map"), {"kind": "opportunity"}).status_code == 200
+    page = client.get(approved[0].get_absolute_url())
+    assert page.status_code == 200
+    assert "Approved by" in page.content.decode()
+
+
 def test_seed_demo_twice_adds_nothing(settings):
     settings.DEBUG = True
     call_command("seed_demo")
@@ -72,6 +133,7 @@ def test_seed_demo_twice_adds_nothing(settings):
         Process.objects.count(),
         KPI.objects.count(),
         Measurement.objects.count(),
+        Risk.objects.count(),
     )
 
     call_command("seed_demo")
@@ -82,6 +144,7 @@ def test_seed_demo_twice_adds_nothing(settings):
         Process.objects.count(),
         KPI.objects.count(),
         Measurement.objects.count(),
+        Risk.objects.count(),
     ) == counts
 
 

@@ -6,12 +6,13 @@ from objectives.demo import seed_objectives
 from processes.demo import seed_process_links, seed_processes
 from qms import demo
 from qms.models import User
+from risks.demo import seed_risks
 
 
 class Command(BaseCommand):
     help = (
         "Fill an empty database with a believable demo organisation: people, processes, actions, objectives "
-        "and KPIs with three years of values."
+        "and KPIs with three years of values, and risks and opportunities with their treatments and reviews."
     )
 
     def add_arguments(self, parser):
@@ -31,11 +32,14 @@ class Command(BaseCommand):
             seed_process_links(built)
             demo.seed_actions(built)
             made = seed_objectives(built)
+            risks = seed_risks(built)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {demo.COMPANY}: {len(built.people)} people, {len(built.processes)} processes, "
-                f"{len(demo.ACTIONS)} actions, {made['themes']} strategic themes, {made['objectives']} objectives "
-                f"and {made['kpis']} KPIs with {made['values']} values. "
+                f"{len(demo.ACTIONS)} actions, {made['themes']} strategic themes, {made['objectives']} objectives, "
+                f"{made['kpis']} KPIs with {made['values']} values, and {risks['risks']} risks and "
+                f"{risks['opportunities']} opportunities with {risks['treatments']} treatment actions and "
+                f"{risks['reviews']} reviews. "
                 f"Logins: lead, quality, owner, auditor, viewer (password: {password})."
             )
         )
