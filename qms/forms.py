@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +8,19 @@ from processes.models import Process
 
 from .choices import ActionStatus
 from .models import Action, User
+
+
+def form_layout(form: forms.BaseForm) -> list[tuple[str | None, list[list[forms.BoundField]]]]:
+    """The visible fields in the groups and rows of the form's `fieldsets`, if it has any; the
+    fields those do not name follow in a last, untitled group, one per row."""
+    visible = {bound.name: bound for bound in form.visible_fields()}
+    groups = []
+    for legend, rows in getattr(form, "fieldsets", []):
+        rows = [[visible.pop(name) for name in ((r,) if isinstance(r, str) else r) if name in visible] for r in rows]
+        groups.append((legend, [row for row in rows if row]))
+    if visible:
+        groups.append((None, [[bound] for bound in visible.values()]))
+    return groups
 
 
 class StyledFormMixin:
@@ -25,6 +39,9 @@ class StyledFormMixin:
             widget.attrs["class"] = " ".join(classes if css in classes else [*classes, css])
             if isinstance(widget, forms.SelectMultiple):
                 widget.attrs.setdefault("size", 6)
+
+    # Optional layout, see form_layout(): [(legend, [name, or a tuple of names side by side, ...]), ...].
+    fieldsets: list = []
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -60,8 +77,10 @@ class RecordForm(StyledFormMixin, forms.ModelForm):
             if name in self.fields:
                 self.fields[name].queryset = people
         if "processes" in self.fields:
-            linked = self.instance.processes.all() if self.instance.pk else Process.objects.none()
-            self.fields["processes"].queryset = Process.objects.exclude(status=ProcessStatus.RETIRED) | linked
+            linked = self.instance.processes.values("pk") if self.instance.pk else []
+            self.fields["processes"].queryset = Process.objects.filter(
+                ~Q(status=ProcessStatus.RETIRED) | Q(pk__in=linked)
+            )
         if self.instance.pk:
             self.fields["change_note"].widget.attrs["placeholder"] = _("e.g. agreed at the weekly quality meeting")
         else:

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from objectives.choices import ObjectiveStatus
@@ -28,6 +29,21 @@ class LevelsMixin:
 
 
 class RiskForm(LevelsMixin, RecordForm):
+    fieldsets = [
+        (_("What could happen"), ["kind", "title", "description", ("cause", "consequence"), ("category", "status")]),
+        (_("Who and where"), [("owner", "deputies"), ("processes", "objectives"), "next_review_date"]),
+        (
+            _("Scores and treatment"),
+            [
+                ("inherent_likelihood", "inherent_impact"),
+                "controls",
+                ("strategy", "residual_likelihood", "residual_impact"),
+                ("target_likelihood", "target_impact"),
+                "acceptance_rationale",
+            ],
+        ),
+    ]
+
     class Meta:
         model = Risk
         fields = [
@@ -38,8 +54,8 @@ class RiskForm(LevelsMixin, RecordForm):
         ]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "cause": forms.Textarea(attrs={"rows": 2}),
-            "consequence": forms.Textarea(attrs={"rows": 2}),
+            "cause": forms.Textarea(attrs={"rows": 3}),
+            "consequence": forms.Textarea(attrs={"rows": 3}),
             "controls": forms.Textarea(attrs={"rows": 2}),
             "acceptance_rationale": forms.Textarea(attrs={"rows": 2}),
             "next_review_date": forms.DateInput(attrs={"type": "date"}),
@@ -53,8 +69,10 @@ class RiskForm(LevelsMixin, RecordForm):
         else:
             kind = self.data.get("kind") or self.initial.get("kind") or self.instance.kind
         self.use_matrix_levels(RiskMatrix.current(), opportunity=kind == "opportunity")
-        linked = self.instance.objectives.all() if self.instance.pk else Objective.objects.none()
-        self.fields["objectives"].queryset = Objective.objects.filter(status=ObjectiveStatus.ACTIVE) | linked
+        linked = self.instance.objectives.values("pk") if self.instance.pk else []
+        self.fields["objectives"].queryset = Objective.objects.filter(
+            Q(status=ObjectiveStatus.ACTIVE) | Q(pk__in=linked)
+        )
         self.fields["strategy"].choices = [("", "—")] + [
             (RiskKind(kind).label, [(s.value, s.label) for s in strategies]) for kind, strategies in STRATEGIES.items()
         ]

@@ -278,3 +278,14 @@ def test_an_approval_after_a_refresh_holds(lead, owner):
 
     risk = Risk.objects.get(pk=risk.pk)
     assert (risk.residual_band, risk.accepted_by) == (Band.CRITICAL, lead)
+
+
+def test_the_edit_form_offers_each_process_and_objective_once(client_for, owner):
+    process, objective = ProcessFactory(name="Machining"), ObjectiveFactory(title="Scrap below 1.5 %")
+    risk = RiskFactory(owner=owner, processes=[process], objectives=[objective])
+    RiskFactory.create_batch(3, processes=[process], objectives=[objective])
+
+    page = client_for(owner).get(risk.get_edit_url()).content.decode()
+
+    assert page.count(f">{process}</option>") == 1
+    assert page.count(f">{objective}</option>") == 1
