@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from qms.forms import form_layout
+
 register = template.Library()
 
 
@@ -45,3 +47,9 @@ def render_section(context, section) -> str:
 @register.filter
 def content_type_id(record) -> int:
     return ContentType.objects.get_for_model(record).pk
+
+
+@register.filter
+def layout(form):
+    """`{% for legend, rows in form|layout %}`: the form's fields in their groups and rows."""
+    return form_layout(form)
