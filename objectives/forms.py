@@ -51,6 +51,16 @@ class ObjectiveForm(RecordForm):
 
 
 class KPIForm(RecordForm):
+    fieldsets = [
+        (_("What it measures"), ["name", "description", ("unit", "nature")]),
+        (_("Who and where"), [("owner", "deputies"), ("processes", "objectives")]),
+        (
+            _("Target"),
+            [("frequency", "direction"), ("target", "target_upper", "warning"), ("valid_min", "valid_max")],
+        ),
+        (_("Values"), [("source", "formula"), ("measured_from", "raise_action_after"), "is_active"]),
+    ]
+
     class Meta:
         model = KPI
         fields = [

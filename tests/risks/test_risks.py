@@ -15,7 +15,7 @@ from risks import services
 from risks.choices import Band, RiskKind, RiskStatus, Strategy
 from risks.forms import RiskForm
 from risks.models import Risk, RiskMatrix
-from tests.factories import ActionFactory, ObjectiveFactory, ProcessFactory, RiskFactory
+from tests.factories import ActionFactory, KPIFactory, ObjectiveFactory, ProcessFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +289,17 @@ def test_the_edit_form_offers_each_process_and_objective_once(client_for, owner)
 
     assert page.count(f">{process}</option>") == 1
     assert page.count(f">{objective}</option>") == 1
+
+
+def test_a_treatment_edit_page_names_its_risk_and_a_kpi_page_names_none(client_for, quality):
+    risk = RiskFactory(title="Spindle crash")
+    action = ActionFactory(owner=quality)
+    action.source = risk
+    action.save()
+    kpi = KPIFactory(owner=quality)
+
+    assert (
+        f'Raised from <a href="{risk.get_absolute_url()}">{risk}</a>'
+        in client_for(quality).get(action.get_edit_url()).content.decode()
+    )
+    assert "Raised from" not in client_for(quality).get(kpi.get_edit_url()).content.decode()
