@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from qms.choices import Role
 from qms.models import User
@@ -74,20 +75,25 @@ def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
     return risk
 
 
-def risks_rescore() -> int:
-    """After the matrix changed: every risk's stored scores and bands, in bulk. Returns how many changed."""
+def risks_rescore(*, user: User | None = None) -> int:
+    """After the matrix changed: every risk's stored scores and bands, in bulk and kept in history.
+    An approval of acceptance lapses where the residual band moved. Returns how many changed."""
     matrix = RiskMatrix.current()
     changed = []
-    for risk in Risk.objects.only(
-        "pk", "inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact",
-        "inherent_score", "residual_score", "inherent_band", "residual_band",
-    ).iterator(chunk_size=BATCH):  # fmt: skip
+    for risk in Risk.objects.order_by("pk").iterator(chunk_size=BATCH):
         before = (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band)
         risk.score(matrix)
         if before != (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band):
+            if risk.approval_lapsed:
+                risk.accepted_by, risk.accepted_at = None, None
             changed.append(risk)
-    Risk.objects.bulk_update(
-        changed, ["inherent_score", "residual_score", "inherent_band", "residual_band"], batch_size=BATCH
+    bulk_update_with_history(
+        changed,
+        Risk,
+        ["inherent_score", "residual_score", "inherent_band", "residual_band", "accepted_by", "accepted_at"],
+        batch_size=BATCH,
+        default_user=user,
+        default_change_reason=_("Rescored on the new matrix"),
     )
     return len(changed)
 

@@ -218,7 +218,7 @@ def matrix_edit(request: HttpRequest) -> HttpResponse:
     form = RiskMatrixForm(request.POST or None, instance=matrix)
     if request.method == "POST" and form.is_valid():
         form.save()
-        changed = services.risks_rescore()
+        changed = services.risks_rescore(user=request.user)
         messages.success(request, _("Matrix saved; %(n)d risks rescored.") % {"n": changed})
         return redirect("risks:heat_map")
     return TemplateResponse(request, "risks/matrix_edit.html", {"form": form}, status=422 if form.errors else 200)

@@ -303,3 +303,21 @@ def test_a_treatment_edit_page_names_its_risk_and_a_kpi_page_names_none(client_f
         in client_for(quality).get(action.get_edit_url()).content.decode()
     )
     assert "Raised from" not in client_for(quality).get(kpi.get_edit_url()).content.decode()
+
+
+def test_a_new_matrix_lapses_approvals_whose_band_moved_and_keeps_history(lead, owner, quality):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    services.risk_approve_acceptance(risk=risk, user=lead)
+    matrix = RiskMatrix.current()
+    matrix.band_thresholds = {"medium": 4, "high": 8, "critical": 12}
+    matrix.save()
+
+    assert services.risks_rescore(user=quality) == 1
+    assert services.risks_rescore(user=quality) == 0
+
+    risk.refresh_from_db()
+    assert (risk.residual_band, risk.accepted_by, risk.acceptance_pending) == (Band.CRITICAL, None, True)
+    latest = risk.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (quality, "Rescored on the new matrix")
