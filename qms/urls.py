@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from rest_framework.routers import APIRootView
 
+from objectives.api.urls import router as objectives_api
+from processes.api.urls import router as processes_api
+from qms.api.urls import router as core_api
 from qms.views import actions, dashboard, people
+from risks.api.urls import router as risks_api
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -19,6 +24,15 @@ qms_patterns = [
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
 ]
 
+# /api/ lists the endpoints of every app's router.
+api_root = APIRootView.as_view(
+    api_root_dict={
+        prefix: f"{basename}-list"
+        for router in (core_api, processes_api, objectives_api, risks_api)
+        for prefix, _viewset, basename in router.registry
+    }
+)
+
 urlpatterns = [
     path("", include((qms_patterns, "qms"))),
     path("processes/", include("processes.urls")),
@@ -26,6 +40,7 @@ urlpatterns = [
     path("risks/", include("risks.urls")),
     path("audits/", include("audits.urls")),
     path("reviews/", include("reviews.urls")),
+    path("api/", api_root, name="api-root"),
     path("api/", include("processes.api.urls")),
     path("api/", include("objectives.api.urls")),
     path("api/", include("risks.api.urls")),

@@ -1,11 +1,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
-router = DefaultRouter()
+router = SimpleRouter()  # /api/ itself is the root of all apps, in qms.urls
 router.register("users", views.UserViewSet)
 router.register("org-units", views.OrgUnitViewSet)
 router.register("actions", views.ActionViewSet)

@@ -240,3 +240,10 @@ def test_api_lists_cost_the_same_queries_for_5_and_50_rows(owner, django_assert_
     build(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert api(owner).get(url).status_code == 200
+
+
+def test_the_api_root_lists_every_apps_endpoints(viewer):
+    body = api(viewer).get("/api/").json()
+
+    for name in ("actions", "users", "processes", "kpis", "measurements", "objectives", "risks"):
+        assert body[name].endswith(f"/api/{name}/"), name
