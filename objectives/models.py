@@ -352,6 +352,22 @@ class KPI(ProcessLinkedRecord):
         if errors:
             raise ValidationError(errors)
 
+    def formula_inputs(self) -> list["KPI"]:
+        """The KPIs this KPI's formula reads."""
+        if not self.is_calculated:
+            return []
+        references = Formula(self.formula).references
+        return list(KPI.objects.filter(reference__in=references).only("pk", "reference", "name"))
+
+    def formula_dependents(self) -> list["KPI"]:
+        """The calculated KPIs whose formulas read this KPI (KPI-100 is not part of KPI-1000)."""
+        candidates = KPI.objects.filter(source=Source.FORMULA, formula__contains=self.reference)
+        return [
+            kpi
+            for kpi in candidates.only("pk", "reference", "name", "formula")
+            if self.reference in Formula(kpi.formula).references
+        ]
+
     def check_formula(self) -> Formula:
         """The formula must name existing KPIs of the same or a finer frequency and form no cycle."""
         formula = Formula(self.formula)

@@ -177,7 +177,8 @@ class KPIDetailView(RecordDetailView):
             actions=list(Action.objects.raised_by(kpi).select_related("owner").order_by("-created_at")[:20]),
             judged_actions=list(kpi.effectiveness_for.select_related("action__owner")),
             effectiveness_form=EffectivenessMeasureForm(kpi=kpi) if context["can_change"] else None,
-            dependents=KPI.objects.filter(formula__contains=kpi.reference).only("pk", "reference", "name"),
+            inputs=kpi.formula_inputs(),
+            dependents=kpi.formula_dependents(),
         )
         return context
 

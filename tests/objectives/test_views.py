@@ -321,3 +321,19 @@ def test_a_corrected_value_shows_what_it_was(client_for, owner):
     page = client_for(owner).get(kpi.get_absolute_url()).content.decode()
 
     assert "was 91, 19" in page
+
+
+def test_a_calculated_kpi_links_its_inputs_and_each_input_what_it_feeds(client_for, viewer):
+    rejects, shipped = KPIFactory(name="Rejected parts"), KPIFactory(name="Shipped parts")
+    KPI.objects.filter(pk=rejects.pk).update(reference="KPI-100")
+    KPI.objects.filter(pk=shipped.pk).update(reference="KPI-1000")
+    ppm = KPIFactory(name="Customer ppm", source=Source.FORMULA, formula="KPI-100 / KPI-1000 * 1000000")
+    KPIFactory(name="Shipments doubled", source=Source.FORMULA, formula="KPI-1000 * 2")
+    client = client_for(viewer)
+
+    ppm_page = client.get(ppm.get_absolute_url()).content.decode()
+    rejects_page = client.get(rejects.get_absolute_url()).content.decode()
+
+    assert "Rejected parts" in ppm_page and "Shipped parts" in ppm_page
+    assert "Customer ppm" in rejects_page
+    assert "Shipments doubled" not in rejects_page  # KPI-100 is not part of KPI-1000
