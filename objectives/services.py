@@ -26,7 +26,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from qms.choices import ActionKind, ActionStatus
 from qms.models import Action, User
-from qms.services import notification_claim
+from qms.services import mail_subject, notification_claim
 
 from .choices import Frequency, KPIStatus, Source
 from .formula import Formula
@@ -428,7 +428,7 @@ def _notify(user: User, kpis: list[KPI], *, kind: str, template: str, today: dat
                 "site_url": settings.SITE_URL,
             }
             send_mail(
-                subject=render_to_string(f"{template[:-4]}_subject.txt", context).strip(),
+                subject=mail_subject(render_to_string(f"{template[:-4]}_subject.txt", context)),
                 message=render_to_string(template, context),
                 from_email=None,
                 recipient_list=[user.email],

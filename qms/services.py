@@ -58,6 +58,11 @@ def notification_claim(*, kind: str, record, key: str, recipient: User | None) -
     return True
 
 
+def mail_subject(text: str) -> str:
+    """A subject on one line: a title sent through the API may hold line breaks, which mail headers refuse."""
+    return " ".join(str(text).split())
+
+
 def actions_notify_overdue(*, today: date | None = None) -> int:
     """E-mail the owner of each overdue action, at most once per action and day, and return how
     many were sent. A failed send rolls its stamp back, so the next run tries that one again."""
@@ -71,7 +76,9 @@ def actions_notify_overdue(*, today: date | None = None) -> int:
                 if not notification_claim(kind="action_overdue", record=action, key=key, recipient=action.owner):
                     continue
                 send_mail(
-                    subject=_("Overdue action %(ref)s: %(title)s") % {"ref": action.reference, "title": action.title},
+                    subject=mail_subject(
+                        _("Overdue action %(ref)s: %(title)s") % {"ref": action.reference, "title": action.title}
+                    ),
                     message=render_to_string(
                         "emails/action_overdue.txt", {"action": action, "site_url": settings.SITE_URL}
                     ),

@@ -1159,7 +1159,7 @@ def _settle(demo, risk: Risk, entry: Entry) -> None:
         approver = demo.people[entry.approved_by]
         risk._history_user = approver
         with _acting_as(approver):
-            services.risk_approve_acceptance(risk=risk, user=approver)
+            risk = services.risk_approve_acceptance(risk=risk, user=approver)
     if risk.status != entry.status:
         risk.status = entry.status
         risk.full_clean()

@@ -28,6 +28,7 @@ class RiskFilterSet(SearchFilterSet):
         label=_("Objective"), field_name="objectives", queryset=Objective.objects.all()
     )
     review_overdue = django_filters.BooleanFilter(label=_("Review overdue"), method="filter_review_overdue")
+    open = django_filters.BooleanFilter(label=_("Open (not closed)"), method="filter_open")
     # A cell of the heat map: ?stage=residual&likelihood=3&impact=4
     stage = django_filters.ChoiceFilter(
         label=_("Scores"), choices=[("inherent", _("Inherent")), ("residual", _("Residual"))], method="filter_cell"
@@ -47,7 +48,10 @@ class RiskFilterSet(SearchFilterSet):
 
     class Meta:
         model = Risk
-        fields = ["q", "mine", "kind", "status", "band", "category", "owner", "process", "objective", "review_overdue"]
+        fields = [
+            "q", "mine", "kind", "status", "band", "category", "owner", "process", "objective", "review_overdue",
+            "open",
+        ]  # fmt: skip
 
     def filter_mine(self, queryset, name, value):
         return queryset.owned_by(self.request.user) if value else queryset
@@ -57,6 +61,12 @@ class RiskFilterSet(SearchFilterSet):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=RiskStatus.CLOSED)
         return queryset.filter(overdue if value else ~overdue)
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        closed = Q(status=RiskStatus.CLOSED)
+        return queryset.filter(~closed if value else closed)
 
     def filter_cell(self, queryset, name, value):
         return queryset  # applied together in filter_queryset, which sees all three values

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -131,3 +132,9 @@ class RiskMatrixForm(StyledFormMixin, forms.ModelForm):
             band: cleaned.get(f"{band}_from") for band in (Band.MEDIUM, Band.HIGH, Band.CRITICAL)
         }
         return cleaned
+
+    def add_error(self, field, error):
+        # The model names its band error after its JSON field; here the bands are three fields.
+        if isinstance(error, ValidationError) and "band_thresholds" in getattr(error, "error_dict", {}):
+            error.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(error.error_dict.pop("band_thresholds"))
+        super().add_error(field, error)

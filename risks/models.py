@@ -105,6 +105,8 @@ class RiskMatrix(models.Model):
             | Q(residual_likelihood__gt=self.rows)
             | Q(inherent_impact__gt=self.columns)
             | Q(residual_impact__gt=self.columns)
+            | Q(target_likelihood__gt=self.rows)
+            | Q(target_impact__gt=self.columns)
         ).exists():
             raise ValidationError(_("Some risks are scored on levels this matrix would remove: rescore them first."))
 

@@ -16,12 +16,15 @@ from simple_history.utils import bulk_update_with_history
 
 from qms.choices import Role
 from qms.models import User
-from qms.services import notification_claim
+from qms.services import mail_subject, notification_claim
 
+from .choices import RiskStatus
 from .models import Risk, RiskMatrix, RiskReview
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
+# Statuses in which an accepted risk is left to run on its approval.
+LEFT_TO_RUN = (RiskStatus.MONITORED, RiskStatus.CLOSED)
 
 
 @transaction.atomic
@@ -39,13 +42,20 @@ def risk_review_record(
     if not risk.user_can_change(user):
         raise PermissionDenied(_("Only the risk's owner, deputies and quality managers review it."))
     reviewed_on = reviewed_on or timezone.localdate()
+    if reviewed_on > timezone.localdate():
+        raise ValidationError({"reviewed_on": _("A review cannot be dated in the future.")})
     if next_review_date is not None and next_review_date <= reviewed_on:
         raise ValidationError({"next_review_date": _("The next review must come after this one.")})
     risk = Risk.objects.select_for_update().get(pk=risk.pk)
     risk.residual_likelihood, risk.residual_impact = likelihood, impact
     risk.next_review_date = next_review_date
+    risk.score(RiskMatrix.current())
+    reason = _("Review: %(note)s") % {"note": note[:80]}
+    if risk.approval_lapsed and risk.needs_acceptance_approval and risk.status in LEFT_TO_RUN:
+        risk.status = RiskStatus.IN_TREATMENT
+        reason = _("Review found a new band: back in treatment until Leadership approves it")
     risk.full_clean(exclude=["owner", "reference"])
-    risk._change_reason = _("Review: %(note)s") % {"note": note[:80]}
+    risk._change_reason = reason
     risk.save()
     return RiskReview.objects.create(
         risk=risk,
@@ -65,6 +75,7 @@ def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
     """A Leadership member approves accepting a high or critical risk, with its rationale as it stands."""
     if not (user.is_superuser or user.role == Role.LEADERSHIP):
         raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership."))
+    risk = Risk.objects.select_for_update().get(pk=risk.pk)  # approve what is stored, not what the caller saw
     if not risk.needs_acceptance_approval:
         raise ValidationError(_("This risk needs no approval to be accepted."))
     if not risk.acceptance_rationale.strip():
@@ -75,12 +86,13 @@ def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
     return risk
 
 
+@transaction.atomic
 def risks_rescore(*, user: User | None = None) -> int:
     """After the matrix changed: every risk's stored scores and bands, in bulk and kept in history.
     An approval of acceptance lapses where the residual band moved. Returns how many changed."""
     matrix = RiskMatrix.current()
     changed = []
-    for risk in Risk.objects.order_by("pk").iterator(chunk_size=BATCH):
+    for risk in Risk.objects.select_for_update().order_by("pk").iterator(chunk_size=BATCH):
         before = (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band)
         risk.score(matrix)
         if before != (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band):
@@ -110,7 +122,7 @@ def risks_notify_review_overdue(*, today: date | None = None) -> int:
                 if not notification_claim(kind="risk_review_overdue", record=risk, key=key, recipient=risk.owner):
                     continue
                 send_mail(
-                    subject=_("Review due: %(risk)s") % {"risk": risk},
+                    subject=mail_subject(_("Review due: %(risk)s") % {"risk": risk}),
                     message=render_to_string(
                         "emails/risk_review_overdue.txt", {"risk": risk, "site_url": settings.SITE_URL}
                     ),

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -13,7 +14,7 @@ from qms.models import Action
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView
 
 from . import services
-from .choices import BAND_COLOURS, RiskKind
+from .choices import BAND_COLOURS, Band, RiskKind
 from .filters import RiskFilterSet
 from .forms import RiskForm, RiskMatrixForm, RiskReviewForm
 from .models import Risk, RiskMatrix
@@ -198,6 +199,7 @@ def heat_map(request: HttpRequest) -> HttpResponse:
                         "count": counts.get((likelihood, impact), 0),
                         "score": likelihood * impact,
                         "colour": BAND_COLOURS[matrix.band(likelihood * impact)],
+                        "band": Band(matrix.band(likelihood * impact)).label.lower(),
                     }
                     for impact in range(1, matrix.columns + 1)
                 ],
@@ -217,8 +219,9 @@ def matrix_edit(request: HttpRequest) -> HttpResponse:
     matrix = RiskMatrix.current()
     form = RiskMatrixForm(request.POST or None, instance=matrix)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        changed = services.risks_rescore(user=request.user)
+        with transaction.atomic():
+            form.save()
+            changed = services.risks_rescore(user=request.user)
         messages.success(request, _("Matrix saved; %(n)d risks rescored.") % {"n": changed})
         return redirect("risks:heat_map")
     return TemplateResponse(request, "risks/matrix_edit.html", {"form": form}, status=422 if form.errors else 200)

@@ -56,8 +56,7 @@ class RiskReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = RiskReview
         fields = ["id", "reviewed_on", "reviewer", "likelihood", "impact", "score", "band", "note", "next_review_date"]
-        read_only_fields = ["reviewer", "score", "band"]
-        extra_kwargs = {"reviewed_on": {"required": False}}
+        read_only_fields = ["reviewed_on", "reviewer", "score", "band"]
 
 
 class RiskMatrixSerializer(serializers.ModelSerializer):

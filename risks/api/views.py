@@ -41,7 +41,7 @@ class RiskViewSet(RecordViewSet):
     def approve(self, request, pk=None):
         """Leadership approves accepting a high or critical risk, with the rationale as it stands."""
         risk = self.get_object()
-        services.risk_approve_acceptance(risk=risk, user=request.user)
+        risk = services.risk_approve_acceptance(risk=risk, user=request.user)
         return Response(self.get_serializer(risk).data)
 
 

@@ -50,7 +50,7 @@ def test_a_process_owner_assesses_a_risk_treats_it_and_finds_it_on_the_heat_map(
 
     page.locator(".app-nav").get_by_role("link", name="Risks").click()
     page.get_by_role("link", name="Heat map").click()
-    cell = page.get_by_label("1 at likelihood 3, impact 4 (score 12)")
+    cell = page.get_by_label("1 at likelihood 3, impact 4 (score 12, high)")
     expect(cell).to_have_text("1")
     cell.click()
     expect(page.get_by_role("link", name="Spindle failure on the 5-axis cell")).to_be_visible()

@@ -234,3 +234,14 @@ def test_the_register_costs_the_same_queries_for_5_and_50_risks(viewer, django_a
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api(viewer).get("/api/risks/")
     assert len(response.json()["results"]) == 50
+
+
+def test_a_review_through_the_api_is_dated_today(risk, owner):
+    response = api(owner).post(
+        f"/api/risks/{risk.pk}/reviews/",
+        {"likelihood": 2, "impact": 2, "note": "Checked", "reviewed_on": "2099-01-01"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["reviewed_on"] == timezone.localdate().isoformat()

@@ -86,13 +86,15 @@ def test_accepting_a_high_risk_needs_a_rationale_and_a_leadership_approver(lead,
     assert "needs a rationale" in refused.value.message_dict["acceptance_rationale"][0]
 
     risk.acceptance_rationale = "Second source costs more than the exposure; stock covers 6 weeks."
+    risk.save()
     risk.status = RiskStatus.MONITORED
     with pytest.raises(ValidationError, match="Leadership approver"):
         risk.clean()
 
     with pytest.raises(PermissionDenied):
         services.risk_approve_acceptance(risk=risk, user=owner)
-    services.risk_approve_acceptance(risk=risk, user=lead)
+    risk = services.risk_approve_acceptance(risk=risk, user=lead)
+    risk.status = RiskStatus.MONITORED
     risk.clean()
     assert risk.accepted_by == lead
 
@@ -163,9 +165,10 @@ def test_the_heat_map_counts_cells_and_links_to_the_register(client_for, viewer)
 
     cell = next(c for row in residual["rows"] for c in row["cells"] if (c["likelihood"], c["impact"]) == (2, 3))
     assert cell["count"] == 2 and residual["total"] == 2
-    link = f"{reverse('risks:risk_list')}?kind=risk&stage=residual&likelihood=2&impact=3"
-    filtered = client_for(viewer).get(link)
-    assert len(filtered.context["object_list"]) == 3  # the register shows closed ones too
+    link = f"{reverse('risks:risk_list')}?kind=risk&amp;open=true&amp;stage=residual&amp;likelihood=2&amp;impact=3"
+    assert link in page.content.decode()
+    filtered = client_for(viewer).get(link.replace("&amp;", "&"))
+    assert len(filtered.context["object_list"]) == cell["count"]  # closed ones are not on the map either
     assert filtered.context["object_list"][0].residual_impact == 3
 
 
@@ -247,7 +250,7 @@ def test_editing_keeps_the_kind_and_a_new_band_needs_a_new_approval(client_for, 
     risk = RiskFactory(
         owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
     )
-    services.risk_approve_acceptance(risk=risk, user=lead)
+    risk = services.risk_approve_acceptance(risk=risk, user=lead)
     form = RiskForm(instance=risk, user=owner)
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data |= {"kind": RiskKind.OPPORTUNITY, "residual_likelihood": 5, "residual_impact": 4}
@@ -321,3 +324,80 @@ def test_a_new_matrix_lapses_approvals_whose_band_moved_and_keeps_history(lead, 
     assert (risk.residual_band, risk.accepted_by, risk.acceptance_pending) == (Band.CRITICAL, None, True)
     latest = risk.history.first()
     assert (latest.history_user, latest.history_change_reason) == (quality, "Rescored on the new matrix")
+
+
+def test_a_reminder_goes_out_for_a_title_with_a_line_break(owner):
+    RiskFactory(owner=owner, title="Coolant\nleak", next_review_date=date(2026, 11, 1))
+
+    assert services.risks_notify_review_overdue(today=date(2026, 11, 24)) == 1
+    assert "Coolant leak" in mail.outbox[0].subject
+
+
+def test_bands_out_of_order_are_a_message_not_a_crash(client_for, quality):
+    response = client_for(quality).post(
+        reverse("risks:matrix_edit"),
+        {
+            "likelihood_levels": "Rare\nLikely",
+            "impact_levels": "Minor\nMajor",
+            "benefit_levels": "Small\nLarge",
+            "medium_from": 10,
+            "high_from": 5,
+            "critical_from": 16,
+        },
+    )
+
+    assert response.status_code == 422
+    assert "rising scores" in response.content.decode()
+    assert RiskMatrix.current().rows == 5
+
+
+def test_a_matrix_too_small_for_target_scores_is_refused(client_for, quality):
+    RiskFactory(inherent_likelihood=2, inherent_impact=2, residual_likelihood=1, residual_impact=1,
+                target_likelihood=1, target_impact=5)  # fmt: skip
+    levels = {"likelihood_levels": "A\nB\nC", "impact_levels": "A\nB\nC", "benefit_levels": "A\nB\nC"}
+
+    response = client_for(quality).post(
+        reverse("risks:matrix_edit"), levels | {"medium_from": 3, "high_from": 5, "critical_from": 7}
+    )
+
+    assert response.status_code == 422
+    assert "rescore them first" in response.content.decode()
+
+
+def test_an_approval_applies_to_the_stored_risk_not_a_stale_copy(owner, lead):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=5, residual_impact=4, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    seen_by_lead = Risk.objects.get(pk=risk.pk)
+    Risk.objects.filter(pk=risk.pk).update(acceptance_rationale="Cheaper than a second tool")  # the owner's edit
+
+    services.risk_approve_acceptance(risk=seen_by_lead, user=lead)
+
+    risk.refresh_from_db()
+    assert (risk.acceptance_rationale, risk.accepted_by) == ("Cheaper than a second tool", lead)
+
+
+def test_a_review_finding_a_new_band_sends_an_accepted_risk_back_to_treatment(owner, lead):
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    risk = services.risk_approve_acceptance(risk=risk, user=lead)
+    Risk.objects.filter(pk=risk.pk).update(status=RiskStatus.MONITORED)
+
+    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Tool is wearing faster")
+
+    risk.refresh_from_db()
+    assert (risk.status, risk.residual_band, risk.acceptance_pending) == (RiskStatus.IN_TREATMENT, Band.CRITICAL, True)
+    assert risk.reviews.get().band == Band.CRITICAL
+    with pytest.raises(ValidationError, match="future"):
+        services.risk_review_record(
+            risk=risk, user=owner, likelihood=1, impact=1, note="x", reviewed_on=date.today() + timedelta(days=1)
+        )
+
+
+def test_filtering_with_htmx_moves_the_export_links_along(client_for, viewer):
+    response = client_for(viewer).get(reverse("risks:risk_list"), {"band": "high"}, HTTP_HX_REQUEST="true")
+
+    page = response.content.decode()
+    assert 'id="risk-export" hx-swap-oob="true"' in page
+    assert "?band=high&amp;format=csv" in page
