@@ -29,6 +29,9 @@ class RiskFilterSet(SearchFilterSet):
     )
     review_overdue = django_filters.BooleanFilter(label=_("Review overdue"), method="filter_review_overdue")
     open = django_filters.BooleanFilter(label=_("Open (not closed)"), method="filter_open")
+    acceptance_pending = django_filters.BooleanFilter(
+        label=_("Acceptance awaiting approval"), method="filter_acceptance_pending"
+    )
     # A cell of the heat map: ?stage=residual&likelihood=3&impact=4
     stage = django_filters.ChoiceFilter(
         label=_("Scores"), choices=[("inherent", _("Inherent")), ("residual", _("Residual"))], method="filter_cell"
@@ -50,7 +53,7 @@ class RiskFilterSet(SearchFilterSet):
         model = Risk
         fields = [
             "q", "mine", "kind", "status", "band", "category", "owner", "process", "objective", "review_overdue",
-            "open",
+            "open", "acceptance_pending",
         ]  # fmt: skip
 
     def filter_mine(self, queryset, name, value):
@@ -61,6 +64,12 @@ class RiskFilterSet(SearchFilterSet):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=RiskStatus.CLOSED)
         return queryset.filter(overdue if value else ~overdue)
+
+    def filter_acceptance_pending(self, queryset, name, value):
+        if value is None:
+            return queryset
+        pending = queryset.acceptance_pending()
+        return pending if value else queryset.exclude(pk__in=pending.values("pk"))
 
     def filter_open(self, queryset, name, value):
         if value is None:

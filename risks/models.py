@@ -113,7 +113,19 @@ class RiskMatrix(models.Model):
 
 class RiskQuerySet(RecordQuerySet):
     def review_overdue(self, today=None) -> Self:
-        return self.exclude(status=RiskStatus.CLOSED).filter(next_review_date__lt=today or timezone.localdate())
+        return self.open().filter(next_review_date__lt=today or timezone.localdate())
+
+    def open(self) -> Self:
+        return self.exclude(status=RiskStatus.CLOSED)
+
+    def acceptance_pending(self) -> Self:
+        """Risks accepted at a high or critical residual band that Leadership has not approved."""
+        return self.filter(
+            kind=RiskKind.RISK,
+            strategy=Strategy.ACCEPT,
+            residual_band__in=[Band.HIGH, Band.CRITICAL],
+            accepted_by__isnull=True,
+        )
 
     def risks(self) -> Self:
         return self.filter(kind=RiskKind.RISK)

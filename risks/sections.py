@@ -1,11 +1,12 @@
-"""The risks app's sections: a process's and an objective's risks and opportunities, and the
-reviews due from the user."""
+"""The risks app's sections: a process's and an objective's risks and opportunities, the
+reviews due from the user, and the risk summary on the dashboard."""
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from qms.hub import Section, section
 
-from .choices import RiskStatus
+from .choices import Band, RiskStatus
 from .models import Risk
 
 SECTION_ROWS = 15
@@ -45,4 +46,24 @@ def my_reviews_due(request) -> Section | None:
         context={"risks": due, "more_url_query": "mine=true&review_overdue=true"},
         order=35,
         count=len(due),
+    )
+
+
+@section("dashboard")
+def risk_summary(request) -> Section:
+    open_risks = Risk.objects.risks().open()
+    counts = dict(open_risks.values_list("residual_band").annotate(n=Count("pk")).order_by())
+    return Section(
+        title=_("Risks"),
+        template="risks/sections/dashboard.html",
+        context={
+            "band_counts": [(band, counts.get(band.value, 0)) for band in reversed(Band)],
+            "unscored": counts.get("", 0),
+            "total": sum(counts.values()),
+            "top": list(open_risks.filter(residual_band__in=[Band.CRITICAL, Band.HIGH]).select_related("owner")[:6]),
+            "reviews_overdue": Risk.objects.review_overdue().count(),
+            "acceptance_pending": open_risks.acceptance_pending().count(),
+        },
+        order=20,
+        count=sum(counts.values()),
     )

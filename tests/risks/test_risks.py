@@ -231,11 +231,11 @@ def test_process_and_objective_pages_show_their_risks(client_for, viewer):
     assert "Spindle crash" in client_for(viewer).get(objective.get_absolute_url()).content.decode()
 
 
-@pytest.mark.parametrize("name", ["risks:risk_list", "risks:heat_map"])
-def test_register_and_heat_map_queries_do_not_grow(client_for, viewer, django_assert_max_num_queries, name):
+@pytest.mark.parametrize("name", ["risks:risk_list", "risks:heat_map", "qms:dashboard"])
+def test_register_heat_map_and_dashboard_queries_do_not_grow(client_for, viewer, django_assert_max_num_queries, name):
     def build(n):
         process, objective = ProcessFactory(), ObjectiveFactory()
-        RiskFactory.create_batch(n, processes=[process], objectives=[objective])
+        RiskFactory.create_batch(n, processes=[process], objectives=[objective], residual_likelihood=5)
 
     client = client_for(viewer)
     build(5)
@@ -401,3 +401,24 @@ def test_filtering_with_htmx_moves_the_export_links_along(client_for, viewer):
     page = response.content.decode()
     assert 'id="risk-export" hx-swap-oob="true"' in page
     assert "?band=high&amp;format=csv" in page
+
+
+def test_the_dashboard_sums_up_open_risks_reviews_and_pending_acceptances(client_for, lead, owner):
+    pending = RiskFactory(
+        title="Press 4 wear",
+        residual_likelihood=4,
+        residual_impact=3,
+        strategy=Strategy.ACCEPT,
+        acceptance_rationale="x",
+    )
+    RiskFactory(title="Minor", residual_likelihood=1, residual_impact=2, next_review_date=date(2026, 1, 1))
+    RiskFactory(title="Gone", residual_likelihood=5, residual_impact=5, status=RiskStatus.CLOSED)
+
+    page = client_for(owner).get(reverse("qms:dashboard")).content.decode()
+    listed = client_for(owner).get(reverse("risks:risk_list"), {"acceptance_pending": "true"})
+
+    assert "Press 4 wear" in page and "Gone" not in page
+    assert '<span class="fw-semibold">1</span> high' in page and '<span class="fw-semibold">0</span> critical' in page
+    assert '<span class="fw-semibold">1</span> review overdue' in page
+    assert '<span class="fw-semibold">1</span> acceptance awaiting Leadership' in page
+    assert list(listed.context["object_list"]) == [pending]
