@@ -9,9 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from processes.choices import ProcessStatus
-from processes.models import Process
-from qms.api.serializers import ModelCleanMixin, RecordSerializer, drf_errors
+from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer, drf_errors
 
 from .. import services
 from ..choices import ObjectiveStatus
@@ -47,11 +45,8 @@ class ThemeSerializer(ModelCleanMixin, RecordSerializer):
         ]  # fmt: skip
 
 
-class ObjectiveSerializer(ModelCleanMixin, RecordSerializer):
+class ObjectiveSerializer(ModelCleanMixin, ProcessLinkedSerializer):
     theme = serializers.PrimaryKeyRelatedField(queryset=StrategicTheme.objects.all())
-    processes = serializers.PrimaryKeyRelatedField(
-        queryset=Process.objects.exclude(status=ProcessStatus.RETIRED), many=True, required=False
-    )
     kpis = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text=gettext_lazy("The KPIs measuring it; link them from the KPI.")
     )
@@ -86,10 +81,7 @@ class ObjectiveSerializer(ModelCleanMixin, RecordSerializer):
         return value
 
 
-class KPISerializer(ModelCleanMixin, RecordSerializer):
-    processes = serializers.PrimaryKeyRelatedField(
-        queryset=Process.objects.exclude(status=ProcessStatus.RETIRED), many=True, required=False
-    )
+class KPISerializer(ModelCleanMixin, ProcessLinkedSerializer):
     objectives = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all(), many=True, required=False)
     status = serializers.CharField(read_only=True)
     latest_period = serializers.SerializerMethodField(

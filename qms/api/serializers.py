@@ -1,6 +1,8 @@
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -74,10 +76,24 @@ class RecordSerializer(serializers.ModelSerializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
-class ActionSerializer(RecordSerializer):
-    processes = serializers.PrimaryKeyRelatedField(
-        queryset=Process.objects.exclude(status=ProcessStatus.RETIRED), many=True, required=False
-    )
+class ProcessLinksField(serializers.PrimaryKeyRelatedField):
+    """Processes a record links to: any process still in use, and those it already links to even if
+    retired since, so sending a record back unchanged keeps its links (as the pages do)."""
+
+    def get_queryset(self):
+        serializer = self.parent.parent if isinstance(self.parent, serializers.ManyRelatedField) else self.parent
+        record = serializer.instance if isinstance(serializer.instance, models.Model) else None
+        linked = record.processes.values("pk") if record is not None else []
+        return Process.objects.filter(~Q(status=ProcessStatus.RETIRED) | Q(pk__in=linked))
+
+
+class ProcessLinkedSerializer(RecordSerializer):
+    """Base of the serializers of records that link to processes."""
+
+    processes = ProcessLinksField(many=True, required=False)
+
+
+class ActionSerializer(ProcessLinkedSerializer):
     status = serializers.CharField(read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     source_type = serializers.SerializerMethodField(help_text=_("The kind of record that raised it, as app.model."))

@@ -4,20 +4,15 @@ from rest_framework import serializers
 
 from objectives.choices import ObjectiveStatus
 from objectives.models import Objective
-from processes.choices import ProcessStatus
-from processes.models import Process
-from qms.api.serializers import ModelCleanMixin, RecordSerializer
+from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer
 
 from ..models import Risk, RiskMatrix, RiskReview
 
 
-class RiskSerializer(ModelCleanMixin, RecordSerializer):
+class RiskSerializer(ModelCleanMixin, ProcessLinkedSerializer):
     """A risk or opportunity. Scores and bands are worked out from the levels on the matrix; the
     residual levels move with reviews (POST .../reviews/) once the risk is assessed."""
 
-    processes = serializers.PrimaryKeyRelatedField(
-        queryset=Process.objects.exclude(status=ProcessStatus.RETIRED), many=True, required=False
-    )
     objectives = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all(), many=True, required=False)
     acceptance_pending = serializers.BooleanField(
         read_only=True,

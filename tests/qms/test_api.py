@@ -9,6 +9,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from processes.choices import ProcessStatus
+from processes.models import Process
 from qms.choices import ActionStatus
 from qms.models import Action, OrgUnit
 from tests.factories import ActionFactory, ProcessFactory, UserFactory
@@ -247,3 +249,20 @@ def test_the_api_root_lists_every_apps_endpoints(viewer):
 
     for name in ("actions", "users", "processes", "kpis", "measurements", "objectives", "risks"):
         assert body[name].endswith(f"/api/{name}/"), name
+
+
+def test_a_record_keeps_its_link_to_a_retired_process_but_takes_no_new_one(owner):
+    kept, retired_elsewhere = ProcessFactory(), ProcessFactory(status=ProcessStatus.RETIRED)
+    action = ActionFactory(owner=owner, processes=[kept])
+    Process.objects.filter(pk=kept.pk).update(status=ProcessStatus.RETIRED)
+    body = api(owner).get(f"/api/actions/{action.pk}/").json()
+
+    unchanged = api(owner).put(f"/api/actions/{action.pk}/", body | {"title": "Renamed"}, format="json")
+    new_link = api(owner).patch(
+        f"/api/actions/{action.pk}/", {"processes": [kept.pk, retired_elsewhere.pk]}, format="json"
+    )
+
+    assert unchanged.status_code == 200, unchanged.json()
+    assert unchanged.json()["processes"] == [kept.pk]
+    assert new_link.status_code == 400
+    assert "processes" in new_link.json()
