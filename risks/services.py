@@ -44,6 +44,8 @@ def risk_review_record(
     reviewed_on = reviewed_on or timezone.localdate()
     if reviewed_on > timezone.localdate():
         raise ValidationError({"reviewed_on": _("A review cannot be dated in the future.")})
+    if next_review_date is None and risk.status != RiskStatus.CLOSED:
+        raise ValidationError({"next_review_date": _("Set the next review: an open risk stays under review.")})
     if next_review_date is not None and next_review_date <= reviewed_on:
         raise ValidationError({"next_review_date": _("The next review must come after this one.")})
     risk = Risk.objects.select_for_update().get(pk=risk.pk)

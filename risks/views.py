@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +21,7 @@ from .filters import RiskFilterSet
 from .forms import RiskForm, RiskMatrixForm, RiskReviewForm
 from .models import Risk, RiskMatrix
 
+REVIEW_INTERVAL_DAYS = 91
 EXPORT_HEADER = [
     "reference", "type", "title", "category", "status", "owner", "processes", "objectives",
     "inherent likelihood", "inherent impact", "inherent score", "inherent band", "strategy",
@@ -118,7 +121,12 @@ class RiskDetailView(RecordDetailView):
 
 
 def _current_scores(risk: Risk) -> dict:
-    return {"likelihood": risk.residual_likelihood, "impact": risk.residual_impact}
+    """A review starts from the current scores, and plans the next one a quarter ahead."""
+    return {
+        "likelihood": risk.residual_likelihood,
+        "impact": risk.residual_impact,
+        "next_review_date": timezone.localdate() + timedelta(days=REVIEW_INTERVAL_DAYS),
+    }
 
 
 def _target_score(risk: Risk) -> int | None:

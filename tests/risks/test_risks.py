@@ -19,6 +19,8 @@ from tests.factories import ActionFactory, KPIFactory, ObjectiveFactory, Process
 
 pytestmark = pytest.mark.django_db
 
+SOON = timezone.localdate() + timedelta(days=30)
+
 
 def test_scores_and_bands_follow_the_default_matrix():
     risk = RiskFactory(inherent_likelihood=4, inherent_impact=5, residual_likelihood=2, residual_impact=2)
@@ -135,7 +137,7 @@ def test_a_new_score_needs_a_new_approval(lead, owner):
     )
     services.risk_approve_acceptance(risk=risk, user=lead)
 
-    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse", next_review_date=None)
+    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse", next_review_date=SOON)
 
     risk.refresh_from_db()
     assert risk.acceptance_pending
@@ -201,7 +203,7 @@ def test_the_risk_page_shows_scores_treatments_and_reviews(client_for, owner):
     action.source = risk
     action.save()
     services.risk_review_record(
-        risk=risk, user=owner, likelihood=2, impact=3, note="Mill audited", next_review_date=None
+        risk=risk, user=owner, likelihood=2, impact=3, note="Mill audited", next_review_date=SOON
     )
 
     page = client_for(owner).get(risk.get_absolute_url()).content.decode()
@@ -274,7 +276,7 @@ def test_an_approval_after_a_refresh_holds(lead, owner):
     risk = RiskFactory(
         owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
     )
-    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse")
+    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Worse", next_review_date=SOON)
 
     risk.refresh_from_db()
     services.risk_approve_acceptance(risk=risk, user=lead)
@@ -384,7 +386,9 @@ def test_a_review_finding_a_new_band_sends_an_accepted_risk_back_to_treatment(ow
     risk = services.risk_approve_acceptance(risk=risk, user=lead)
     Risk.objects.filter(pk=risk.pk).update(status=RiskStatus.MONITORED)
 
-    services.risk_review_record(risk=risk, user=owner, likelihood=5, impact=4, note="Tool is wearing faster")
+    services.risk_review_record(
+        risk=risk, user=owner, likelihood=5, impact=4, note="Tool is wearing faster", next_review_date=SOON
+    )
 
     risk.refresh_from_db()
     assert (risk.status, risk.residual_band, risk.acceptance_pending) == (RiskStatus.IN_TREATMENT, Band.CRITICAL, True)
@@ -422,3 +426,16 @@ def test_the_dashboard_sums_up_open_risks_reviews_and_pending_acceptances(client
     assert '<span class="fw-semibold">1</span> review overdue' in page
     assert '<span class="fw-semibold">1</span> acceptance awaiting Leadership' in page
     assert list(listed.context["object_list"]) == [pending]
+
+
+def test_an_open_risk_is_reviewed_with_a_next_date_a_closed_one_without(owner):
+    risk = RiskFactory(owner=owner, next_review_date=SOON)
+
+    with pytest.raises(ValidationError, match="Set the next review"):
+        services.risk_review_record(risk=risk, user=owner, likelihood=1, impact=1, note="Fine")
+    Risk.objects.filter(pk=risk.pk).update(status=RiskStatus.CLOSED)
+    risk.refresh_from_db()
+    services.risk_review_record(risk=risk, user=owner, likelihood=1, impact=1, note="Closed for good")
+
+    risk.refresh_from_db()
+    assert (risk.next_review_date, risk.reviews.count()) == (None, 1)
