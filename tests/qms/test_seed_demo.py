@@ -1,4 +1,3 @@
-import time
 from datetime import timedelta
 
 import pytest
@@ -37,11 +36,8 @@ def test_seed_demo_builds_objectives_and_kpis_with_three_years_of_history(settin
     settings.DEBUG = True
     today = timezone.localdate()
 
-    started = time.perf_counter()
     call_command("seed_demo")
-    elapsed = time.perf_counter() - started
 
-    assert elapsed < 30, f"seed_demo took {elapsed:.1f} s"
     assert StrategicTheme.objects.count() == 4
     assert 7 <= Objective.objects.count() <= 10
     assert any(objective.is_overdue for objective in Objective.objects.all())
