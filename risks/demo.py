@@ -110,7 +110,7 @@ RISKS = [
         strategy=Strategy.ACCEPT,
         rationale="The long-term agreement runs to 2028 and the margin on the Arden work funds the five-axis cell. "
         "Diversification goes on through the sales plan; Leadership reviews the share of sales each quarter.",
-        approved_by="lead",
+        approved_by="ops",
         review_in=60,
         reviews=(
             Review(700, 4, 5, "lead", "Arden's share of sales reached 46 %; its sourcing review names us."),

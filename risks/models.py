@@ -142,8 +142,6 @@ class Risk(ProcessLinkedRecord):
     """A risk or an opportunity found in planning (ISO 9001 6.1), scored on the matrix before and
     after its controls, treated by actions and reviewed over time."""
 
-    LEADERSHIP = Role.LEADERSHIP
-
     kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=RiskKind.choices, default=RiskKind.RISK)
     title = models.CharField(verbose_name=_("title"), max_length=200)
     description = models.TextField(verbose_name=_("description"), blank=True)
@@ -245,6 +243,10 @@ class Risk(ProcessLinkedRecord):
             and self.strategy == Strategy.ACCEPT
             and self.residual_band in (Band.HIGH, Band.CRITICAL)
         )
+
+    def user_can_approve(self, user) -> bool:
+        """Leadership approves accepting a high or critical risk, and never their own (four eyes)."""
+        return (user.is_superuser or user.role == Role.LEADERSHIP) and user.pk != self.owner_id
 
     @property
     def acceptance_pending(self) -> bool:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from qms.choices import Role
 from qms.models import User
 from qms.services import mail_subject, notification_claim
 
@@ -75,9 +74,9 @@ def risk_review_record(
 @transaction.atomic
 def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
     """A Leadership member approves accepting a high or critical risk, with its rationale as it stands."""
-    if not (user.is_superuser or user.role == Role.LEADERSHIP):
-        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership."))
     risk = Risk.objects.select_for_update().get(pk=risk.pk)  # approve what is stored, not what the caller saw
+    if not risk.user_can_approve(user):
+        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership, never by its owner."))
     if not risk.needs_acceptance_approval:
         raise ValidationError(_("This risk needs no approval to be accepted."))
     if not risk.acceptance_rationale.strip():

@@ -115,7 +115,7 @@ class RiskDetailView(RecordDetailView):
             reviews=list(risk.reviews.select_related("reviewer")),
             review_form=review_form
             or (RiskReviewForm(risk=risk, initial=_current_scores(risk)) if context["can_change"] else None),
-            can_approve=risk.acceptance_pending and (self.request.user.role == "leadership"),
+            can_approve=risk.acceptance_pending and risk.user_can_approve(self.request.user),
         )
         return context
 

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from qms.choices import Role
 from risks import services
 from risks.choices import Band, RiskKind, RiskStatus, Strategy
 from risks.forms import RiskForm
 from risks.models import Risk, RiskMatrix
-from tests.factories import ActionFactory, KPIFactory, ObjectiveFactory, ProcessFactory, RiskFactory
+from tests.factories import ActionFactory, KPIFactory, ObjectiveFactory, ProcessFactory, RiskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -439,3 +440,15 @@ def test_an_open_risk_is_reviewed_with_a_next_date_a_closed_one_without(owner):
 
     risk.refresh_from_db()
     assert (risk.next_review_date, risk.reviews.count()) == (None, 1)
+
+
+def test_leadership_never_approves_accepting_its_own_risk(client_for, lead):
+    other_lead = UserFactory(role=Role.LEADERSHIP)
+    risk = RiskFactory(
+        owner=lead, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+
+    assert "Approve acceptance" not in client_for(lead).get(risk.get_absolute_url()).content.decode()
+    with pytest.raises(PermissionDenied):
+        services.risk_approve_acceptance(risk=risk, user=lead)
+    assert services.risk_approve_acceptance(risk=risk, user=other_lead).accepted_by == other_lead
