@@ -22,6 +22,12 @@ AGGREGATES = {"sum": Sum, "avg": Avg, "min": Min, "max": Max, "count": Count}
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 DECIMAL = DecimalField(max_digits=24, decimal_places=6)
 RESULT_PLACES = 4
+# A stored value has 16 digits before the point (max_digits 20, 4 places); a result beyond is not stored.
+RESULT_LIMIT = Decimal(10) ** 16
+# Beyond these a formula is not a KPI any more, and deep nesting would exhaust Python's recursion.
+MAX_FORMULA_TERMS = 60
+MAX_FORMULA_DEPTH = 25
+CONSTANT_LIMIT = 1e12
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,24 @@ class Formula:
             raise ValidationError(_("A calculated KPI needs a formula."))
         try:
             self.tree = ast.parse(REFERENCE.sub(r"KPI_\1", self.text), mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, RecursionError, MemoryError):
             raise ValidationError(
                 _("The formula cannot be read. Check the brackets and operators, e.g. KPI-012 / KPI-013 * 100.")
             ) from None
         self.terms: set[Term] = set()
+        self._check_size()
         self._check(self.tree)
 
     @property
     def references(self) -> set[str]:
         return {term.reference for term in self.terms}
+
+    def _check_size(self) -> None:
+        nodes = list(ast.walk(self.tree))
+        if len(nodes) > MAX_FORMULA_TERMS * 3 or _depth(self.tree) > MAX_FORMULA_DEPTH:
+            raise ValidationError(
+                _("The formula is too long or too deeply nested. Split it into intermediate calculated KPIs.")
+            )
 
     def _check(self, node: ast.AST) -> None:
         match node:
@@ -62,8 +76,10 @@ class Formula:
                 self._check(node.right)
             case ast.UnaryOp(op=ast.USub() | ast.UAdd()):
                 self._check(node.operand)
-            case ast.Constant(value=value) if type(value) in (int, float):
+            case ast.Constant(value=value) if type(value) in (int, float) and abs(value) < CONSTANT_LIMIT:
                 pass
+            case ast.Constant(value=value) if type(value) in (int, float):
+                raise ValidationError(_("Numbers in a formula must be below a million million."))
             case ast.Name(id=name) if name.startswith("KPI_"):
                 self.terms.add(Term(_reference(name)))
             case ast.Call(func=ast.Name(id=function), args=[ast.Name(id=name)], keywords=[]) if (
@@ -135,3 +151,13 @@ class Divide(Func):
 
 def _reference(name: str) -> str:
     return REFERENCE_BACK.sub(r"KPI-\1", name)
+
+
+def _depth(node: ast.AST) -> int:
+    """How deeply the tree nests, counted without recursion (a hostile formula may nest deeply)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest

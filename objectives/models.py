@@ -6,7 +6,7 @@ from typing import Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -397,6 +397,7 @@ class KPI(ProcessLinkedRecord):
             raise ValidationError(
                 _("The formula forms a cycle: %s.") % " → ".join(dict.fromkeys(error.args[1]))
             ) from None
+        _try_on_database(formula, {reference: kpi.pk for reference, kpi in inputs.items()})
         return formula
 
     def check_value(self, value: Decimal) -> None:
@@ -411,6 +412,25 @@ class KPI(ProcessLinkedRecord):
                 _("%(value)s is above the highest possible value, %(max)s.")
                 % {"value": _plain(value), "max": _plain(self.valid_max)}
             )
+
+
+def _try_on_database(formula: Formula, inputs: dict[str, int]) -> None:
+    """Run the formula once over no rows: a database may refuse an expression Python accepts
+    (SQLite's parser has a small stack), and that should be a message when saving, not a failed
+    recalculation later."""
+    trial = (
+        Measurement.objects.filter(pk=-1)
+        .values("kpi")
+        .annotate(**formula.aggregations(inputs))
+        .annotate(result=formula.expression())
+    )
+    try:
+        with transaction.atomic():
+            list(trial)
+    except DatabaseError:
+        raise ValidationError(
+            _("The formula is too complex for the database. Split it into intermediate calculated KPIs.")
+        ) from None
 
 
 def dependency_graph() -> dict[str, set[str]]:

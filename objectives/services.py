@@ -16,7 +16,7 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import DateField, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.template.loader import render_to_string
@@ -29,7 +29,7 @@ from qms.models import Action, User
 from qms.services import mail_subject, notification_claim
 
 from .choices import Frequency, KPIStatus, Source
-from .formula import Formula
+from .formula import RESULT_LIMIT, Formula
 from .models import KPI, EffectivenessMeasure, Measurement, dependency_graph
 from .periods import Period
 
@@ -150,7 +150,8 @@ def _recalculate_dependents_later(changes: list[tuple[int, str]]) -> None:
 def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | None = None) -> int:
     """Recompute a calculated KPI from its formula, for the given periods or its whole history,
     in one set-based query, and store the results. Only closed periods get a value (a quarter's
-    sum after one month would mislead); so do none whose inputs are missing or divide by zero.
+    sum after one month would mislead); so do none whose inputs are missing or divide by zero, nor
+    any result too large to store.
     Returns how many values were written or removed."""
     open_from = Period.containing(kpi.frequency, today or timezone.localdate()).start
     formula = Formula(kpi.formula)
@@ -170,7 +171,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         .values("period")
         .annotate(**formula.aggregations(inputs))
         .annotate(result=formula.expression())
-        .filter(result__isnull=False, period__lt=open_from)
+        .filter(result__isnull=False, result__gt=-RESULT_LIMIT, result__lt=RESULT_LIMIT, period__lt=open_from)
         .values_list("period", "result")
     )
     stored = dict(existing.values_list("period_start", "value"))
@@ -238,13 +239,24 @@ def recalculate_all(today: date | None = None) -> dict[str, int]:
     KPI's status (which marks overdue periods), then the actions that follow from the data."""
     today = today or timezone.localdate()
     calculated = {k.reference: k for k in KPI.objects.filter(source=Source.FORMULA)}
-    written = sum(kpi_calculate(calculated[ref], today=today) for ref in calculation_order() if ref in calculated)
+    written = sum(_calculate_isolated(calculated[ref], today) for ref in calculation_order() if ref in calculated)
     return {
         "values_written": written,
         "statuses_changed": kpi_refresh_statuses(KPI.objects.all(), today=today),
         "actions_raised": kpi_raise_breach_actions(today=today),
         "actions_verified": actions_verify_by_kpi(today=today),
     }
+
+
+def _calculate_isolated(kpi: KPI, today: date) -> int:
+    """One KPI's recalculation in a savepoint: a KPI the database cannot calculate is logged and
+    skipped, and the nightly run goes on with the others."""
+    try:
+        with transaction.atomic():
+            return kpi_calculate(kpi, today=today)
+    except DatabaseError:
+        logger.exception("Could not recalculate %s", kpi.reference)
+        return 0
 
 
 def kpi_refresh_statuses(kpis, today: date | None = None) -> int:

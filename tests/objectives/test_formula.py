@@ -126,3 +126,44 @@ def test_a_period_still_open_gets_no_calculated_value():
     kpi_calculate(quarterly, today=date(2026, 11, 24))
 
     assert dict(quarterly.measurements.values_list("period_start", "value")) == {date(2026, 7, 1): D(2)}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("KPI-001 * 1e999", "below a million million"),
+        ("-" * 400 + "KPI-001", "too long or too deeply nested|cannot be read"),
+        (" + ".join(["KPI-001"] * 200), "too long or too deeply nested"),
+    ],
+)
+def test_huge_numbers_and_monstrous_formulas_are_refused(text, message):
+    with pytest.raises(ValidationError, match=message):
+        Formula(text)
+
+
+@pytest.mark.django_db
+def test_a_result_too_large_to_store_is_left_out_and_the_list_still_loads(client_for, viewer):
+    shipped, factor = KPIFactory(), KPIFactory()
+    MeasurementFactory(kpi=shipped, period_start=date(2026, 1, 1), value=D("1000000000"))
+    MeasurementFactory(kpi=factor, period_start=date(2026, 1, 1), value=D("1000000000000"))
+    MeasurementFactory(kpi=shipped, period_start=date(2026, 2, 1), value=D(2))
+    MeasurementFactory(kpi=factor, period_start=date(2026, 2, 1), value=D(3))
+    product = KPIFactory(source=Source.FORMULA, formula=f"{shipped.reference} * {factor.reference}")
+
+    kpi_calculate(product)
+
+    assert dict(product.measurements.values_list("period_start", "value")) == {date(2026, 2, 1): D(6)}
+    assert client_for(viewer).get("/objectives/kpis/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_sum_of_fifteen_kpis_saves_or_is_refused_with_a_message():
+    inputs = KPIFactory.create_batch(15)
+    kpi = calculated(" + ".join(k.reference for k in inputs))
+
+    try:
+        kpi.full_clean(exclude=["owner"])
+    except ValidationError as refused:  # SQLite's parser may not take it; PostgreSQL does
+        assert "too complex for the database" in str(refused)
+    else:
+        assert kpi_calculate(KPIFactory(source=Source.FORMULA, formula=kpi.formula)) == 0
