@@ -42,6 +42,7 @@ TRUNC = {
     Frequency.YEARLY: TruncYear,
 }
 BATCH = 1000
+BREACH_WINDOW = 24  # the largest raise_action_after
 
 
 # Entering values
@@ -294,24 +295,34 @@ def kpi_raise_breach_actions(today: date | None = None) -> int:
     watched = {k.pk: k for k in KPI.objects.measured().filter(raise_action_after__isnull=False)}
     if not watched:
         return 0
-    # The latest N values of each watched KPI (N = its own setting, at most 24), in one query.
-    recent = (
-        Measurement.objects.filter(kpi__in=watched)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period_start").desc()))
-        .filter(rank__lte=24)
-        .order_by("kpi_id", "-period_start")
-        .values_list("kpi_id", "period_start", "value")
-    )
-    values = defaultdict(list)
-    for kpi_id, start, value in recent:
-        values[kpi_id].append((start, value))
+    # The latest values of each watched KPI, enough for its own setting (at most 24), in one query;
+    # then the whole history of those still off target at the window's end, to find where their
+    # breach began: that start names the breach, however long it lasts.
+    values = _latest_values(Measurement.objects.filter(kpi__in=watched), limit=BREACH_WINDOW)
+    streaks = {kpi_id: _off_target_streak(watched[kpi_id], rows) for kpi_id, rows in values.items()}
+    if longer := [kpi_id for kpi_id, streak in streaks.items() if len(streak) == BREACH_WINDOW]:
+        for kpi_id, rows in _latest_values(Measurement.objects.filter(kpi__in=longer)).items():
+            streaks[kpi_id] = _off_target_streak(watched[kpi_id], rows)
     raised = 0
-    for kpi_id, rows in values.items():
+    for kpi_id, streak in streaks.items():
         kpi = watched[kpi_id]
-        streak = _off_target_streak(kpi, rows)
         if len(streak) >= kpi.raise_action_after:
             raised += _raise_breach_action(kpi, streak_start=streak[-1], length=len(streak), today=today)
     return raised
+
+
+def _latest_values(measurements, limit: int | None = None) -> dict[int, list[tuple[date, Decimal]]]:
+    """(period start, value) of each KPI's values, newest first; with `limit`, only that many each."""
+    if limit is not None:
+        measurements = measurements.annotate(
+            rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period_start").desc())
+        ).filter(rank__lte=limit)
+    values = defaultdict(list)
+    for kpi_id, start, value in measurements.order_by("kpi_id", "-period_start").values_list(
+        "kpi_id", "period_start", "value"
+    ):
+        values[kpi_id].append((start, value))
+    return values
 
 
 def _off_target_streak(kpi: KPI, rows: list[tuple[date, Decimal]]) -> list[date]:

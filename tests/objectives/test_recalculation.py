@@ -1,7 +1,7 @@
 """What Celery does with KPI data: recalculation (effect and idempotency), statuses, actions raised
 on breaches and judged by KPIs, and reminders sent once."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -101,6 +101,16 @@ def test_a_breach_raises_one_action_however_long_it_lasts():
     action = Action.objects.get()
     assert (action.owner, action.source, list(action.processes.all())) == (kpi.owner, kpi, [process])
     assert "since Jul 2026" in action.description
+
+
+def test_a_breach_longer_than_the_window_still_raises_one_action():
+    kpi = KPIFactory(raise_action_after=2, frequency=Frequency.WEEKLY)
+    monday = date(2026, 1, 5)
+    for week in range(30):
+        MeasurementFactory(kpi=kpi, period_start=monday + timedelta(weeks=week), value=50)
+        assert services.kpi_raise_breach_actions(today=TODAY) == (1 if week == 1 else 0), week
+
+    assert "since Week 2, 2026" in Action.objects.get().description
 
 
 def test_a_short_or_broken_run_raises_nothing():
