@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qms.choices import ActionStatus
 from qms.forms import RecordForm, StyledFormMixin
-from qms.models import Action
+from qms.models import Action, User
 
 from .choices import ObjectiveStatus
 from .models import KPI, EffectivenessMeasure, Objective, StrategicTheme
@@ -116,19 +116,19 @@ class MeasurementForm(StyledFormMixin, forms.Form):
 
 
 class EffectivenessMeasureForm(StyledFormMixin, forms.ModelForm):
-    """Name this KPI as the measure that judges whether an action worked."""
+    """Name this KPI as the measure that judges whether an action worked: one of the actions the
+    user may change, so nobody settles the fate of someone else's action."""
 
     class Meta:
         model = EffectivenessMeasure
         fields = ["action", "periods"]
 
-    def __init__(self, *args, kpi: KPI, **kwargs):
+    def __init__(self, *args, kpi: KPI, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.kpi = kpi
         self.fields["action"].queryset = (
-            Action.objects.filter(
-                status__in=[*ActionStatus.active(), ActionStatus.DONE], effectiveness_measure__isnull=True
-            )
+            Action.objects.restrict(user, "change")
+            .filter(status__in=[*ActionStatus.active(), ActionStatus.DONE], effectiveness_measure__isnull=True)
             .filter(
                 Q(processes__in=kpi.processes.all())
                 | Q(source_type=ContentType.objects.get_for_model(KPI), source_id=kpi.pk)

@@ -176,7 +176,9 @@ class KPIDetailView(RecordDetailView):
             ),
             actions=list(Action.objects.raised_by(kpi).select_related("owner").order_by("-created_at")[:20]),
             judged_actions=list(kpi.effectiveness_for.select_related("action__owner")),
-            effectiveness_form=EffectivenessMeasureForm(kpi=kpi) if context["can_change"] else None,
+            effectiveness_form=EffectivenessMeasureForm(kpi=kpi, user=self.request.user)
+            if context["can_change"]
+            else None,
             inputs=kpi.formula_inputs(),
             dependents=kpi.formula_dependents(),
         )
@@ -254,7 +256,7 @@ def measurement_enter(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def effectiveness_measure_set(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_object_or_404(KPI.objects.restrict(request.user, "change"), pk=pk)
-    form = EffectivenessMeasureForm(request.POST, kpi=kpi)
+    form = EffectivenessMeasureForm(request.POST, kpi=kpi, user=request.user)
     if form.is_valid():
         measure = form.save()
         messages.success(

@@ -193,14 +193,15 @@ def test_process_page_shows_its_kpis_and_objectives(client_for, viewer):
 def test_naming_a_kpi_to_judge_an_action(client_for, owner):
     process = ProcessFactory()
     kpi = KPIFactory(owner=owner, processes=[process])
-    action = ActionFactory(processes=[process])
+    action = ActionFactory(owner=owner, processes=[process])
+    someone_elses = ActionFactory(processes=[process])
+    url = reverse("objectives:effectiveness_measure_set", args=[kpi.pk])
 
-    response = client_for(owner).post(
-        reverse("objectives:effectiveness_measure_set", args=[kpi.pk]), {"action": action.pk, "periods": 3}
-    )
+    response = client_for(owner).post(url, {"action": action.pk, "periods": 3})
+    refused = client_for(owner).post(url, {"action": someone_elses.pk, "periods": 3})
 
-    assert response.status_code == 302
-    assert EffectivenessMeasure.objects.get().action == action
+    assert response.status_code == 302 and refused.status_code == 302
+    assert EffectivenessMeasure.objects.get().action == action  # not someone else's action
 
 
 def test_theme_page_and_dashboard_render(client_for, viewer):
