@@ -51,12 +51,17 @@ BREACH_WINDOW = 24  # the largest raise_action_after
 
 @dataclass(frozen=True)
 class Entry:
-    """One value to enter: from a page, an imported file or the API."""
+    """One value to enter: from a page, an imported file or the API. A comment of None keeps the
+    comment already stored for that period."""
 
     kpi: KPI
     period: Period
     value: Decimal
-    comment: str = ""
+    comment: str | None = ""
+
+
+def _comment(entry: Entry, measurement: Measurement) -> str:
+    return measurement.comment if entry.comment is None else entry.comment
 
 
 def measurements_record(entries: list[Entry], *, user: User, today: date | None = None) -> dict[str, int]:
@@ -78,6 +83,9 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
         measurement_validate(kpi=entry.kpi, period=entry.period, value=entry.value, today=today)
     now = timezone.now()
     with transaction.atomic():
+        # Writers of the same KPIs take turns, so two first entries of a period never collide and
+        # the latest value stays the latest.
+        list(KPI.objects.select_for_update().filter(pk__in=kpi_ids).order_by("pk").values_list("pk"))
         stored = {
             (m.kpi_id, m.period_start): m
             for m in Measurement.objects.select_for_update().filter(
@@ -93,13 +101,13 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
                         kpi=entry.kpi,
                         period_start=entry.period.start,
                         value=entry.value,
-                        comment=entry.comment,
+                        comment=entry.comment or "",
                         entered_by=user,
                         entered_at=now,
                     )
                 )
-            elif (measurement.value, measurement.comment) != (entry.value, entry.comment):
-                measurement.value, measurement.comment = entry.value, entry.comment
+            elif (measurement.value, measurement.comment) != (entry.value, _comment(entry, measurement)):
+                measurement.value, measurement.comment = entry.value, _comment(entry, measurement)
                 measurement.entered_by, measurement.entered_at = user, now
                 updated.append(measurement)
         bulk_create_with_history(created, Measurement, batch_size=BATCH, default_user=user, default_date=now)
@@ -119,7 +127,7 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
 
 
 def measurement_record(
-    *, kpi: KPI, period: Period, value: Decimal, user: User, comment: str = "", today: date | None = None
+    *, kpi: KPI, period: Period, value: Decimal, user: User, comment: str | None = "", today: date | None = None
 ) -> Measurement:
     """Enter or correct one value (see measurements_record) and return it."""
     measurements_record([Entry(kpi, period, value, comment)], user=user, today=today)

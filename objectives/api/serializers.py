@@ -120,7 +120,12 @@ class MeasurementSerializer(serializers.ModelSerializer):
     period = serializers.CharField(help_text=PERIOD_HELP)
     period_start = serializers.DateField(read_only=True)
     value = ValueField()
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Left out: the comment already stored for the period stays."),
+    )
     is_calculated = serializers.BooleanField(read_only=True)
     entered_by = serializers.PrimaryKeyRelatedField(read_only=True)
     entered_at = serializers.DateTimeField(read_only=True)
@@ -176,7 +181,12 @@ class MeasurementRowSerializer(serializers.Serializer):
     kpi = serializers.CharField(max_length=20, help_text=gettext_lazy("The KPI's reference: KPI-012."))
     period = serializers.CharField(max_length=30, help_text=PERIOD_HELP)
     value = ValueField()
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Left out: the comment already stored for the period stays."),
+    )
 
 
 class BulkResultSerializer(serializers.Serializer):

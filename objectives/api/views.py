@@ -128,7 +128,11 @@ class MeasurementViewSet(
     def _record(self, serializer) -> Measurement:
         data = serializer.validated_data
         measurement = services.measurement_record(
-            kpi=data["kpi"], period=data["period"], value=data["value"], comment=data["comment"], user=self.request.user
+            kpi=data["kpi"],
+            period=data["period"],
+            value=data["value"],
+            comment=data.get("comment"),
+            user=self.request.user,
         )
         measurement.kpi = data["kpi"]
         return measurement
@@ -247,6 +251,6 @@ def _check_rows(rows: list, user) -> tuple[list[tuple[KPI, Period, object, str]]
                 )
             )
             continue
-        checked.append((kpi, period, row["value"], row["comment"]))
+        checked.append((kpi, period, row["value"], row.get("comment")))
     errors.sort(key=lambda e: e[0])
     return checked, errors

@@ -524,3 +524,21 @@ def test_lists_cost_the_same_queries_for_5_and_50_rows(viewer, django_assert_max
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api(viewer).get(url)
     assert len(response.json()["results"]) == 50
+
+
+def test_a_value_sent_without_a_comment_keeps_the_stored_comment(owner, kpi):
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=D(90), comment="Line 2 down for a week")
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 8, 1), value=D(90), comment="Holiday month")
+    rows = [
+        {"kpi": kpi.reference, "period": "2026-09", "value": "91"},
+        {"kpi": kpi.reference, "period": "2026-08", "value": "92", "comment": ""},
+    ]
+
+    assert api(owner).post("/api/measurements/bulk/", rows, format="json").status_code == 200
+    single = api(owner).post("/api/measurements/", {"kpi": kpi.reference, "period": "2026-09", "value": "93"})
+
+    assert single.status_code == 200
+    assert dict(kpi.measurements.values_list("period_start", "comment")) == {
+        date(2026, 9, 1): "Line 2 down for a week",
+        date(2026, 8, 1): "",
+    }
