@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 from django.http import HttpResponse, StreamingHttpResponse
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,8 +82,9 @@ def _xlsx_cell(sheet, value):
 
 
 def _text_cell(sheet, text: str, font: Font | None = None) -> WriteOnlyCell:
-    """A text cell that stays text: never read as a formula, and periods never turned into dates."""
-    cell = WriteOnlyCell(sheet, value=text)
+    """A text cell that stays text: never read as a formula, and periods never turned into dates.
+    Control characters, which XLSX cannot hold, are left out."""
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text))
     cell.data_type = "s"
     if font is not None:
         cell.font = font
