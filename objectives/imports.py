@@ -217,6 +217,14 @@ def _rows_from_table(table: Iterable[list], *, decimal_comma: bool) -> list[dict
             texts = {name: _cell(cells, index) for name, index in columns.items()}
             if not any(texts.values()):
                 continue
+            if any(_cell(cells, index) for index in range(len(header), len(cells))):
+                raise ImportFileError(
+                    _(
+                        "Row %(row)d has more cells than the first row names columns. A number written with a "
+                        "thousands separator, such as 1,234, splits into two cells: write 1234 or quote it."
+                    )
+                    % {"row": number}
+                )
             if len(result) == MAX_ROWS:
                 raise ImportFileError(
                     _("The file has more than %(max)s rows of values. Split it into smaller files.")

@@ -232,6 +232,7 @@ def test_validation_costs_the_same_queries_for_5_as_for_50_rows(owner, django_as
         (csv_file(""), "empty"),
         (SimpleUploadedFile("values.xlsx", b"not a workbook"), "cannot be read as an Excel workbook"),
         (SimpleUploadedFile("values.csv", b"kpi,period,value\x00\x01"), "not a CSV file"),
+        (csv_file("kpi,period,value", "KPI-001,2026-10,1,234"), "Row 2 has more cells than the first row names"),
     ],
 )
 def test_unreadable_files_are_refused_with_a_message(client_for, owner, upload, message):
