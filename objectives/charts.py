@@ -36,13 +36,14 @@ STYLE = {
     "axes.grid": True,
     "grid.color": "#e9ecef",
     "svg.hashsalt": "qms",  # stable ids, so the same data gives the same SVG
+    "text.parse_math": False,  # a unit such as "$" is text, not TeX
 }
 
 
 def trend_svg(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
     """The KPI's values over time with its target (and range, and warning threshold) as lines,
     each point coloured by its status. Cached by the data it shows."""
-    fingerprint = repr((kpi.direction, kpi.target, kpi.target_upper, kpi.warning, kpi.unit, points))
+    fingerprint = repr((str(kpi), kpi.direction, kpi.target, kpi.target_upper, kpi.warning, kpi.unit, points))
     key = "kpi-chart:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:

@@ -105,6 +105,20 @@ def test_the_kpi_page_shows_the_trend_values_and_actions(client_for, viewer):
     assert "Enter the value" not in page  # a viewer gets no form
 
 
+def test_a_chart_names_its_own_kpi_and_takes_any_unit(client_for, viewer):
+    same = {"unit": "$^$", "target": Decimal(5), "warning": Decimal(6), "direction": "lower"}
+    dollars, twin = KPIFactory(name="Cost of poor quality", **same), KPIFactory(name="Cost of rework", **same)
+    for kpi in (dollars, twin):
+        for month, value in [(8, 4), (9, 7)]:
+            MeasurementFactory(kpi=kpi, period_start=date(2026, month, 1), value=value)
+
+    first = client_for(viewer).get(dollars.get_absolute_url())
+    second = client_for(viewer).get(twin.get_absolute_url()).content.decode()
+
+    assert first.status_code == 200
+    assert 'aria-label="Trend of ' + str(twin) in second
+
+
 def test_a_bad_value_on_the_kpi_page_keeps_the_page_and_the_input(client_for, owner):
     kpi = KPIFactory(owner=owner, valid_min=0, valid_max=100)
 
