@@ -307,11 +307,11 @@ class KPI(ProcessLinkedRecord):
 
     def status_on(self, today: date, latest_period: date | None, latest_value: Decimal | None) -> str:
         """The status from the latest value and today's date: a period closed more than the grace
-        days ago without a value makes the KPI overdue."""
+        days ago without a value makes the KPI overdue, unless it is no longer measured."""
         grace = timedelta(days=settings.KPI_DATA_GRACE_DAYS)
         due = Period.last_closed(self.frequency, today)
         must_have = due if today > due.end + grace else due.previous()
-        measured = must_have.start >= self.period(self.measured_from).start
+        measured = self.is_active and must_have.start >= self.period(self.measured_from).start
         if measured and (latest_period is None or latest_period < must_have.start):
             return KPIStatus.OVERDUE
         if latest_value is None:

@@ -277,7 +277,7 @@ def kpi_refresh_statuses(kpis, today: date | None = None) -> int:
         new_period=Subquery(latest.values("period_start")[:1]),
         new_value=Subquery(latest.values("value")[:1]),
     ).only(
-        "pk", "frequency", "measured_from", "direction", "target", "target_upper", "warning", "status",
+        "pk", "frequency", "measured_from", "is_active", "direction", "target", "target_upper", "warning", "status",
         "latest_period", "latest_value",
     )  # fmt: skip
     changed = []

@@ -57,6 +57,15 @@ def test_a_missing_value_is_overdue_only_after_the_grace_days(settings):
     assert kpi.status_on(date(2026, 11, 8), date(2026, 9, 1), D(99)) == KPIStatus.OVERDUE
 
 
+def test_a_kpi_no_longer_measured_is_never_overdue(settings):
+    settings.KPI_DATA_GRACE_DAYS = 7
+    retired = monthly()
+    retired.is_active = False
+
+    assert retired.status_on(date(2026, 11, 24), date(2026, 3, 1), D(99)) == KPIStatus.ON_TARGET
+    assert retired.status_on(date(2026, 11, 24), None, None) == KPIStatus.NO_DATA
+
+
 def test_no_data_before_anything_is_due(settings):
     settings.KPI_DATA_GRACE_DAYS = 7
     new = monthly()
