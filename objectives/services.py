@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
-from django.db.models import DateField, F, OuterRef, Q, Subquery, Window
+from django.db.models import DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -41,6 +41,10 @@ TRUNC = {
     Frequency.QUARTERLY: TruncQuarter,
     Frequency.YEARLY: TruncYear,
 }
+# A value counts in the coarser period that holds its period's fourth day: a week in the month and
+# ISO year of its Thursday (2026-W01 starts on 29 December 2025 but belongs to 2026); the first of
+# a month, quarter or year moved by three days stays where it was.
+ANCHOR = timedelta(days=3)
 BATCH = 1000
 BREACH_WINDOW = 24  # the largest raise_action_after
 
@@ -173,10 +177,13 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     if periods is not None:
         window = Q()
         for period in periods:
-            window |= Q(period_start__gte=period.start, period_start__lte=period.end)
+            window |= Q(period_start__gte=period.start - ANCHOR, period_start__lte=period.end - ANCHOR)
         source, existing = source.filter(window), existing.filter(period_start__in=[p.start for p in periods])
     results = dict(
-        source.annotate(period=TRUNC[kpi.frequency]("period_start", output_field=DateField()))
+        source.annotate(
+            anchor=ExpressionWrapper(F("period_start") + ANCHOR, output_field=DateField()),
+            period=TRUNC[kpi.frequency]("anchor", output_field=DateField()),
+        )
         .values("period")
         .annotate(**formula.aggregations(inputs))
         .annotate(result=formula.expression())
@@ -223,7 +230,7 @@ def recalculate_dependents(changes: list[tuple[int, date]]) -> list[str]:
     order = calculation_order(set(changed.values()))
     starts = {start for _kpi_id, start in changes}
     for dependent in sorted(KPI.objects.filter(reference__in=order), key=lambda k: order.index(k.reference)):
-        kpi_calculate(dependent, sorted({dependent.period(start) for start in starts}))
+        kpi_calculate(dependent, sorted({dependent.period(start + ANCHOR) for start in starts}))
     kpi_refresh_statuses(KPI.objects.filter(reference__in=order))
     return order
 

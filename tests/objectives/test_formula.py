@@ -1,6 +1,6 @@
 """Calculated KPIs: the formula parser (never eval) and the checks made when a formula is saved."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -114,6 +114,30 @@ def test_aggregates_combine_the_values_inside_a_coarser_period():
     values = dict(quarterly.measurements.values_list("period_start", "value"))
     # Q1: 3 + 4 + 8, plus the highest (8) over the number of months (3); Q2 has April only.
     assert values == {date(2026, 1, 1): D("17.6667"), date(2026, 4, 1): D("2.0000")}
+
+
+@pytest.mark.django_db
+def test_a_week_counts_in_the_month_and_iso_year_of_its_thursday():
+    deliveries = KPIFactory(frequency=Frequency.WEEKLY)
+    monday = date(2025, 12, 22)  # 2025-W52; 2026-W01 starts on Monday 29 December 2025
+    for week in range(4):
+        MeasurementFactory(kpi=deliveries, period_start=monday + timedelta(weeks=week), value=1)
+    formula = f"count({deliveries.reference})"
+    yearly = KPIFactory(source=Source.FORMULA, frequency=Frequency.YEARLY, formula=formula)
+    monthly = KPIFactory(source=Source.FORMULA, frequency=Frequency.MONTHLY, formula=formula)
+
+    kpi_calculate(yearly, today=date(2027, 2, 1))
+    kpi_calculate(monthly, today=date(2027, 2, 1))
+    kpi_calculate(monthly, [monthly.period(date(2026, 1, 1))], today=date(2027, 2, 1))
+
+    assert dict(yearly.measurements.values_list("period_start", "value")) == {
+        date(2025, 1, 1): D(1),
+        date(2026, 1, 1): D(3),
+    }
+    assert dict(monthly.measurements.values_list("period_start", "value")) == {
+        date(2025, 12, 1): D(1),
+        date(2026, 1, 1): D(3),
+    }
 
 
 @pytest.mark.django_db
