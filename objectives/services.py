@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from graphlib import TopologicalSorter
+from graphlib import CycleError, TopologicalSorter
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -212,7 +212,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
 def calculation_order(changed: set[str] | None = None) -> list[str]:
     """References of the calculated KPIs in dependency order; with `changed`, only those that
     depend on one of them, directly or through others."""
-    graph = dependency_graph()
+    graph = _without_cycles(dependency_graph())
     order = [ref for ref in TopologicalSorter(graph).static_order() if ref in graph]
     if changed is None:
         return order
@@ -221,6 +221,20 @@ def calculation_order(changed: set[str] | None = None) -> list[str]:
         if graph[ref] & affected:
             affected.add(ref)
     return [ref for ref in order if ref in affected and ref not in changed]
+
+
+def _without_cycles(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Saving refuses a cycle, but two formulas saved at the same moment can still close one: its
+    KPIs are then left out (and logged) rather than stopping every recalculation."""
+    while True:
+        try:
+            TopologicalSorter(graph).prepare()
+        except CycleError as error:
+            cycle = set(error.args[1])
+            logger.error("KPI formulas form a cycle, not recalculated: %s", " → ".join(error.args[1]))
+            graph = {ref: inputs for ref, inputs in graph.items() if ref not in cycle}
+        else:
+            return graph
 
 
 def recalculate_dependents(changes: list[tuple[int, date]]) -> list[str]:

@@ -171,3 +171,19 @@ def test_reminders_go_once_per_kpi_and_period_and_escalate_later(settings, owner
 
     # December: November's values are due, and a new reminder goes out.
     assert services.kpi_send_reminders(today=date(2026, 12, 1))["reminders"] == 1
+
+
+def test_a_cycle_slipped_in_by_concurrent_saves_stops_only_its_own_kpis(caplog):
+    a, b = KPIFactory(), KPIFactory()
+    first = KPIFactory(source=Source.FORMULA, formula=f"{b.reference} + 1")
+    second = KPIFactory(source=Source.FORMULA, formula=f"{first.reference} + 1")
+    first.formula = f"{second.reference} + 1"  # as if saved at the same moment as `second`
+    first.save()
+    fine = KPIFactory(source=Source.FORMULA, formula=f"{a.reference} * 2")
+    MeasurementFactory(kpi=a, period_start=month(9).start, value=21)
+
+    services.recalculate_all(today=TODAY)
+
+    assert fine.measurements.get().value == D(42)
+    assert not first.measurements.exists() and not second.measurements.exists()
+    assert "cycle" in caplog.text
