@@ -196,6 +196,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         for start, value in results.items()
         if stored.get(start) != value
     ]
+    # An upsert, so concurrent runs never clash; the history follows in bulk (the upsert sets the pks).
     Measurement.objects.bulk_create(
         changed,
         batch_size=BATCH,
@@ -203,6 +204,14 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         unique_fields=["kpi", "period_start"],
         update_fields=["value", "is_calculated"],
     )
+    reason = _("Calculated from %(formula)s") % {"formula": kpi.formula}
+    for update in (False, True):
+        Measurement.history.bulk_history_create(
+            [m for m in changed if (m.period_start in stored) == update],
+            batch_size=BATCH,
+            update=update,
+            default_change_reason=reason,
+        )
     gone = [start for start in stored if start not in results]
     if gone:
         existing.filter(period_start__in=gone).delete()

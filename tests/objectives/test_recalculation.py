@@ -187,3 +187,20 @@ def test_a_cycle_slipped_in_by_concurrent_saves_stops_only_its_own_kpis(caplog):
     assert fine.measurements.get().value == D(42)
     assert not first.measurements.exists() and not second.measurements.exists()
     assert "cycle" in caplog.text
+
+
+def test_a_recalculated_value_keeps_the_old_one_in_history():
+    good, total = KPIFactory(), KPIFactory()
+    share = KPIFactory(source=Source.FORMULA, formula=f"{good.reference} / {total.reference} * 100")
+    record(total, 9, 200)
+    record(good, 9, 180)
+    services.kpi_calculate(share, today=TODAY)
+    record(good, 9, 190)
+
+    services.kpi_calculate(share, today=TODAY)
+    services.kpi_calculate(share, today=TODAY)
+
+    measurement = share.measurements.get()
+    history = measurement.history.order_by("history_date")
+    assert [(h.history_type, h.value) for h in history] == [("+", D(90)), ("~", D(95))]
+    assert history.last().history_change_reason.startswith("Calculated from")
