@@ -76,9 +76,14 @@ class KPIForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["objectives"].queryset = Objective.objects.filter(
-            status=ObjectiveStatus.ACTIVE
-        ) | Objective.objects.filter(pk__in=self.instance.objectives.all() if self.instance.pk else [])
+        # A KPI moves the progress of the objectives it measures: it is linked to an objective by
+        # those who may change that objective. Links made earlier stay.
+        linked = self.instance.objectives.values("pk") if self.instance.pk else []
+        mine = Objective.objects.restrict(self.user, "change").filter(status=ObjectiveStatus.ACTIVE)
+        self.fields["objectives"].queryset = Objective.objects.filter(Q(pk__in=mine.values("pk")) | Q(pk__in=linked))
+        self.fields["objectives"].help_text = _(
+            "The active objectives you may change; an objective's owner links the KPIs that measure it."
+        )
 
 
 class MeasurementForm(StyledFormMixin, forms.Form):

@@ -100,9 +100,16 @@ class KPISerializer(ModelCleanMixin, ProcessLinkedSerializer):
 
     def validate_objectives(self, objectives):
         linked = set(self.instance.objectives.values_list("pk", flat=True)) if self.instance else set()
-        if closed := [o.reference for o in objectives if o.pk not in linked and o.status != ObjectiveStatus.ACTIVE]:
+        new = [o for o in objectives if o.pk not in linked]
+        if closed := [o.reference for o in new if o.status != ObjectiveStatus.ACTIVE]:
             raise serializers.ValidationError(
                 _("Only active objectives take new KPIs: %(refs)s is not.") % {"refs": ", ".join(closed)}
+            )
+        user = self.context["request"].user
+        if not_theirs := [o.reference for o in new if not o.user_can_change(user)]:
+            raise serializers.ValidationError(
+                _("Only an objective's owner, deputies and quality managers link KPIs to it: %(refs)s.")
+                % {"refs": ", ".join(not_theirs)}
             )
         return objectives
 

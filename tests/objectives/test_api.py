@@ -246,6 +246,18 @@ def test_a_new_formula_calculates_the_history(quality):
     }
 
 
+def test_a_kpi_is_linked_to_an_objective_by_those_who_may_change_the_objective(owner, kpi, lead):
+    theirs, mine = ObjectiveFactory(owner=lead), ObjectiveFactory(owner=owner)
+
+    refused = api(owner).patch(f"/api/kpis/{kpi.pk}/", {"objectives": [theirs.pk, mine.pk]}, format="json")
+    linked = api(owner).patch(f"/api/kpis/{kpi.pk}/", {"objectives": [mine.pk]}, format="json")
+
+    assert refused.status_code == 400
+    assert theirs.reference in refused.json()["objectives"][0]
+    assert linked.status_code == 200
+    assert list(kpi.objectives.all()) == [mine]
+
+
 def test_only_active_objectives_take_new_kpis(owner, kpi):
     achieved = ObjectiveFactory(status="achieved")
 

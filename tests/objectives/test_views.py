@@ -194,6 +194,16 @@ def test_who_may_create_and_change_kpis_and_objectives(client_for, owner, outsid
     assert client_for(lead).get(objective.get_edit_url()).status_code == 200
 
 
+def test_the_kpi_form_offers_the_objectives_its_user_may_change(client_for, owner, lead):
+    kpi = KPIFactory(owner=owner)
+    ObjectiveFactory(owner=lead, title="Lead's objective")
+    ObjectiveFactory(owner=owner, title="Owner's objective")
+
+    page = client_for(owner).get(kpi.get_edit_url()).content.decode()
+
+    assert "Owner&#x27;s objective" in page and "Lead&#x27;s objective" not in page
+
+
 def test_process_page_shows_its_kpis_and_objectives(client_for, viewer):
     process = ProcessFactory()
     KPIFactory(name="Setup time", processes=[process])
