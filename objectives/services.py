@@ -168,10 +168,17 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     Returns how many values were written or removed."""
     open_from = Period.containing(kpi.frequency, today or timezone.localdate()).start
     formula = Formula(kpi.formula)
-    inputs = dict(KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk"))
+    found = KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk", "frequency")
+    inputs = {reference: pk for reference, pk, _frequency in found}
     if set(inputs) != formula.references:
         logger.warning("%s names KPIs that no longer exist; not recalculated", kpi.reference)
         return 0
+    # Inputs of the KPI's own frequency share its periods; values of finer ones are gathered into them.
+    if any(frequency != kpi.frequency for _reference, _pk, frequency in found):
+        anchor = ExpressionWrapper(F("period_start") + ANCHOR, output_field=DateField())
+        period_of_value = TRUNC[kpi.frequency](anchor, output_field=DateField())
+    else:
+        period_of_value = F("period_start")
     source = Measurement.objects.filter(kpi__in=inputs.values())
     existing = Measurement.objects.filter(kpi=kpi)
     if periods is not None:
@@ -180,10 +187,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
             window |= Q(period_start__gte=period.start - ANCHOR, period_start__lte=period.end - ANCHOR)
         source, existing = source.filter(window), existing.filter(period_start__in=[p.start for p in periods])
     results = dict(
-        source.annotate(
-            anchor=ExpressionWrapper(F("period_start") + ANCHOR, output_field=DateField()),
-            period=TRUNC[kpi.frequency]("anchor", output_field=DateField()),
-        )
+        source.annotate(period=period_of_value)
         .values("period")
         .annotate(**formula.aggregations(inputs))
         .annotate(result=formula.expression())
