@@ -162,9 +162,16 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     build(args.kpis, args.years)
 
-    # Start cold: no calculated values and no statuses, as after a bulk load.
-    Measurement.objects.filter(is_calculated=True).delete()
+    # Start cold, the same on every run: no calculated values, no history of them and no statuses,
+    # as after a bulk load; then vacuum, so earlier runs leave no dead rows behind.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM objectives_measurement WHERE is_calculated")
+        cursor.execute("TRUNCATE objectives_historicalmeasurement")
     KPI.objects.update(status="no_data", latest_period=None, latest_value=None)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     today = date(2026, 11, 24)
     rows: list[tuple[str, float, int]] = []
     first = timed("Full recalculation (cold)", lambda: services.recalculate_all(today=today), rows)
