@@ -14,6 +14,7 @@ from graphlib import CycleError, TopologicalSorter
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
@@ -345,10 +346,17 @@ def kpi_raise_breach_actions(today: date | None = None) -> int:
     if longer := [kpi_id for kpi_id, streak in streaks.items() if len(streak) == BREACH_WINDOW]:
         for kpi_id, rows in _latest_values(Measurement.objects.filter(kpi__in=longer)).items():
             streaks[kpi_id] = _off_target_streak(watched[kpi_id], rows)
+    # A KPI with an action raised from it still open is being dealt with: no second action, even
+    # when a corrected value moved the start of its breach.
+    dealt_with = set(
+        Action.objects.filter(
+            source_type=ContentType.objects.get_for_model(KPI), source_id__in=watched, status__in=ActionStatus.active()
+        ).values_list("source_id", flat=True)
+    )
     raised = 0
     for kpi_id, streak in streaks.items():
         kpi = watched[kpi_id]
-        if len(streak) >= kpi.raise_action_after:
+        if len(streak) >= kpi.raise_action_after and kpi_id not in dealt_with:
             raised += _raise_breach_action(kpi, streak_start=streak[-1], length=len(streak), today=today)
     return raised
 

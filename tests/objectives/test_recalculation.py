@@ -113,6 +113,19 @@ def test_a_breach_longer_than_the_window_still_raises_one_action():
     assert "since Week 2, 2026" in Action.objects.get().description
 
 
+def test_correcting_the_start_of_a_breach_raises_no_second_action_while_the_first_is_open():
+    kpi = KPIFactory(raise_action_after=3)
+    for n in (6, 7, 8, 9):
+        MeasurementFactory(kpi=kpi, period_start=month(n).start, value=80)
+    assert services.kpi_raise_breach_actions(today=TODAY) == 1
+
+    kpi.measurements.filter(period_start=month(6).start).update(value=99)  # June corrected: on target
+
+    assert services.kpi_raise_breach_actions(today=TODAY) == 0
+    Action.objects.update(status=ActionStatus.CANCELLED)
+    assert services.kpi_raise_breach_actions(today=TODAY) == 1  # still off target, nobody on it
+
+
 def test_a_short_or_broken_run_raises_nothing():
     kpi = KPIFactory(raise_action_after=3)
     for n, value in [(6, 80), (7, 80), (9, 80)]:  # August is missing: not three in a row
