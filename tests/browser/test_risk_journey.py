@@ -1,12 +1,14 @@
-"""A process owner assesses a new risk, adds a treatment action and finds the risk on the heat map."""
+"""Risk journeys in a real browser: a process owner assesses a new risk, treats it and finds it on the
+heat map; Leadership finds an acceptance waiting on the dashboard and approves it."""
 
 import pytest
 from playwright.sync_api import expect
 
 from qms.choices import Role
 from qms.models import Action
+from risks.choices import Strategy
 from risks.models import Risk
-from tests.factories import ProcessFactory, UserFactory
+from tests.factories import ProcessFactory, RiskFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +56,23 @@ def test_a_process_owner_assesses_a_risk_treats_it_and_finds_it_on_the_heat_map(
     expect(cell).to_have_text("1")
     cell.click()
     expect(page.get_by_role("link", name="Spindle failure on the 5-axis cell")).to_be_visible()
+
+
+def test_leadership_finds_an_acceptance_on_the_dashboard_and_approves_it(page, sign_in):
+    UserFactory(username="helen", first_name="Helen", last_name="Carter", role=Role.LEADERSHIP)
+    RiskFactory(
+        title="Loss of our largest customer",
+        residual_likelihood=3,
+        residual_impact=5,
+        strategy=Strategy.ACCEPT,
+        acceptance_rationale="A long-term agreement runs to 2028.",
+    )
+    sign_in("helen")
+
+    page.get_by_role("link", name="1 acceptance awaiting Leadership").click()
+    page.get_by_role("link", name="Loss of our largest customer").click()
+    page.get_by_role("button", name="Approve acceptance").click()
+
+    expect(page.locator("main")).to_contain_text("Approved by Helen Carter")
+    page.locator(".app-nav").get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("link", name="0 acceptances awaiting Leadership")).to_be_visible()
