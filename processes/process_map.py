@@ -8,6 +8,7 @@ part, so the SVG is cached under a hash of the graph's DOT source: an unchanged 
 import hashlib
 import logging
 import re
+import subprocess
 from dataclasses import dataclass, field
 
 import graphviz
@@ -89,6 +90,8 @@ def _unit_and_below(unit: OrgUnit) -> list[int]:
     found, todo = [], [unit.pk]
     while todo:
         pk = todo.pop()
+        if pk in found:  # a loop in the tree (only possible through the database itself)
+            continue
         found.append(pk)
         todo.extend(children.get(pk, []))
     return found
@@ -137,15 +140,20 @@ def map_dot(graph: ProcessMap) -> str:
             style["penwidth"] = "3.4"
         dot.node(
             f"p{process.pk}",
-            label=f"{process.reference}\n{_wrap(process.name)}",
+            label=_text(f"{process.reference}\n{_wrap(process.name)}"),
             pos=f"{x},{y}!",
             URL=process.get_absolute_url(),
             target="_top",
-            tooltip=f"{process.reference} {process.name} ({process.get_type_display()})",
+            tooltip=_text(f"{process.reference} {process.name} ({process.get_type_display()})"),
             **style,
         )
     for handoff in graph.handoffs:
-        dot.edge(f"p{handoff.source_id}", f"p{handoff.target_id}", xlabel=_wrap(handoff.item, 22), tooltip=handoff.item)
+        dot.edge(
+            f"p{handoff.source_id}",
+            f"p{handoff.target_id}",
+            xlabel=_text(_wrap(handoff.item, 22)),
+            tooltip=_text(handoff.item),
+        )
     return dot.source
 
 
@@ -201,6 +209,12 @@ def _in_flow_order(processes: list[Process], handoffs: list[HandOff]) -> list[Pr
     return ordered
 
 
+def _text(text: str) -> str:
+    """People's words as plain DOT text: never markup (a value in <...> would be pasted into the DOT
+    source as is, attributes and all), and a backslash is just a backslash."""
+    return graphviz.escape(text)
+
+
 def _wrap(text: str, width: int = 18) -> str:
     words, lines, line = text.split(), [], ""
     for word in words:
@@ -223,6 +237,9 @@ def map_svg(graph: ProcessMap) -> str | None:
             svg = graphviz.pipe("neato", "svg", source.encode(), quiet=True).decode()
         except graphviz.ExecutableNotFound:
             logger.error("Graphviz's dot program is not installed: the process map cannot be drawn.")
+            return None
+        except subprocess.CalledProcessError:
+            logger.exception("Graphviz could not draw the process map.")
             return None
         # Inline SVG needs neither the XML prolog nor the DOCTYPE; the comments only name the tool.
         svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)

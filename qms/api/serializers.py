@@ -33,6 +33,16 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         model = OrgUnit
         fields = ["id", "name", "kind", "parent"]
 
+    def validate_parent(self, parent):
+        if parent is not None and self.instance is not None:
+            candidate = copy.copy(self.instance)
+            candidate.parent = parent
+            try:
+                candidate.clean()
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict["parent"]) from None
+        return parent
+
 
 def drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
     """A Django ValidationError as DRF's, keyed by field where the model named one."""

@@ -116,3 +116,48 @@ def test_a_150_process_map_is_drawn():
     svg = unescape(map_svg(process_map()))
 
     assert all(p.reference in svg for p in processes)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        '<x>, URL="javascript:alert(document.cookie)", target=<y>',
+        '<x>]; evil [label="INJECTED" URL="javascript:alert(1)"]; p1 -> p2 [tooltip=<y>',
+        "<see spec <A> & <B>>",
+        "Drawings \\",
+    ],
+)
+def test_what_people_type_stays_text_on_the_map(client_for, viewer, item):
+    giver, taker = ProcessFactory(name="Design \\"), ProcessFactory(name="<b>Production</b>")
+    HandOffFactory(source=giver, target=taker, item=item)
+
+    svg = map_svg(process_map())
+    page = client_for(viewer).get(giver.get_absolute_url())
+
+    assert 'href="javascript' not in svg and "<title>evil</title>" not in svg
+    assert unescape(item) in unescape(svg)
+    assert "<b>Production</b>" not in svg and "&lt;b&gt;Production&lt;/b&gt;" in svg
+    assert page.status_code == 200 and '<svg' in page.content.decode()  # the mini-map is drawn
+
+
+def test_a_map_graphviz_cannot_draw_is_left_out_not_a_crash(monkeypatch):
+    import subprocess
+
+    import graphviz
+
+    def fail(*args, **kwargs):
+        raise subprocess.CalledProcessError(1, "neato")
+
+    monkeypatch.setattr(graphviz, "pipe", fail)
+    ProcessFactory()
+
+    assert map_svg(process_map()) is None
+
+
+def test_the_map_of_a_unit_survives_a_loop_in_the_tree(client_for, viewer):
+    top = OrgUnitFactory()
+    below = OrgUnitFactory(parent=top)
+    ProcessFactory(org_unit=below)
+    type(top).objects.filter(pk=top.pk).update(parent=below)  # only the database itself allows this
+
+    assert client_for(viewer).get(reverse("processes:process_map"), {"org_unit": top.pk}).status_code == 200
