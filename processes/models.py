@@ -192,6 +192,13 @@ class HandOff(models.Model):
     def clean(self) -> None:
         if self.source_id and self.source_id == self.target_id:
             raise ValidationError({"target": _("A process cannot hand over to itself.")})
+        if self.pk is None:
+            for end in ("source", "target"):
+                process = getattr(self, end, None) if getattr(self, f"{end}_id") else None
+                if process is not None and process.status == ProcessStatus.RETIRED:
+                    raise ValidationError(
+                        {end: _("%(process)s is retired: it takes no new hand-offs.") % {"process": process}}
+                    )
         duplicate = HandOff.objects.filter(source_id=self.source_id, target_id=self.target_id, item__iexact=self.item)
         if self.item and duplicate.exclude(pk=self.pk).exists():
             raise ValidationError({"item": _("This hand-off is already recorded.")})

@@ -30,6 +30,11 @@ class ProcessDocumentSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "url"]
 
 
+class ProcessMapQuerySerializer(serializers.Serializer):
+    org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all(), required=False)
+    focus = serializers.IntegerField(required=False, min_value=1)
+
+
 class HandOffSerializer(serializers.ModelSerializer):
     class Meta:
         model = HandOff

@@ -6,12 +6,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from qms.api.views import RecordViewSet
-from qms.models import OrgUnit
 
 from ..filters import ProcessFilterSet
 from ..models import HandOff, Process
 from ..process_map import process_map
-from .serializers import HandOffSerializer, ProcessMapSerializer, ProcessSerializer
+from .serializers import HandOffSerializer, ProcessMapQuerySerializer, ProcessMapSerializer, ProcessSerializer
 
 
 class ProcessViewSet(RecordViewSet):
@@ -34,10 +33,12 @@ class ProcessViewSet(RecordViewSet):
     @api_action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def map(self, request):
         """The process map as nodes (processes) and edges (hand-offs), for integrations."""
+        query = ProcessMapQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        focus = query.validated_data.get("focus")
         visible = Process.objects.restrict(request.user, "view")
-        org_unit = OrgUnit.objects.filter(pk=request.query_params.get("org_unit") or None).first()
-        focus = visible.filter(pk=request.query_params.get("focus") or None).first()
-        return Response(process_map(org_unit=org_unit, focus=focus).as_json())
+        focus = visible.filter(pk=focus).first() if focus is not None else None
+        return Response(process_map(org_unit=query.validated_data.get("org_unit"), focus=focus).as_json())
 
 
 class HandOffViewSet(

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from processes.choices import ProcessStatus
 from processes.models import HandOff, Process
-from tests.factories import HandOffFactory, ProcessFactory
+from tests.factories import HandOffFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +112,30 @@ def test_process_list_query_count_is_constant(viewer, django_assert_max_num_quer
     build(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
         api(viewer).get("/api/processes/")
+
+
+def test_a_retired_process_takes_no_new_hand_off_through_the_api(owner):
+    mine, retired = ProcessFactory(owner=owner), ProcessFactory(status=ProcessStatus.RETIRED)
+
+    response = api(owner).post(
+        "/api/hand-offs/", {"source": mine.pk, "target": retired.pk, "item": "Drawings"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "retired" in response.json()["target"][0]
+    assert not HandOff.objects.exists()
+
+
+@pytest.mark.parametrize("query", [{"focus": "abc"}, {"org_unit": "abc"}, {"org_unit": 999999}])
+def test_the_map_api_answers_bad_parameters_with_400(viewer, query):
+    assert api(viewer).get("/api/processes/map/", query).status_code == 400
+
+
+def test_an_org_unit_cannot_become_part_of_a_unit_inside_it(quality):
+    top = OrgUnitFactory()
+    below = OrgUnitFactory(parent=top)
+
+    response = api(quality).patch(f"/api/org-units/{top.pk}/", {"parent": below.pk}, format="json")
+
+    assert response.status_code == 400
+    assert "part of itself" in response.json()["parent"][0]

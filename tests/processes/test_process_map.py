@@ -137,7 +137,7 @@ def test_what_people_type_stays_text_on_the_map(client_for, viewer, item):
     assert 'href="javascript' not in svg and "<title>evil</title>" not in svg
     assert unescape(item) in unescape(svg)
     assert "<b>Production</b>" not in svg and "&lt;b&gt;Production&lt;/b&gt;" in svg
-    assert page.status_code == 200 and '<svg' in page.content.decode()  # the mini-map is drawn
+    assert page.status_code == 200 and "<svg" in page.content.decode()  # the mini-map is drawn
 
 
 def test_a_map_graphviz_cannot_draw_is_left_out_not_a_crash(monkeypatch):
