@@ -1,4 +1,5 @@
 from django.contrib.auth import middleware as auth_middleware
+from django.utils.cache import patch_vary_headers
 from rest_framework.views import APIView
 
 
@@ -11,3 +12,14 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if view_class is not None and issubclass(view_class, APIView):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def vary_on_htmx(get_response):
+    """Pages answer htmx with a fragment and browsers with the whole page: caches must keep both."""
+
+    def middleware(request):
+        response = get_response(request)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    return middleware

@@ -20,8 +20,9 @@ from qms.history import record_history
 
 
 def htmx_partial(request: HttpRequest) -> bool:
-    """True when htmx asks for a fragment of the page rather than the whole page."""
-    return bool(request.htmx and not request.htmx.boosted)
+    """True when htmx asks for a fragment of the page rather than the whole page (going back in
+    history after htmx's own cache missed asks for the whole page)."""
+    return bool(request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request)
 
 
 class RecordListView(ListView):

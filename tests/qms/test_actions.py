@@ -218,3 +218,13 @@ def test_action_list_answers_htmx_with_just_the_results(client_for, owner):
     body = response.content.decode()
     assert "Fragment row" in body
     assert "<html" not in body
+
+
+def test_going_back_after_htmx_s_cache_missed_gets_the_whole_page(client_for, viewer):
+    client = client_for(viewer)
+
+    fragment = client.get(reverse("qms:action_list"), HTTP_HX_REQUEST="true")
+    restored = client.get(reverse("qms:action_list"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+
+    assert "<html" not in fragment.content.decode() and "<html" in restored.content.decode()
+    assert "HX-Request" in fragment["Vary"]
