@@ -21,10 +21,12 @@ logger = logging.getLogger(__name__)
 @transaction.atomic
 def action_move(*, action: Action, user: User, status: str, note: str = "") -> Action:
     """Move an action along its lifecycle (start, complete, reopen, cancel)."""
+    _lock(action)
     if not action.user_can_change(user):
         raise PermissionDenied(_("You may not change this action."))
     action.move_to(status)
     action._change_reason = note
+    action._history_user = user  # also outside a request (the API's services, tasks, the shell)
     action.save()
     return action
 
@@ -32,13 +34,21 @@ def action_move(*, action: Action, user: User, status: str, note: str = "") -> A
 @transaction.atomic
 def action_check_effectiveness(*, action: Action, user: User, effective: bool, note: str) -> Action:
     """Record the effectiveness check of a done action, which closes it."""
+    _lock(action)
     if not action.user_can_verify(user):
         raise PermissionDenied(
             _("The effectiveness check is made by quality, leadership or an auditor, not the owner.")
         )
     action.record_effectiveness(effective=effective, by=user, note=note)
+    action._history_user = user
     action.save()
     return action
+
+
+def _lock(action: Action) -> None:
+    """Hold the action's row for this transaction and work on it as stored, not as the caller saw it."""
+    Action.objects.select_for_update().filter(pk=action.pk).values_list("pk").first()
+    action.refresh_from_db()
 
 
 def notification_claim(*, kind: str, record, key: str, recipient: User | None) -> bool:

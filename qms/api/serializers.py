@@ -134,6 +134,11 @@ class ActionSerializer(ProcessLinkedSerializer):
         ]
         read_only_fields = ["completed_on", "source_id", "verified_at", "verification_note"]
 
+    def validate(self, attrs):
+        if self.instance is not None and self.instance.is_closed:
+            raise serializers.ValidationError(_("A checked or cancelled action stays as it was closed."))
+        return super().validate(attrs)
+
     def get_source_type(self, action: Action) -> str | None:
         content_type = action.source_type
         return f"{content_type.app_label}.{content_type.model}" if content_type else None

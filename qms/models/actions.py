@@ -156,8 +156,27 @@ class Action(ProcessLinkedRecord):
         self.verified_at = timezone.now()
         self.verification_note = note.strip()
 
+    @property
+    def is_closed(self) -> bool:
+        """Checked or cancelled: the record stays as it was closed."""
+        return self.status in (*ActionStatus.verified(), ActionStatus.CANCELLED)
+
+    def completed_by_id(self) -> int | None:
+        """Who moved the action to done, this time (from its history)."""
+        completed_by = None
+        for status, user_id in self.history.order_by("-history_date", "-history_id").values_list(
+            "status", "history_user_id"
+        ):
+            if status != ActionStatus.DONE:
+                break
+            completed_by = user_id
+        return completed_by
+
     def user_can_verify(self, user) -> bool:
-        """Effectiveness is judged independently: by quality, leadership or an auditor, never the owner."""
-        if not user.is_authenticated or user.pk == self.owner_id:
+        """Effectiveness is judged independently: by quality, leadership or an auditor; never by the
+        owner, a deputy, or whoever completed the action (who may have handed it over since)."""
+        if not user.is_authenticated or not (user.is_superuser or user.role in self.VERIFIER_ROLES):
             return False
-        return user.is_superuser or user.role in self.VERIFIER_ROLES
+        if user.pk == self.owner_id or self.deputies.filter(pk=user.pk).exists():
+            return False
+        return user.pk != self.completed_by_id()

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -51,6 +51,12 @@ class ActionDetailView(RecordDetailView):
 class ActionEditView(RecordEditView):
     queryset = Action.objects.all()
     form_class = ActionForm
+
+    def get_object(self, for_update: bool = False):
+        action = super().get_object(for_update=for_update)
+        if action.is_closed:
+            raise PermissionDenied(_("A checked or cancelled action stays as it was closed."))
+        return action
 
     def new_object(self) -> Action:
         action = super().new_object()

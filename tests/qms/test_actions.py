@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from qms import services
 from qms.choices import ActionStatus
@@ -72,6 +73,49 @@ def test_effectiveness_is_checked_by_someone_other_than_the_owner(quality):
         services.action_check_effectiveness(action=action, user=quality, effective=True, note="Looks fine to me")
 
 
+def test_nobody_checks_their_own_work_not_a_deputy_nor_who_completed_it_and_handed_it_over(owner, quality, auditor):
+    deputised = ActionFactory(owner=owner)
+    deputised.deputies.set([quality])
+    services.action_move(action=deputised, user=quality, status=ActionStatus.DONE)
+    handed_over = ActionFactory(owner=auditor)
+    services.action_move(action=handed_over, user=auditor, status=ActionStatus.DONE)
+    handed_over.owner = owner
+    handed_over._history_user = auditor
+    handed_over.save()
+
+    with pytest.raises(PermissionDenied):
+        services.action_check_effectiveness(action=deputised, user=quality, effective=True, note="Fine")
+    with pytest.raises(PermissionDenied):
+        services.action_check_effectiveness(action=handed_over, user=auditor, effective=True, note="Fine")
+    services.action_check_effectiveness(action=handed_over, user=quality, effective=True, note="Audited")
+
+
+def test_a_check_from_a_stale_page_does_not_undo_a_reopen(owner, auditor):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+    seen_by_auditor = Action.objects.get(pk=action.pk)
+    services.action_move(action=action, user=owner, status=ActionStatus.IN_PROGRESS)
+
+    with pytest.raises(ValidationError, match="Only a done action"):
+        services.action_check_effectiveness(action=seen_by_auditor, user=auditor, effective=True, note="Fine")
+    action.refresh_from_db()
+    assert (action.status, action.completed_on) == (ActionStatus.IN_PROGRESS, None)
+
+
+def test_a_checked_or_cancelled_action_stays_as_it_was_closed(client_for, owner, auditor):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+    services.action_check_effectiveness(action=action, user=auditor, effective=True, note="No recurrence")
+
+    page = client_for(owner).get(action.get_edit_url())
+    api = APIClient()
+    api.force_authenticate(owner)
+    rewritten = api.patch(f"/api/actions/{action.pk}/", {"description": "Something else"}, format="json")
+
+    assert page.status_code == 403
+    assert rewritten.status_code == 400
+    action.refresh_from_db()
+    assert action.description != "Something else"
+
+
 def test_contributor_cannot_check_effectiveness(owner, outsider):
     action = ActionFactory(owner=owner, status=ActionStatus.DONE)
 
@@ -84,8 +128,8 @@ def test_effectiveness_check_needs_a_done_action_and_evidence(owner, auditor):
     with pytest.raises(ValidationError):
         services.action_check_effectiveness(action=action, user=auditor, effective=True, note="Fine")
 
-    action.status = ActionStatus.DONE
-    with pytest.raises(ValidationError):
+    Action.objects.filter(pk=action.pk).update(status=ActionStatus.DONE)
+    with pytest.raises(ValidationError, match="what showed"):
         services.action_check_effectiveness(action=action, user=auditor, effective=True, note="   ")
 
 
