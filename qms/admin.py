@@ -29,11 +29,18 @@ class OrgUnitAdmin(SimpleHistoryAdmin):
 
 @admin.register(Action)
 class ActionAdmin(SimpleHistoryAdmin):
+    """The lifecycle and the effectiveness check happen in the app, where their rules are kept; an
+    action is never deleted."""
+
     list_display = ["reference", "title", "kind", "status", "owner", "due_date"]
     list_filter = ["status", "kind"]
     search_fields = ["reference", "title"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["deputies", "processes"]
+    readonly_fields = ["status", "completed_on", "verified_by", "verified_at", "verification_note"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Notification)

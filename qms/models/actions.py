@@ -142,6 +142,8 @@ class Action(ProcessLinkedRecord):
                     % {"current": self.get_status_display().lower(), "new": ActionStatus(status).label.lower()}
                 }
             )
+        if self.status in ActionStatus.verified():  # reopened after a failed check: a new check will follow
+            self.verified_by, self.verified_at, self.verification_note = None, None, ""
         self.status = status
         self.completed_on = timezone.localdate() if status == ActionStatus.DONE else None
 

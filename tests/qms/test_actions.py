@@ -272,3 +272,25 @@ def test_going_back_after_htmx_s_cache_missed_gets_the_whole_page(client_for, vi
 
     assert "<html" not in fragment.content.decode() and "<html" in restored.content.decode()
     assert "HX-Request" in fragment["Vary"]
+
+
+def test_reopening_after_a_failed_check_clears_it_and_history_keeps_it(owner, auditor):
+    action = ActionFactory(owner=owner, status=ActionStatus.DONE)
+    services.action_check_effectiveness(action=action, user=auditor, effective=False, note="Came back in week 3")
+
+    services.action_move(action=action, user=owner, status=ActionStatus.IN_PROGRESS)
+
+    action.refresh_from_db()
+    assert (action.verified_by, action.verified_at, action.verification_note) == (None, None, "")
+    assert action.history.filter(verification_note="Came back in week 3", verified_by=auditor).exists()
+
+
+def test_the_admin_never_deletes_an_action_nor_sets_its_status(client_for, quality):
+    quality.is_staff = quality.is_superuser = True
+    quality.save()
+    action = ActionFactory()
+
+    page = client_for(quality).get(f"/admin/qms/action/{action.pk}/change/").content.decode()
+
+    assert 'name="status"' not in page
+    assert client_for(quality).get(f"/admin/qms/action/{action.pk}/delete/").status_code == 403
