@@ -100,7 +100,7 @@ def _turtle_response(request: HttpRequest, process: Process, forms: dict | None 
             for errors in form.errors.values():
                 messages.error(request, " ".join(errors))
         return redirect(process)
-    context = turtle_context(process, can_change=True, forms=forms)
+    context = turtle_context(process, can_change=process.user_can_change(request.user), forms=forms)
     return TemplateResponse(request, "processes/_turtle.html", context, status=status)
 
 

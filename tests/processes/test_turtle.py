@@ -154,3 +154,14 @@ def test_turtle_changes_by_a_deputy_are_recorded_with_the_user(client_for, deput
     created = process.resources.get().history.get()
     assert created.history_user == deputy
     assert record_history(process)  # the process's own history is still readable
+
+
+def test_removing_a_hand_off_from_the_other_end_offers_no_forms_there(client_for, owner):
+    handoff = HandOffFactory(target=ProcessFactory(owner=owner))
+    source = handoff.source
+    url = reverse("processes:process_part_remove", args=[source.pk, "handoffs", handoff.pk])
+
+    fragment = client_for(owner).post(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert not HandOff.objects.exists()
+    assert reverse("processes:process_part_add", args=[source.pk, "inputs"]) not in fragment
