@@ -1,7 +1,8 @@
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -32,7 +33,30 @@ class RecordViewSet(
     permission_classes = [RecordPermission]
 
     def get_queryset(self):
-        return self.queryset.restrict(self.request.user, "view")
+        visible = self.queryset.restrict(self.request.user, "view")
+        if self.request.method in ("PUT", "PATCH"):
+            # An update reads the row locked (see update()), so it never writes back a stale copy
+            # over a change made meanwhile, such as an action's status.
+            visible = visible.select_for_update(of=("self",))
+        return visible
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        return Response(self.get_serializer(record).data, headers={"ETag": record_etag(record)})
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        """With If-Match (the ETag of the record as read), a record changed since is refused with
+        412 instead of being overwritten, as the pages refuse an edit conflict."""
+        record = self.get_object()
+        expected = request.headers.get("If-Match")
+        if expected is not None and expected != record_etag(record):
+            raise PreconditionFailed()
+        serializer = self.get_serializer(record, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        record._prefetched_objects_cache = {}  # the links as saved, not as prefetched
+        return Response(self.get_serializer(record).data, headers={"ETag": record_etag(record)})
 
     @transaction.atomic
     def perform_create(self, serializer):
@@ -41,6 +65,16 @@ class RecordViewSet(
     @transaction.atomic
     def perform_update(self, serializer):
         serializer.save()
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record was changed since you read it: read it again, then send your change."
+    default_code = "precondition_failed"
+
+
+def record_etag(record) -> str:
+    return f'"{record.updated_at.isoformat()}"'
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):

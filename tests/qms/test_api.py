@@ -266,3 +266,18 @@ def test_a_record_keeps_its_link_to_a_retired_process_but_takes_no_new_one(owner
     assert unchanged.json()["processes"] == [kept.pk]
     assert new_link.status_code == 400
     assert "processes" in new_link.json()
+
+
+def test_an_update_with_a_stale_etag_is_refused_and_a_fresh_one_saves(owner):
+    action = ActionFactory(owner=owner, title="Old title")
+    read = api(owner).get(f"/api/actions/{action.pk}/")
+    etag = read["ETag"]
+    Action.objects.filter(pk=action.pk).update(title="Changed meanwhile", updated_at=timezone.now())
+
+    stale = api(owner).patch(f"/api/actions/{action.pk}/", {"title": "Mine"}, format="json", HTTP_IF_MATCH=etag)
+    fresh_etag = api(owner).get(f"/api/actions/{action.pk}/")["ETag"]
+    fresh = api(owner).patch(f"/api/actions/{action.pk}/", {"title": "Mine"}, format="json", HTTP_IF_MATCH=fresh_etag)
+
+    assert stale.status_code == 412
+    assert fresh.status_code == 200 and fresh.json()["title"] == "Mine"
+    assert fresh["ETag"] != fresh_etag
