@@ -47,8 +47,7 @@ def action_check_effectiveness(*, action: Action, user: User, effective: bool, n
 
 def _lock(action: Action) -> None:
     """Hold the action's row for this transaction and work on it as stored, not as the caller saw it."""
-    Action.objects.select_for_update().filter(pk=action.pk).values_list("pk").first()
-    action.refresh_from_db()
+    action.refresh_from_db(from_queryset=Action.objects.select_for_update())
 
 
 def notification_claim(*, kind: str, record, key: str, recipient: User | None) -> bool:

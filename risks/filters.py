@@ -74,8 +74,7 @@ class RiskFilterSet(SearchFilterSet):
     def filter_open(self, queryset, name, value):
         if value is None:
             return queryset
-        closed = Q(status=RiskStatus.CLOSED)
-        return queryset.filter(~closed if value else closed)
+        return queryset.open() if value else queryset.filter(status=RiskStatus.CLOSED)
 
     def filter_cell(self, queryset, name, value):
         return queryset  # applied together in filter_queryset, which sees all three values

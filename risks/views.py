@@ -186,7 +186,7 @@ def heat_map(request: HttpRequest) -> HttpResponse:
     if kind not in RiskKind.values:
         raise BadRequest(_("Unknown kind."))
     matrix = RiskMatrix.current()
-    visible = Risk.objects.restrict(request.user, "view").filter(kind=kind).exclude(status="closed")
+    visible = Risk.objects.restrict(request.user, "view").filter(kind=kind).open()
     maps = []
     for stage, title in (("inherent", _("Before controls")), ("residual", _("With controls"))):
         counts = {
@@ -201,14 +201,7 @@ def heat_map(request: HttpRequest) -> HttpResponse:
                 "level": likelihood,
                 "name": matrix.likelihood_levels[likelihood - 1],
                 "cells": [
-                    {
-                        "likelihood": likelihood,
-                        "impact": impact,
-                        "count": counts.get((likelihood, impact), 0),
-                        "score": likelihood * impact,
-                        "colour": BAND_COLOURS[matrix.band(likelihood * impact)],
-                        "band": Band(matrix.band(likelihood * impact)).label.lower(),
-                    }
+                    _heat_cell(matrix, likelihood, impact, counts.get((likelihood, impact), 0))
                     for impact in range(1, matrix.columns + 1)
                 ],
             }
@@ -218,6 +211,18 @@ def heat_map(request: HttpRequest) -> HttpResponse:
     impact_levels = matrix.benefit_levels if kind == RiskKind.OPPORTUNITY else matrix.impact_levels
     context = {"maps": maps, "kind": kind, "impact_levels": list(enumerate(impact_levels, start=1)), "matrix": matrix}
     return TemplateResponse(request, "risks/heat_map.html", context)
+
+
+def _heat_cell(matrix: RiskMatrix, likelihood: int, impact: int, count: int) -> dict:
+    band = matrix.band(likelihood * impact)
+    return {
+        "likelihood": likelihood,
+        "impact": impact,
+        "count": count,
+        "score": likelihood * impact,
+        "colour": BAND_COLOURS[band],
+        "band": Band(band).label.lower(),
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,10 +7,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from objectives.choices import KPIStatus, Nature, Source
 from objectives.models import KPI, Measurement, Objective, StrategicTheme
+from tests.api import api
 from tests.factories import (
     KPIFactory,
     MeasurementFactory,
@@ -23,12 +23,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -1,17 +1,11 @@
 import pytest
-from rest_framework.test import APIClient
 
 from processes.choices import ProcessStatus
 from processes.models import HandOff, Process
+from tests.api import api
 from tests.factories import HandOffFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_quality_manager_creates_a_process_and_reads_it_back_with_its_turtle(quality, owner):

@@ -5,11 +5,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from qms import services
 from qms.choices import ActionStatus
 from qms.models import Action
+from tests.api import api
 from tests.factories import ActionFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,9 +106,7 @@ def test_a_checked_or_cancelled_action_stays_as_it_was_closed(client_for, owner,
     services.action_check_effectiveness(action=action, user=auditor, effective=True, note="No recurrence")
 
     page = client_for(owner).get(action.get_edit_url())
-    api = APIClient()
-    api.force_authenticate(owner)
-    rewritten = api.patch(f"/api/actions/{action.pk}/", {"description": "Something else"}, format="json")
+    rewritten = api(owner).patch(f"/api/actions/{action.pk}/", {"description": "Something else"}, format="json")
 
     assert page.status_code == 403
     assert rewritten.status_code == 400

@@ -13,16 +13,10 @@ from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.choices import ActionStatus
 from qms.models import Action, OrgUnit
+from tests.api import api
 from tests.factories import ActionFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

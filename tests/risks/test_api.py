@@ -7,20 +7,14 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from objectives.choices import ObjectiveStatus
 from risks.choices import Band, RiskKind, RiskStatus, Strategy
 from risks.models import Risk, RiskMatrix
+from tests.api import api
 from tests.factories import ObjectiveFactory, ProcessFactory, RiskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -202,7 +196,7 @@ def test_the_matrix_is_read_by_everyone_and_written_by_nobody_here(viewer, quali
     assert body["likelihood_levels"] == ["Rare", "Possible", "Likely"]
     assert body["band_thresholds"] == {"medium": 5, "high": 10, "critical": 16}
     assert api(quality).put("/api/risk-matrix/", body, format="json").status_code == 405
-    assert APIClient().get("/api/risk-matrix/").status_code in (401, 403)
+    assert api().get("/api/risk-matrix/").status_code in (401, 403)
 
 
 def test_the_register_filters_like_the_page(viewer):
