@@ -5,12 +5,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qms.choices import ActionStatus
+from qms.forms import ReasonForm
 from qms.hub import sections
 from qms.models import OrgUnit
-from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
+from qms.views.generic import (
+    Confirmation,
+    RecordDetailView,
+    RecordEditView,
+    RecordListView,
+    confirm_response,
+    done_response,
+    htmx_partial,
+)
 
 from .filters import ProcessFilterSet
 from .forms import (
@@ -119,9 +128,9 @@ def process_part_add(request: HttpRequest, pk: int, part: str) -> HttpResponse:
     return _turtle_response(request, process)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def process_part_remove(request: HttpRequest, pk: int, part: str, part_pk: int) -> HttpResponse:
-    """Remove one line of a process's turtle. Its history keeps what it said."""
+    """Remove one line of a process's turtle, after asking. Its history keeps what it said and why."""
     process = _visible_process(request, pk)
     if part not in PART_FORMS:
         raise Http404
@@ -132,8 +141,22 @@ def process_part_remove(request: HttpRequest, pk: int, part: str, part_pk: int) 
         line = get_object_or_404(model.objects.filter(process=process), pk=part_pk)
     if not line.user_can_change(request.user):
         raise PermissionDenied(_("You may view this process but not change it."))
-    line.delete()
-    return _turtle_response(request, process)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        line._change_reason = form.cleaned_data["reason"]
+        line.delete()
+        messages.success(request, _("Removed “%(line)s”.") % {"line": line})
+        return done_response(request, f"{process.get_absolute_url()}#turtle")
+    confirmation = Confirmation(
+        title=_("Remove this %(part)s?") % {"part": model._meta.verbose_name},
+        question=_("It goes from the description of %(process)s; its history stays.") % {"process": process},
+        form=form,
+        submit_label=_("Remove"),
+        cancel_url=f"{process.get_absolute_url()}#turtle",
+        danger=True,
+        details=[(str(model._meta.verbose_name).capitalize(), str(line))],
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
 
 
 # The process map.

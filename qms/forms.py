@@ -131,9 +131,42 @@ class ActionForm(RecordForm):
         return due
 
 
-class ActionMoveForm(forms.Form):
-    status = forms.ChoiceField(choices=ActionStatus.choices)
-    note = forms.CharField(required=False, max_length=100)
+class ReasonForm(StyledFormMixin, forms.Form):
+    """The reason or comment kept in history with a step that was confirmed (see qms.views.generic.Confirmation)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), help_text=_("Optional: kept in the history."), required=False, max_length=100
+    )
+
+    def __init__(self, *args, label: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["reason"].label = label
+        self.fields["reason"].widget.attrs["autocomplete"] = "off"
+        self._style_widgets()
+
+
+class ActionMoveForm(StyledFormMixin, forms.Form):
+    """A step in an action's lifecycle, with the note history keeps: a reason to cancel (required),
+    a comment on completion (optional)."""
+
+    NOTE_LABELS = {
+        ActionStatus.CANCELLED: (_("Why is it cancelled?"), _("Kept in the history. Required.")),
+        ActionStatus.DONE: (_("Comment"), _("Optional: what was done, for whoever checks it. Kept in the history.")),
+    }
+
+    status = forms.ChoiceField(choices=ActionStatus.choices, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.data.get("status") or self.initial.get("status")
+        if status in self.NOTE_LABELS:
+            self.fields["note"].label, self.fields["note"].help_text = self.NOTE_LABELS[status]
+        self.fields["note"].required = status == ActionStatus.CANCELLED
+        self.fields["note"].error_messages["required"] = _("Say why the action is cancelled.")
+        self.fields["note"].widget.attrs["autocomplete"] = "off"
+        self._style_widgets()
 
 
 class EffectivenessForm(StyledFormMixin, forms.Form):

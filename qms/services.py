@@ -6,13 +6,14 @@ from smtplib import SMTPException
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .choices import ActionStatus
 from .models import Action, Notification, User
 
 logger = logging.getLogger(__name__)
@@ -20,10 +21,13 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def action_move(*, action: Action, user: User, status: str, note: str = "") -> Action:
-    """Move an action along its lifecycle (start, complete, reopen, cancel)."""
+    """Move an action along its lifecycle (start, complete, reopen, cancel). The note is kept in
+    the history as the reason; cancelling needs one."""
     _lock(action)
     if not action.user_can_change(user):
         raise PermissionDenied(_("You may not change this action."))
+    if status == ActionStatus.CANCELLED and not note.strip():
+        raise ValidationError({"note": _("Say why the action is cancelled: the history keeps the reason.")})
     action.move_to(status)
     action._change_reason = note
     action._history_user = user  # also outside a request (the API's services, tasks, the shell)

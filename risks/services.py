@@ -72,8 +72,9 @@ def risk_review_record(
 
 
 @transaction.atomic
-def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
-    """A Leadership member approves accepting a high or critical risk, with its rationale as it stands."""
+def risk_approve_acceptance(*, risk: Risk, user: User, comment: str = "") -> Risk:
+    """A Leadership member approves accepting a high or critical risk, with its rationale as it
+    stands; the comment goes into the history with the approval."""
     risk = Risk.objects.select_for_update().get(pk=risk.pk)  # approve what is stored, not what the caller saw
     if not risk.user_can_approve(user):
         raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership, never by its owner."))
@@ -82,7 +83,9 @@ def risk_approve_acceptance(*, risk: Risk, user: User) -> Risk:
     if not risk.acceptance_rationale.strip():
         raise ValidationError(_("Write down why the risk is accepted before it is approved."))
     risk.accepted_by, risk.accepted_at = user, timezone.now()
-    risk._change_reason = _("Acceptance approved")
+    risk._change_reason = (
+        _("Acceptance approved: %(comment)s") % {"comment": comment} if comment else _("Acceptance approved")
+    )
     risk.save()
     return risk
 

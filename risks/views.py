@@ -12,8 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qms.exports import FORMATS, table_download
+from qms.forms import ReasonForm
 from qms.models import Action
-from qms.views.generic import RecordDetailView, RecordEditView, RecordListView
+from qms.views.generic import (
+    Confirmation,
+    RecordDetailView,
+    RecordEditView,
+    RecordListView,
+    confirm_response,
+    done_response,
+)
 
 from . import services
 from .choices import BAND_COLOURS, Band, RiskKind
@@ -166,16 +174,34 @@ def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, RiskDetailView.template_name, view.get_context_data(review_form=form), status=422)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    risk = get_object_or_404(Risk.objects.restrict(request.user, "view"), pk=pk)
-    try:
-        services.risk_approve_acceptance(risk=risk, user=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("You approved accepting %(ref)s.") % {"ref": risk.reference})
-    return redirect(risk)
+    """Leadership approves accepting a high or critical risk, after reading what it approves."""
+    risk = get_object_or_404(Risk.objects.restrict(request.user, "view").select_related("owner"), pk=pk)
+    if not risk.user_can_approve(request.user):
+        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership, never by its owner."))
+    form = ReasonForm(request.POST if request.method == "POST" else None, label=_("Comment"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.risk_approve_acceptance(risk=risk, user=request.user, comment=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("You approved accepting %(ref)s.") % {"ref": risk.reference})
+        return done_response(request, risk.get_absolute_url())
+    confirmation = Confirmation(
+        title=_("Approve accepting %(ref)s?") % {"ref": risk.reference},
+        question=_(
+            "The risk stays at its %(band)s band without further treatment, on this rationale. The approval "
+            "lapses if the band changes."
+        )
+        % {"band": risk.get_residual_band_display().lower()},
+        form=form,
+        submit_label=_("Approve acceptance"),
+        cancel_url=risk.get_absolute_url(),
+        details=[(_("Risk"), str(risk)), (_("Owner"), str(risk.owner)), (_("Rationale"), risk.acceptance_rationale)],
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
 
 
 @require_GET

@@ -163,6 +163,8 @@ class Action(ProcessLinkedRecord):
         """Checked or cancelled: the record stays as it was closed."""
         return self.status in (*ActionStatus.verified(), ActionStatus.CANCELLED)
 
+    is_frozen = is_closed
+
     def completed_by_id(self) -> int | None:
         """Who moved the action to done, this time (from its history)."""
         completed_by = None

@@ -156,6 +156,15 @@ class OwnedRecord(models.Model):
     def user_can_change(self, user) -> bool:
         return type(self).objects.restrict(user, "change").filter(pk=self.pk).exists()
 
+    @property
+    def is_frozen(self) -> bool:
+        """A record closed for good (a checked action, say) keeps its fields as they were closed."""
+        return False
+
+    def user_can_edit(self, user) -> bool:
+        """May `user` open this record's edit form: a record they may change that is not frozen."""
+        return not self.is_frozen and self.user_can_change(user)
+
 
 class ProcessLinkedRecord(OwnedRecord):
     """A record that concerns one or more processes, so it shows on each process's page."""

@@ -1,4 +1,5 @@
 from django import template
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.template.loader import render_to_string
 from django.utils.html import format_html
@@ -42,6 +43,13 @@ def verbose_name(model) -> str:
 def render_section(context, section) -> str:
     """Render a hub section (see qms.hub) with its own context."""
     return render_to_string(section.template, {**section.context, "section": section}, request=context["request"])
+
+
+@register.filter
+def can_add(user, model_label: str) -> bool:
+    """`{% if user|can_add:"risks.Risk" %}`: the permission rule, asked from a template, so a
+    control to create a record shows only to those who may."""
+    return apps.get_model(model_label).user_can_add(user)
 
 
 @register.filter

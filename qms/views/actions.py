@@ -8,14 +8,23 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from qms import services
+from qms.choices import ActionStatus
 from qms.filters import ActionFilterSet
 from qms.forms import ActionForm, ActionMoveForm, EffectivenessForm
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord
 
-from .generic import RecordDetailView, RecordEditView, RecordListView
+from .generic import (
+    Confirmation,
+    RecordDetailView,
+    RecordEditView,
+    RecordListView,
+    confirm_response,
+    done_response,
+)
 
 action_list_queryset = (
     Action.objects.select_related("owner", "source_type")
@@ -52,12 +61,6 @@ class ActionEditView(RecordEditView):
     queryset = Action.objects.all()
     form_class = ActionForm
 
-    def get_object(self, for_update: bool = False):
-        action = super().get_object(for_update=for_update)
-        if action.is_closed:
-            raise PermissionDenied(_("A checked or cancelled action stays as it was closed."))
-        return action
-
     def new_object(self) -> Action:
         action = super().new_object()
         action.source = self.source_record()
@@ -87,27 +90,60 @@ class ActionEditView(RecordEditView):
         return initial
 
 
-@require_POST
+# The steps that ask first, with what the question says.
+MOVE_QUESTIONS = {
+    ActionStatus.DONE: (
+        _lazy("Mark %(ref)s done?"),
+        _lazy("Someone other than its owner and deputies will then check whether it worked."),
+        _lazy("Mark done"),
+    ),
+    ActionStatus.CANCELLED: (
+        _lazy("Cancel %(ref)s?"),
+        _lazy("A cancelled action is closed for good: it cannot be reopened or edited."),
+        _lazy("Cancel the action"),
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
 def action_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Start, complete, reopen or cancel an action."""
+    """Start, complete, reopen or cancel an action. Completing and cancelling ask first (GET with
+    ?status=), with a comment or the reason the history keeps."""
     action = get_object_or_404(Action.objects.restrict(request.user, "view"), pk=pk)
-    form = ActionMoveForm(request.POST)
-    if form.is_valid():
+    if not action.user_can_change(request.user):
+        raise PermissionDenied(_("You may view this action but not change it."))
+    status = request.POST.get("status") or request.GET.get("status")
+    if status not in action.allowed_transitions():
+        messages.error(
+            request,
+            _("%(ref)s is %(status)s now: that step is not open to it.")
+            % {"ref": action.reference, "status": action.get_status_display().lower()},
+        )
+        return done_response(request, action.get_absolute_url())
+    form = ActionMoveForm(request.POST if request.method == "POST" else None, initial={"status": status})
+    if request.method == "POST" and form.is_valid():
         try:
-            services.action_move(
-                action=action, user=request.user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
-            )
+            services.action_move(action=action, user=request.user, status=status, note=form.cleaned_data["note"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            form.add_error("note" if "note" in error.message_dict else None, error.messages)
         else:
             messages.success(
                 request,
                 _("%(ref)s is now %(status)s.")
                 % {"ref": action.reference, "status": action.get_status_display().lower()},
             )
-    else:
-        messages.error(request, _("That status change was not understood."))
-    return redirect(action)
+            return done_response(request, action.get_absolute_url())
+    title, question, submit = MOVE_QUESTIONS.get(status, (_lazy("Move %(ref)s?"), "", _lazy("Confirm")))
+    confirmation = Confirmation(
+        title=str(title) % {"ref": action.reference},
+        question=str(question),
+        form=form,
+        submit_label=str(submit),
+        cancel_url=action.get_absolute_url(),
+        danger=status == ActionStatus.CANCELLED,
+        details=[(_("Action"), str(action))],
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
 
 
 @require_POST

@@ -5,6 +5,9 @@ Permissions follow one rule (OwnedRecord.permission_scope): a record the user ma
 one they may see but not change is a 403.
 """
 
+from dataclasses import dataclass
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -65,6 +68,7 @@ class RecordDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["tab"] = self.tab
         context["can_change"] = self.object.user_can_change(self.request.user)
+        context["can_edit"] = context["can_change"] and not self.object.is_frozen
         if self.tab == "history":
             context["history"] = record_history(self.object)
         return context
@@ -92,6 +96,8 @@ class RecordEditView(View):
             obj = get_object_or_404(visible, pk=self.kwargs["pk"])
             if not obj.user_can_change(user):
                 raise PermissionDenied(_("You may view this record but not change it."))
+            if obj.is_frozen:
+                raise PermissionDenied(_("%(record)s is closed: it stays as it was closed.") % {"record": obj})
             return obj
         if not model.user_can_add(user):
             raise PermissionDenied(
@@ -130,8 +136,39 @@ class RecordEditView(View):
             messages.success(request, _("Created %(record)s.") % {"record": obj})
         else:
             messages.success(request, _("Saved %(record)s.") % {"record": obj})
-        url = obj.get_absolute_url()
-        return HttpResponseClientRedirect(url) if htmx_partial(request) else redirect(url)
+        return done_response(request, obj.get_absolute_url())
 
     def save_form(self, form):
         return form.save()
+
+
+# Asking first
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class Confirmation:
+    """What the product asks before a destructive or final step: the question, what follows from
+    it, and a form for the reason or comment that history keeps with the change."""
+
+    title: str
+    question: str
+    form: forms.Form
+    submit_label: str
+    cancel_url: str
+    danger: bool = False
+    details: list[tuple[str, str]] | None = None
+
+
+def confirm_response(request: HttpRequest, confirmation: Confirmation, status: int = 200) -> TemplateResponse:
+    """The one confirm pattern: GET the step's URL and this asks; the form posts back to it. htmx
+    loads it into the page's dialog (see static/js/app.js); without JavaScript it is a page."""
+    in_dialog = htmx_partial(request)
+    template = "generic/confirm.html#dialog" if in_dialog else "generic/confirm.html"
+    context = {"confirm": confirmation, "action_url": request.path, "in_dialog": in_dialog}
+    return TemplateResponse(request, template, context, status=status)
+
+
+def done_response(request: HttpRequest, url: str) -> HttpResponse:
+    """After a step succeeded: go to `url`, as a whole page also when htmx asked."""
+    return HttpResponseClientRedirect(url) if htmx_partial(request) else redirect(url)

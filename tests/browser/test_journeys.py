@@ -81,7 +81,11 @@ def test_an_action_goes_from_open_to_verified_effective(page, sign_in):
     page.goto(action.get_absolute_url())
     page.get_by_role("button", name="Start work").click()
     expect(page.locator(".alert-success")).to_contain_text("is now in progress")
-    page.get_by_role("button", name="Mark done").click()
+    page.get_by_role("link", name="Mark done").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Comment")).to_be_focused()
+    page.keyboard.type("New torque values in the plan, rev. C")
+    page.keyboard.press("Enter")
     expect(page.locator(".alert-success")).to_contain_text("is now done")
     # The owner does not judge their own action.
     expect(page.get_by_role("button", name="Record the check")).to_have_count(0)
@@ -96,6 +100,7 @@ def test_an_action_goes_from_open_to_verified_effective(page, sign_in):
 
     expect(page.locator("main")).to_contain_text("Verified effective")
     action.refresh_from_db()
+    assert action.history.filter(status="done").get().history_change_reason == "New torque values in the plan, rev. C"
     assert action.status == ActionStatus.VERIFIED_EFFECTIVE
     assert action.verified_by.username == "quality"
 
@@ -107,3 +112,22 @@ def test_a_viewer_is_not_offered_and_cannot_open_the_new_action_form(page, sign_
     page.locator(".app-nav").get_by_role("link", name="Actions").click()
     expect(page.get_by_role("link", name="New action")).to_have_count(0)
     assert page.request.get("/actions/new/").status == 403
+
+
+def test_cancelling_an_action_asks_why_and_keeps_what_was_typed(page, sign_in):
+    owner = UserFactory(username="anna", role=Role.PROCESS_OWNER)
+    action = ActionFactory(owner=owner, title="Buy a second torque wrench")
+
+    sign_in("anna")
+    page.goto(action.get_absolute_url())
+    page.get_by_role("link", name="Cancel action").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Cancel the action").click()
+    expect(dialog).to_contain_text("Say why the action is cancelled.")
+    dialog.get_by_label("Why is it cancelled?").fill("The supplier lends us one")
+    dialog.get_by_role("button", name="Cancel the action").click()
+
+    expect(page.locator(".alert-success")).to_contain_text("is now cancelled")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    action.refresh_from_db()
+    assert action.history.first().history_change_reason == "The supplier lends us one"

@@ -71,7 +71,11 @@ def test_leadership_finds_an_acceptance_on_the_dashboard_and_approves_it(page, s
 
     page.get_by_role("link", name="1 acceptance awaiting Leadership").click()
     page.get_by_role("link", name="Loss of our largest customer").click()
-    page.get_by_role("button", name="Approve acceptance").click()
+    page.get_by_role("link", name="Approve acceptance").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("A long-term agreement runs to 2028.")
+    dialog.get_by_label("Comment").fill("Reviewed with the board")
+    dialog.get_by_role("button", name="Approve acceptance").click()
 
     expect(page.locator("main")).to_contain_text("Approved by Helen Carter")
     page.locator(".app-nav").get_by_role("link", name="Dashboard").click()

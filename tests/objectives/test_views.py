@@ -88,7 +88,7 @@ def test_only_owner_deputies_and_quality_enter_values(client_for, owner, deputy,
     assert measurement.history.earliest().entered_by == deputy
 
 
-def test_the_kpi_page_shows_the_trend_values_and_actions(client_for, viewer):
+def test_the_kpi_page_shows_the_trend_values_and_actions(client_for, viewer, outsider):
     kpi = KPIFactory(name="First-pass yield", status=KPIStatus.OFF_TARGET)
     for month, value in [(7, 96), (8, 93), (9, 85)]:
         MeasurementFactory(kpi=kpi, period_start=date(2026, month, 1), value=value)
@@ -101,8 +101,9 @@ def test_the_kpi_page_shows_the_trend_values_and_actions(client_for, viewer):
     assert "<svg" in page and "Trend of" in page
     assert "Sep 2026" in page and "85" in page
     assert "Fix the fixture" in page
-    assert "Raise an action" in page
+    assert "Raise an action" not in page  # a viewer raises nothing
     assert "Enter the value" not in page  # a viewer gets no form
+    assert "Raise an action" in client_for(outsider).get(kpi.get_absolute_url()).content.decode()
 
 
 def test_a_chart_names_its_own_kpi_and_takes_any_unit(client_for, viewer):

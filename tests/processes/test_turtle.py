@@ -68,15 +68,18 @@ def test_removing_a_line_keeps_it_in_history(client_for, owner):
     process = ProcessFactory(owner=owner)
     line = ProcessInput.objects.create(process=process, name="Orders", supplier="Customers")
 
-    response = client_for(owner).post(
-        reverse("processes:process_part_remove", args=[process.pk, "inputs", line.pk]), headers=HTMX
-    )
+    url = reverse("processes:process_part_remove", args=[process.pk, "inputs", line.pk])
 
-    assert response.status_code == 200
+    question = client_for(owner).get(url, headers=HTMX)
+    response = client_for(owner).post(url, {"reason": "We no longer take phone orders"}, headers=HTMX)
+
+    assert "Remove this input?" in question.content.decode() and "Orders (Customers)" in question.content.decode()
+    assert response.headers["HX-Redirect"] == f"{process.get_absolute_url()}#turtle"
     assert not process.inputs.exists()
     deleted = ProcessInput.history.get(id=line.pk, history_type="-")
     assert deleted.history_user == owner
     assert deleted.name == "Orders"
+    assert deleted.history_change_reason == "We no longer take phone orders"
 
 
 def test_unknown_part_is_404(client_for, owner):
@@ -161,7 +164,7 @@ def test_removing_a_hand_off_from_the_other_end_offers_no_forms_there(client_for
     source = handoff.source
     url = reverse("processes:process_part_remove", args=[source.pk, "handoffs", handoff.pk])
 
-    fragment = client_for(owner).post(url, HTTP_HX_REQUEST="true").content.decode()
+    page = client_for(owner).post(url, follow=True).content.decode()
 
     assert not HandOff.objects.exists()
-    assert reverse("processes:process_part_add", args=[source.pk, "inputs"]) not in fragment
+    assert reverse("processes:process_part_add", args=[source.pk, "inputs"]) not in page

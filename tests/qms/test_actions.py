@@ -57,7 +57,7 @@ def test_reopening_clears_completion_date(owner):
 def test_closed_actions_cannot_move(owner, auditor, start):
     action = ActionFactory(owner=owner)
     if start == ActionStatus.CANCELLED:
-        services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED)
+        services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED, note="Duplicate of ACT-001")
     else:
         services.action_move(action=action, user=owner, status=ActionStatus.DONE)
         services.action_check_effectiveness(action=action, user=auditor, effective=True, note="No recurrence")
@@ -177,7 +177,7 @@ def test_illegal_move_through_the_page_shows_a_message_and_changes_nothing(clien
         reverse("qms:action_move", args=[action.pk]), {"status": ActionStatus.VERIFIED_EFFECTIVE}, follow=True
     )
 
-    assert "cannot become verified effective" in response.content.decode()
+    assert "is open now: that step is not open to it" in response.content.decode()
     action.refresh_from_db()
     assert action.status == ActionStatus.OPEN
 
@@ -292,3 +292,52 @@ def test_the_admin_never_deletes_an_action_nor_sets_its_status(client_for, quali
 
     assert 'name="status"' not in page
     assert client_for(quality).get(f"/admin/qms/action/{action.pk}/delete/").status_code == 403
+
+
+def test_cancelling_needs_a_reason_which_history_keeps(owner):
+    action = ActionFactory(owner=owner)
+
+    with pytest.raises(ValidationError, match="Say why"):
+        services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED, note="  ")
+    services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED, note="Superseded by ACT-009")
+
+    assert action.history.first().history_change_reason == "Superseded by ACT-009"
+
+
+def test_the_page_asks_before_cancelling_and_keeps_the_reason(client_for, owner):
+    action = ActionFactory(owner=owner)
+    client = client_for(owner)
+    url = reverse("qms:action_move", args=[action.pk])
+
+    question = client.get(url, {"status": "cancelled"})
+    refused = client.post(url, {"status": "cancelled", "note": ""})
+    done = client.post(url, {"status": "cancelled", "note": "Customer withdrew the order"})
+
+    assert question.status_code == 200 and "Why is it cancelled?" in question.content.decode()
+    assert refused.status_code == 422 and "Say why the action is cancelled." in refused.content.decode()
+    assert done.status_code == 302
+    action.refresh_from_db()
+    assert action.status == ActionStatus.CANCELLED
+    assert action.history.first().history_change_reason == "Customer withdrew the order"
+
+
+def test_the_question_comes_as_a_dialog_for_htmx(client_for, owner):
+    action = ActionFactory(owner=owner)
+    url = reverse("qms:action_move", args=[action.pk])
+
+    response = client_for(owner).get(url, {"status": "done"}, headers={"HX-Request": "true"})
+    finished = client_for(owner).post(url, {"status": "done", "note": ""}, headers={"HX-Request": "true"})
+
+    page = response.content.decode()
+    assert "<html" not in page and 'hx-post="' in page and "Mark ACT" in page
+    assert finished.headers["HX-Redirect"] == action.get_absolute_url()
+
+
+def test_a_closed_action_offers_no_edit_to_anyone(client_for, owner, quality):
+    action = ActionFactory(owner=owner)
+    services.action_move(action=action, user=owner, status=ActionStatus.CANCELLED, note="Not needed")
+
+    for person in (owner, quality):
+        page = client_for(person).get(action.get_absolute_url()).content.decode()
+        assert action.get_edit_url() not in page
+        assert client_for(person).get(action.get_edit_url()).status_code == 403
