@@ -238,6 +238,7 @@ class KPI(ProcessLinkedRecord):
             note="comment",
             changed=_("corrected"),
         ),
+        HistoryPart("effectiveness_for", label=_("effectiveness check of"), title="action", fields=("periods",)),
         HistoryPart(
             model="qms.Action",
             generic="source",

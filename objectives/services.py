@@ -191,8 +191,9 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         .values_list("period", "result")
     )
     stored = dict(existing.values_list("period_start", "value"))
+    now = timezone.now()
     changed = [
-        Measurement(kpi=kpi, period_start=start, value=value, is_calculated=True)
+        Measurement(kpi=kpi, period_start=start, value=value, is_calculated=True, entered_at=now)
         for start, value in results.items()
         if stored.get(start) != value
     ]
@@ -202,12 +203,17 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["kpi", "period_start"],
-        update_fields=["value", "is_calculated"],
+        # The whole row, so the history snapshot below is the row as stored.
+        update_fields=["value", "is_calculated", "comment", "entered_by", "entered_at"],
     )
     reason = _("Calculated from %(formula)s") % {"formula": kpi.formula}
     for update in (False, True):
         history_bulk_record(
-            [m for m in changed if (m.period_start in stored) == update], Measurement, update=update, reason=reason
+            [m for m in changed if (m.period_start in stored) == update],
+            Measurement,
+            update=update,
+            reason=reason,
+            when=now,
         )
     gone = [start for start in stored if start not in results]
     if gone:

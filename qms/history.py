@@ -235,8 +235,9 @@ class _Reader:
         for f in self.fields:
             old = getattr(previous, f.attname) if previous is not None else None
             new = getattr(version, f.attname) if version is not None else None
-            if old != new:
-                changes.append(FieldChange(str(f.verbose_name), _show(f, old, names), _show(f, new, names), f.name))
+            # A change a person cannot see (seconds of a time, None for "") is no change on the tab.
+            if old != new and (shown := (_show(f, old, names), _show(f, new, names)))[0] != shown[1]:
+                changes.append(FieldChange(str(f.verbose_name), *shown, f.name))
         for f in self.m2m:
             old_ids = self.m2m_ids(previous, f) if previous is not None else frozenset()
             new_ids = self.m2m_ids(version, f) if version is not None else frozenset()
@@ -320,7 +321,7 @@ class _PartReader:
             skip = (link.name,)
         self.model = model
         self.reader = _Reader(model, only=part.fields, also=(part.note,) if part.note else (), skip=skip)
-        self.label = part.label or str(model._meta.verbose_name)
+        self.label = str(part.label or model._meta.verbose_name)
         self.title_field = self._field(part.title)
         pk = model._meta.pk.attname
         self.versions = list(
@@ -351,13 +352,16 @@ class _PartReader:
         """One entry per snapshot that added, changed or removed one of the part."""
         entries = []
         pk = self.model._meta.pk.attname
-        verbs = {"+": self.part.added or _("added"), "~": self.part.changed or _("changed"), "-": _("removed")}
+        words = {"+": self.part.added or _("added"), "~": self.part.changed or _("changed"), "-": _("removed")}
+        verbs = {kind: str(word) for kind, word in words.items()}
         previous = None
         for version in self.versions:
             if previous is not None and getattr(previous, pk) != getattr(version, pk):
                 previous = None
             kind = version.history_type
-            changes = self.reader.changes(None if kind == "+" else previous, None if kind == "-" else version, names)
+            # A removal's snapshot holds the part as it was when removed.
+            before = None if kind == "+" else version if kind == "-" else previous
+            changes = self.reader.changes(before, None if kind == "-" else version, names)
             previous = version
             if kind == "~" and not changes:
                 continue
