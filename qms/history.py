@@ -362,6 +362,9 @@ class _PartReader:
             # A removal's snapshot holds the part as it was when removed.
             before = None if kind == "+" else version if kind == "-" else previous
             changes = self.reader.changes(before, None if kind == "-" else version, names)
+            if kind == "~" and before is None:  # written before its history was kept: the old value is unknown
+                for change in changes:
+                    change.old = str(_("not recorded"))
             previous = version
             if kind == "~" and not changes:
                 continue
