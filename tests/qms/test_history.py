@@ -228,3 +228,14 @@ def test_dates_times_and_decimals_read_as_on_the_rest_of_the_page(settings, lead
     changes = {c.name: (c.old, c.new) for c in kpi_change.changes}
     assert changes["target"] == ("95", "97.5")
     assert changes["measured_from"] == ("1 Jan 2020", "1 Mar 2026")
+
+
+def test_a_link_added_from_the_other_end_shows_on_the_record(owner):
+    action = ActionFactory(owner=owner)
+    deputy = UserFactory(first_name="Nora", last_name="Field")
+
+    deputy.qms_action_deputised.add(action)
+
+    newest = record_history(action)[0]
+    assert [(c.name, c.old, c.new) for c in newest.changes] == [("deputies", "—", "Nora Field")]
+    assert [e.kind for e in record_history(deputy)] == ["+"]  # nothing changed on the person
