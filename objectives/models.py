@@ -11,9 +11,9 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from qms.choices import Role
+from qms.history import HistoryPart, RecordHistory
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 
 from .choices import (
@@ -43,7 +43,7 @@ class StrategicTheme(OwnedRecord):
     order = models.PositiveSmallIntegerField(verbose_name=_("order"), default=0)
     is_active = models.BooleanField(verbose_name=_("active"), default=True)
 
-    history = HistoricalRecords(m2m_fields=["deputies"])
+    history = RecordHistory(m2m_fields=["deputies"])
 
     class Meta:
         ordering = ["order", "reference"]
@@ -77,7 +77,7 @@ class Objective(ProcessLinkedRecord):
         verbose_name=_("status"), max_length=20, choices=ObjectiveStatus.choices, default=ObjectiveStatus.ACTIVE
     )
 
-    history = HistoricalRecords(m2m_fields=["deputies", "processes"])
+    history = RecordHistory(m2m_fields=["deputies", "processes"])
 
     class Meta:
         ordering = ["due_date", "reference"]
@@ -225,7 +225,28 @@ class KPI(ProcessLinkedRecord):
     )
 
     objects = KPIQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=["deputies", "processes", "objectives"], excluded_fields=["status"])
+    # Status and the latest value are refreshed from the values, which have their own history.
+    history = RecordHistory(
+        m2m_fields=["deputies", "processes", "objectives"], excluded_fields=["status", "latest_period", "latest_value"]
+    )
+    history_parts = (
+        HistoryPart(
+            "measurements",
+            label=_("value"),
+            title="period.label",
+            fields=("value",),
+            note="comment",
+            changed=_("corrected"),
+        ),
+        HistoryPart("effectiveness_for", label=_("effectiveness check of"), title="action", fields=("periods",)),
+        HistoryPart(
+            model="qms.Action",
+            generic="source",
+            label=_("action"),
+            fields=("status", "owner", "due_date"),
+            added=_("raised"),
+        ),
+    )
 
     class Meta:
         ordering = ["reference"]
@@ -469,7 +490,7 @@ class Measurement(models.Model):
     entered_at = models.DateTimeField(verbose_name=_("entered at"), default=timezone.now, editable=False)
 
     objects = MeasurementQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["kpi", "period_start"]
@@ -500,7 +521,7 @@ class EffectivenessMeasure(models.Model):
         verbose_name=_("periods on target"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
 
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = _("effectiveness measure")

@@ -23,9 +23,9 @@ from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, Trun
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from qms.choices import ActionKind, ActionStatus
+from qms.history import bulk_create_with_history, bulk_update_with_history, history_bulk_record
 from qms.models import Action, User
 from qms.services import mail_subject, notification_claim
 
@@ -115,14 +115,9 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
                 measurement.value, measurement.comment = entry.value, _comment(entry, measurement)
                 measurement.entered_by, measurement.entered_at = user, now
                 updated.append(measurement)
-        bulk_create_with_history(created, Measurement, batch_size=BATCH, default_user=user, default_date=now)
+        bulk_create_with_history(created, Measurement, user=user, when=now)
         bulk_update_with_history(
-            updated,
-            Measurement,
-            ["value", "comment", "entered_by", "entered_at"],
-            batch_size=BATCH,
-            default_user=user,
-            default_date=now,
+            updated, Measurement, ["value", "comment", "entered_by", "entered_at"], user=user, when=now
         )
         kpi_refresh_statuses(KPI.objects.filter(pk__in=kpi_ids), today=today)
         changes = sorted({(m.kpi_id, m.period_start.isoformat()) for m in created + updated})
@@ -196,8 +191,9 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         .values_list("period", "result")
     )
     stored = dict(existing.values_list("period_start", "value"))
+    now = timezone.now()
     changed = [
-        Measurement(kpi=kpi, period_start=start, value=value, is_calculated=True)
+        Measurement(kpi=kpi, period_start=start, value=value, is_calculated=True, entered_at=now)
         for start, value in results.items()
         if stored.get(start) != value
     ]
@@ -207,15 +203,17 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["kpi", "period_start"],
-        update_fields=["value", "is_calculated"],
+        # The whole row, so the history snapshot below is the row as stored.
+        update_fields=["value", "is_calculated", "comment", "entered_by", "entered_at"],
     )
     reason = _("Calculated from %(formula)s") % {"formula": kpi.formula}
     for update in (False, True):
-        Measurement.history.bulk_history_create(
+        history_bulk_record(
             [m for m in changed if (m.period_start in stored) == update],
-            batch_size=BATCH,
+            Measurement,
             update=update,
-            default_change_reason=reason,
+            reason=reason,
+            when=now,
         )
     gone = [start for start in stored if start not in results]
     if gone:

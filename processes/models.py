@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from qms.choices import Role
+from qms.history import HistoryPart, RecordHistory
 from qms.models import OrgUnit, OwnedRecord, RecordQuerySet
 
 from .choices import PROCESS_STATUS_COLOURS, ProcessStatus, ProcessType, ResourceKind
@@ -46,7 +46,15 @@ class Process(OwnedRecord):
     next_review_date = models.DateField(verbose_name=_("next review"), null=True, blank=True)
 
     objects = ProcessQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=["deputies"])
+    history = RecordHistory(m2m_fields=["deputies"])
+    history_parts = (
+        HistoryPart("inputs"),
+        HistoryPart("outputs"),
+        HistoryPart("resources"),
+        HistoryPart("documents", label=_("method or criteria document")),
+        HistoryPart("handoffs_out", label=_("hand-off to"), title="target", fields=("item",)),
+        HistoryPart("handoffs_in", label=_("hand-off from"), title="source", fields=("item",)),
+    )
 
     class Meta:
         ordering = ["reference"]
@@ -95,7 +103,7 @@ class ProcessInput(ProcessPart):
     supplier = models.CharField(
         verbose_name=_("supplier"), max_length=200, help_text=_("Who provides it, e.g. customers or a supplier.")
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["name", "pk"]
@@ -114,7 +122,7 @@ class ProcessOutput(ProcessPart):
     customer = models.CharField(
         verbose_name=_("customer"), max_length=200, help_text=_("Who receives it, e.g. customers or a regulator.")
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["name", "pk"]
@@ -131,7 +139,7 @@ class ProcessResource(ProcessPart):
     process = models.ForeignKey(Process, verbose_name=_("process"), on_delete=models.CASCADE, related_name="resources")
     kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=ResourceKind.choices)
     description = models.CharField(verbose_name=_("description"), max_length=200)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["kind", "description", "pk"]
@@ -153,7 +161,7 @@ class ProcessDocument(ProcessPart):
     process = models.ForeignKey(Process, verbose_name=_("process"), on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(verbose_name=_("title"), max_length=200)
     url = models.URLField(verbose_name=_("link"), max_length=500, help_text=_("Where the document lives."))
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["title", "pk"]
@@ -175,7 +183,7 @@ class HandOff(models.Model):
         Process, verbose_name=_("to process"), on_delete=models.PROTECT, related_name="handoffs_in"
     )
     item = models.CharField(verbose_name=_("what is handed over"), max_length=200)
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["source__reference", "target__reference", "item"]

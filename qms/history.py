@@ -1,14 +1,158 @@
-"""Reads a record's history as a list of changes: who changed which field from what to what, and when.
+"""History: how every write is recorded, and how a record's History tab reads it.
 
-simple-history stores a full snapshot per save (and per change of a many-to-many field). We compare
-neighbouring snapshots field by field and resolve foreign keys to names in one query per related
-model, so the History tab costs a fixed number of queries however long the history is.
+Recording. simple-history stores a full snapshot per save, with the many-to-many links in separate
+tables. Two gaps are closed here, once for every model:
+- `RecordHistory` keeps one snapshot per write: a form, a serializer or a task saves a record and
+  then sets its links, and those link changes complete the snapshot of that save (within its
+  transaction) instead of adding snapshots of half-done states.
+- `bulk_update_with_history` and `bulk_create_with_history` write their snapshots with the links as
+  they are, so a bulk write never shows links as removed that nobody touched.
+
+Reading. `record_history` compares neighbouring snapshots field by field and merges in the history
+of the parts a person thinks of as belonging to the record (a process's inputs, a KPI's values, a
+risk's reviews), which the parent model names in `history_parts`. Names are resolved with one query
+per related model, so the tab costs a fixed number of queries however long the history is.
 """
 
+import operator
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
 
-from django.db import models
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_record
+
+BATCH = 1000
+HIDDEN_FIELDS = frozenset({"id", "updated_at", "updated_by", "created_at", "created_by"})
+
+# Recording
+# ------------------------------------------------------------------------------
+
+
+class RecordHistory(HistoricalRecords):
+    """simple-history's HistoricalRecords with one snapshot per write (see the module docstring).
+
+    A link change made on the instance that was just saved, in the same transaction, updates that
+    save's snapshot of the links. A link changed from the other end (a user's records) snapshots
+    each record whose links changed."""
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        if action not in ("post_add", "post_remove", "post_clear"):
+            return
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or hasattr(instance, "skip_history_when_saving"):
+            return
+        if reverse:
+            if pk_set:
+                records = list(self.cls._default_manager.filter(pk__in=pk_set))
+                history_bulk_record(records, self.cls, update=True)
+            return
+        row = instance.__dict__.get("_history_row")
+        if row is None or not isinstance(row, instance.history.model):
+            super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+            return
+        m2m_field = instance._meta.get_field(attr)
+        snapshots = self.m2m_models[m2m_field]
+        snapshots.objects.filter(history=row).delete()
+        _snapshot_links(snapshots, m2m_field, [(instance.pk, row)])
+
+
+def _remember_snapshot(sender, instance, history_instance, **kwargs):
+    """Link changes that follow a save in its transaction belong to that save's snapshot."""
+    instance.__dict__["_history_row"] = history_instance
+    transaction.on_commit(partial(instance.__dict__.pop, "_history_row", None))
+
+
+post_create_historical_record.connect(_remember_snapshot, dispatch_uid="qms_history_one_snapshot_per_write")
+
+
+def _snapshot_links(snapshots: type[models.Model], m2m_field: models.ManyToManyField, rows) -> None:
+    """Store the current links of `m2m_field` for each (record pk, history row), in two queries."""
+    through = m2m_field.remote_field.through
+    own, other = m2m_field.m2m_field_name(), m2m_field.m2m_reverse_field_name()
+    row_of = dict(rows)
+    links = through.objects.filter(**{f"{own}__in": row_of}).values_list("pk", f"{own}_id", f"{other}_id")
+    snapshots.objects.bulk_create(
+        [
+            snapshots(**{"history": row_of[record_id], "id": pk, f"{own}_id": record_id, f"{other}_id": other_id})
+            for pk, record_id, other_id in links
+        ],
+        batch_size=BATCH,
+    )
+
+
+def history_bulk_record(
+    objs, model: type[models.Model], *, update: bool, user=None, reason: str = "", when: datetime | None = None
+) -> list:
+    """Write the history of records changed in bulk: one snapshot per record, with its
+    many-to-many links as they are now. Every bulk write goes through here."""
+    if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return []
+    history_model = model.history.model
+    rows = model.history.bulk_history_create(
+        objs, batch_size=BATCH, update=update, default_user=user, default_change_reason=reason, default_date=when
+    )
+    for m2m_field in getattr(history_model, "_history_m2m_fields", []):
+        snapshots = getattr(history_model, m2m_field.name).model
+        _snapshot_links(snapshots, m2m_field, [(obj.pk, row) for obj, row in zip(objs, rows, strict=True)])
+    return rows
+
+
+def bulk_update_with_history(
+    objs, model: type[models.Model], fields: list[str], *, user=None, reason: str = "", when=None
+) -> int:
+    """`bulk_update` with a snapshot of each record, links included."""
+    with transaction.atomic(savepoint=False):
+        updated = model._default_manager.bulk_update(objs, fields, batch_size=BATCH) if objs else 0
+        history_bulk_record(objs, model, update=True, user=user, reason=reason, when=when)
+    return updated
+
+
+def bulk_create_with_history(objs, model: type[models.Model], *, user=None, reason: str = "", when=None) -> list:
+    """`bulk_create` with a snapshot of each new record (the database hands back their keys)."""
+    with transaction.atomic(savepoint=False):
+        created = model._default_manager.bulk_create(objs, batch_size=BATCH)
+        history_bulk_record(created, model, update=False, user=user, reason=reason, when=when)
+    return created
+
+
+# Reading
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryPart:
+    """Records whose history shows on their parent's History tab. A parent model lists them in
+    `history_parts`.
+
+    - `related_name`: the parent's accessor of them ("inputs", "handoffs_in", "measurements");
+      or, for records that point at any kind of record, `model` ("qms.Action") and the name of its
+      generic foreign key in `generic` ("source").
+    - `label`: what the part is called in an entry ("input", "value"); `title`: the attribute of
+      the part that says which one it is (a period, a process); its str() when empty.
+    - `fields`: the fields an entry lists (every tracked field when empty); `note`: a field shown as
+      the entry's comment; `added` and `changed`: the words for a new one ("raised") and a change
+      ("corrected").
+    """
+
+    related_name: str = ""
+    label: str = ""
+    title: str = ""
+    fields: tuple[str, ...] = ()
+    note: str = ""
+    added: str = ""
+    changed: str = ""
+    model: str = ""
+    generic: str = ""
 
 
 @dataclass
@@ -16,6 +160,7 @@ class FieldChange:
     label: str
     old: str
     new: str
+    name: str = ""
 
 
 @dataclass
@@ -25,67 +170,115 @@ class HistoryEntry:
     kind: str  # "+" created, "~" changed, "-" deleted
     reason: str
     changes: list[FieldChange] = field(default_factory=list)
+    part: str = ""  # which part of the record the entry is about; empty for the record itself
+    subject: str = ""  # which one of them
+    verb: str = ""
 
 
-def _tracked_fields(record: models.Model) -> list[models.Field]:
-    history_model = record.history.model
-    tracked = {f.name for f in history_model._meta.fields}
-    return [f for f in record._meta.concrete_fields if f.name in tracked and f.name not in ("updated_at", "updated_by")]
+def format_value(value) -> str:
+    """A stored value as the pages show it: dates as "j M Y", times in the local zone, decimals
+    without trailing zeros."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "j M Y, H:i")
+    if isinstance(value, date):
+        return date_format(value, "j M Y")
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {item}" for key, item in value.items()) or "—"
+    return str(value)
 
 
-def _m2m_fields(record: models.Model) -> dict[models.Field, str]:
-    """The many-to-many fields whose history is kept, each with the accessor of its snapshot rows."""
-    history_model = record.history.model
-    tracked = {f.name for f in getattr(history_model, "_history_m2m_fields", [])}
-    accessors = {
-        rel.related_model._meta.model_name: rel.get_accessor_name() for rel in history_model._meta.related_objects
-    }
-    return {
-        f: accessors[f"{history_model._meta.model_name}_{f.name}".lower()]
-        for f in record._meta.many_to_many
-        if f.name in tracked
-    }
+class _Reader:
+    """Diffs neighbouring snapshots of one or more records of a model."""
+
+    def __init__(
+        self, model: type[models.Model], only: tuple[str, ...] = (), also: tuple[str, ...] = (), skip=()
+    ) -> None:
+        history_model = model.history.model
+        tracked = {f.name for f in history_model._meta.fields}
+        wanted = (set(only) if only else tracked - HIDDEN_FIELDS) | set(also)
+        self.fields = [
+            f for f in model._meta.concrete_fields if f.name in tracked and f.name in wanted and f.name not in skip
+        ]
+        m2m_tracked = {f.name for f in getattr(history_model, "_history_m2m_fields", [])}
+        accessors = {
+            rel.related_model._meta.model_name: rel.get_accessor_name() for rel in history_model._meta.related_objects
+        }
+        self.m2m = {
+            f: accessors[f"{history_model._meta.model_name}_{f.name}".lower()]
+            for f in model._meta.many_to_many
+            if f.name in m2m_tracked and (not only or f.name in only)
+        }
+
+    def m2m_ids(self, version, m2m_field) -> frozenset[int]:
+        target = m2m_field.m2m_reverse_field_name()
+        return frozenset(getattr(row, f"{target}_id") for row in getattr(version, self.m2m[m2m_field]).all())
+
+    def want(self, versions, wanted: dict) -> None:
+        for version in versions:
+            for f in self.fields:
+                if f.is_relation and (value := getattr(version, f.attname)) is not None:
+                    wanted[f.related_model].add(value)
+            for f in self.m2m:
+                wanted[f.related_model].update(self.m2m_ids(version, f))
+
+    def changes(self, previous, version, names: dict) -> list[FieldChange]:
+        """What changed from `previous` to `version`; from nothing when `previous` is None."""
+        changes = []
+        for f in self.fields:
+            old = getattr(previous, f.attname) if previous is not None else None
+            new = getattr(version, f.attname) if version is not None else None
+            # A change a person cannot see (seconds of a time, None for "") is no change on the tab.
+            if old != new and (shown := (_show(f, old, names), _show(f, new, names)))[0] != shown[1]:
+                changes.append(FieldChange(str(f.verbose_name), *shown, f.name))
+        for f in self.m2m:
+            old_ids = self.m2m_ids(previous, f) if previous is not None else frozenset()
+            new_ids = self.m2m_ids(version, f) if version is not None else frozenset()
+            if old_ids != new_ids:
+                old, new = _show_set(f, old_ids, names), _show_set(f, new_ids, names)
+                changes.append(FieldChange(str(f.verbose_name), old, new, f.name))
+        return changes
+
+
+def _show_set(f: models.Field, ids: frozenset[int], names: dict) -> str:
+    related = names.get(f.related_model, {})
+    return ", ".join(sorted(str(related.get(i, f"#{i}")) for i in ids)) or "—"
+
+
+def _show(f: models.Field, value, names: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if f.is_relation:
+        related = names.get(f.related_model, {}).get(value)
+        return str(related) if related is not None else f"#{value}"
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    return format_value(value)
 
 
 def record_history(record: models.Model) -> list[HistoryEntry]:
-    """The record's changes, newest first."""
-    fields = _tracked_fields(record)
-    m2m_fields = _m2m_fields(record)
+    """The record's changes and those of its `history_parts`, newest first."""
+    own = _Reader(type(record))
     versions = list(
         record.history.select_related("history_user")
-        .prefetch_related(*m2m_fields.values())
+        .prefetch_related(*own.m2m.values())
         .order_by("history_date", "history_id")
     )
-
-    def m2m_ids(version, m2m_field) -> frozenset[int]:
-        target = m2m_field.m2m_reverse_field_name()
-        return frozenset(getattr(row, f"{target}_id") for row in getattr(version, m2m_fields[m2m_field]).all())
-
-    # Collect every foreign key id that appears, to name them with one query per related model.
-    wanted: dict[type[models.Model], set] = {}
-    for version in versions:
-        for f in fields:
-            if f.is_relation and (value := getattr(version, f.attname)) is not None:
-                wanted.setdefault(f.related_model, set()).add(value)
-        for f in m2m_fields:
-            wanted.setdefault(f.related_model, set()).update(m2m_ids(version, f))
+    parts = [_PartReader(record, part) for part in getattr(type(record), "history_parts", ())]
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    own.want(versions, wanted)
+    for part in parts:
+        part.reader.want(part.versions, wanted)
+        if part.title_field is not None and part.title_field.is_relation:
+            wanted[part.title_field.related_model].update(getattr(v, part.title_field.attname) for v in part.versions)
     names = {model: model._base_manager.in_bulk(ids) for model, ids in wanted.items()}
-
-    def show(f: models.Field, value) -> str:
-        if value is None or value == "":
-            return "—"
-        if f.is_relation:
-            related = names.get(f.related_model, {}).get(value)
-            return str(related) if related is not None else f"#{value}"
-        if f.choices:
-            return str(dict(f.flatchoices).get(value, value))
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value)
-
-    def show_set(f: models.Field, ids: frozenset[int]) -> str:
-        related = names.get(f.related_model, {})
-        return ", ".join(sorted(str(related.get(i, f"#{i}")) for i in ids)) or "—"
 
     entries = []
     previous = None
@@ -97,19 +290,108 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
             reason=version.history_change_reason or "",
         )
         if previous is not None:
-            for f in fields:
-                old, new = getattr(previous, f.attname), getattr(version, f.attname)
-                if old != new:
-                    entry.changes.append(FieldChange(str(f.verbose_name), show(f, old), show(f, new)))
-            for f in m2m_fields:
-                old_ids, new_ids = m2m_ids(previous, f), m2m_ids(version, f)
-                if old_ids != new_ids:
-                    entry.changes.append(FieldChange(str(f.verbose_name), show_set(f, old_ids), show_set(f, new_ids)))
+            entry.changes = own.changes(previous, version, names)
         if previous is None or entry.changes or entry.kind == "-":
             entries.append(entry)
         previous = version
-    entries.reverse()
+    for part in parts:
+        entries.extend(part.entries(names))
+    entries.sort(key=operator.attrgetter("when"), reverse=True)
     return entries
 
 
-__all__ = ["FieldChange", "HistoryEntry", "record_history"]
+class _PartReader:
+    """The snapshots of one part of a record, read in one query, and the entries they make."""
+
+    def __init__(self, record: models.Model, part: HistoryPart):
+        self.part = part
+        self.record = record
+        if part.generic:
+            model = apps.get_model(part.model)
+            link = model._meta.get_field(part.generic)
+            content_type = ContentType.objects.get_for_model(record)
+            where = {f"{link.ct_field}_id": content_type.pk, link.fk_field: record.pk}
+            self.link_name = None
+            skip = (link.ct_field, link.fk_field)
+        else:
+            relation = type(record)._meta.get_field(part.related_name)
+            model, link = relation.related_model, relation.field
+            where = {link.attname: record.pk}
+            self.link_name = link.name
+            skip = (link.name,)
+        self.model = model
+        self.reader = _Reader(model, only=part.fields, also=(part.note,) if part.note else (), skip=skip)
+        self.label = str(part.label or model._meta.verbose_name)
+        self.title_field = self._field(part.title)
+        pk = model._meta.pk.attname
+        self.versions = list(
+            model.history.filter(**where).select_related("history_user").order_by(pk, "history_date", "history_id")
+        )
+
+    def _field(self, name: str) -> models.Field | None:
+        try:
+            return self.model._meta.get_field(name) if name else None
+        except FieldDoesNotExist:  # a property such as "period.label"
+            return None
+
+    def title(self, version, names: dict) -> str:
+        """Which one of the part the entry is about, read from its snapshot without a query."""
+        if self.title_field is not None:
+            return _show(self.title_field, getattr(version, self.title_field.attname), names)
+        concrete = [f for f in self.model._meta.concrete_fields if hasattr(version, f.attname)]
+        instance = self.model(**{f.attname: getattr(version, f.attname) for f in concrete})
+        for f in concrete:
+            if f.is_relation and (value := getattr(version, f.attname)) is not None:
+                related = self.record if f.name == self.link_name else names.get(f.related_model, {}).get(value)
+                if related is not None:
+                    setattr(instance, f.name, related)
+        value = operator.attrgetter(self.part.title)(instance) if self.part.title else instance
+        return format_value(value) if not isinstance(value, str | models.Model) else str(value)
+
+    def entries(self, names: dict) -> list[HistoryEntry]:
+        """One entry per snapshot that added, changed or removed one of the part."""
+        entries = []
+        pk = self.model._meta.pk.attname
+        words = {"+": self.part.added or _("added"), "~": self.part.changed or _("changed"), "-": _("removed")}
+        verbs = {kind: str(word) for kind, word in words.items()}
+        previous = None
+        for version in self.versions:
+            if previous is not None and getattr(previous, pk) != getattr(version, pk):
+                previous = None
+            kind = version.history_type
+            # A removal's snapshot holds the part as it was when removed.
+            before = None if kind == "+" else version if kind == "-" else previous
+            changes = self.reader.changes(before, None if kind == "-" else version, names)
+            if kind == "~" and before is None:  # written before its history was kept: the old value is unknown
+                for change in changes:
+                    change.old = str(_("not recorded"))
+            previous = version
+            if kind == "~" and not changes:
+                continue
+            note = getattr(version, self.part.note) if self.part.note else ""
+            entries.append(
+                HistoryEntry(
+                    when=version.history_date,
+                    user=version.history_user,
+                    kind=kind,
+                    reason=note or version.history_change_reason or "",
+                    changes=[c for c in changes if not self.part.note or c.name != self.part.note],
+                    part=self.label,
+                    subject=self.title(version, names),
+                    verb=verbs[kind],
+                )
+            )
+        return entries
+
+
+__all__ = [
+    "FieldChange",
+    "HistoryEntry",
+    "HistoryPart",
+    "RecordHistory",
+    "bulk_create_with_history",
+    "bulk_update_with_history",
+    "format_value",
+    "history_bulk_record",
+    "record_history",
+]

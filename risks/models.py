@@ -7,9 +7,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from qms.choices import Role
+from qms.history import HistoryPart, RecordHistory
 from qms.models import ProcessLinkedRecord, RecordQuerySet
 
 from .choices import (
@@ -56,7 +56,7 @@ class RiskMatrix(models.Model):
     benefit_levels = models.JSONField(verbose_name=_("benefit levels"), default=default_benefit)
     band_thresholds = models.JSONField(verbose_name=_("band thresholds"), default=default_bands)
 
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         verbose_name = _("risk matrix")
@@ -189,7 +189,23 @@ class Risk(ProcessLinkedRecord):
     )
 
     objects = RiskQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=["deputies", "processes", "objectives"])
+    history = RecordHistory(m2m_fields=["deputies", "processes", "objectives"])
+    history_parts = (
+        HistoryPart(
+            "reviews",
+            label=_("review"),
+            title="reviewed_on",
+            fields=("reviewer", "likelihood", "impact", "score", "band", "next_review_date"),
+            note="note",
+        ),
+        HistoryPart(
+            model="qms.Action",
+            generic="source",
+            label=_("treatment"),
+            fields=("status", "owner", "due_date"),
+            added=_("raised"),
+        ),
+    )
 
     class Meta:
         ordering = ["-residual_score", "reference"]
@@ -329,7 +345,7 @@ class RiskReview(models.Model):
     note = models.TextField(verbose_name=_("note"))
     next_review_date = models.DateField(verbose_name=_("next review"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["-reviewed_on", "-pk"]

@@ -1,7 +1,9 @@
 """Risk writes beyond one form: reviews, approving an acceptance, rescoring after the matrix
 changes, and the review reminders."""
 
+import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import date
 from smtplib import SMTPException
 
@@ -9,15 +11,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
+from qms.history import bulk_update_with_history
 from qms.models import User
 from qms.services import mail_subject, notification_claim
 
-from .choices import RiskStatus
+from .choices import Band, RiskStatus
 from .models import Risk, RiskMatrix, RiskReview
 
 logger = logging.getLogger(__name__)
@@ -57,8 +60,9 @@ def risk_review_record(
         reason = _("Review found a new band: back in treatment until Leadership approves it")
     risk.full_clean(exclude=["owner", "reference"])
     risk._change_reason = reason
+    risk._history_user = user  # also outside a request (the shell, tasks)
     risk.save()
-    return RiskReview.objects.create(
+    review = RiskReview(
         risk=risk,
         reviewer=user,
         reviewed_on=reviewed_on,
@@ -69,6 +73,9 @@ def risk_review_record(
         note=note,
         next_review_date=next_review_date,
     )
+    review._history_user = user
+    review.save()
+    return review
 
 
 @transaction.atomic
@@ -86,6 +93,7 @@ def risk_approve_acceptance(*, risk: Risk, user: User, comment: str = "") -> Ris
     risk._change_reason = (
         _("Acceptance approved: %(comment)s") % {"comment": comment} if comment else _("Acceptance approved")
     )
+    risk._history_user = user
     risk.save()
     return risk
 
@@ -107,11 +115,75 @@ def risks_rescore(*, user: User | None = None) -> int:
         changed,
         Risk,
         ["inherent_score", "residual_score", "inherent_band", "residual_band", "accepted_by", "accepted_at"],
-        batch_size=BATCH,
-        default_user=user,
-        default_change_reason=_("Rescored on the new matrix"),
+        user=user,
+        reason=_("Rescored on the new matrix"),
     )
     return len(changed)
+
+
+@dataclass(frozen=True)
+class BandMove:
+    """A risk whose band would move on a new matrix: before controls, with controls, or both
+    (each a (from, to) pair of bands, or None where it stays)."""
+
+    pk: int
+    reference: str
+    title: str
+    inherent: tuple[Band | None, Band | None] | None
+    residual: tuple[Band | None, Band | None] | None
+    approval_lapses: bool
+
+
+def risks_band_moves(*, matrix: RiskMatrix) -> list[BandMove]:
+    """What saving `matrix` (not saved yet) would do: the risks and opportunities whose band would
+    move, in reference order, and whether their approved acceptance would lapse (it holds for the
+    band it approved). Bands are worked out in the database, in one query."""
+    thresholds = matrix.band_thresholds
+
+    def new_band(stage: str) -> Case:
+        score = f"new_{stage}_score"  # NULL when a level is missing, as Risk.score() leaves it
+        return Case(
+            When(Q(**{f"{score}__isnull": True}) | Q(**{score: 0}), then=Value("")),
+            *(When(**{f"{score}__gte": thresholds[band]}, then=Value(band)) for band in reversed(Band.values[1:])),
+            default=Value(Band.LOW),
+            output_field=CharField(),
+        )
+
+    rows = (
+        Risk.objects.annotate(
+            new_inherent_score=F("inherent_likelihood") * F("inherent_impact"),
+            new_residual_score=F("residual_likelihood") * F("residual_impact"),
+        )
+        .annotate(new_inherent_band=new_band("inherent"), new_residual_band=new_band("residual"))
+        .filter(~Q(inherent_band=F("new_inherent_band")) | ~Q(residual_band=F("new_residual_band")))
+        .order_by("reference")
+        .values_list(
+            "pk", "reference", "title", "inherent_band", "new_inherent_band", "residual_band", "new_residual_band",
+            "accepted_by",
+        )
+    )  # fmt: skip
+    return [
+        BandMove(
+            pk=pk,
+            reference=reference,
+            title=title,
+            inherent=(_band(inherent), _band(new_inherent)) if inherent != new_inherent else None,
+            residual=(_band(residual), _band(new_residual)) if residual != new_residual else None,
+            approval_lapses=accepted_by is not None and residual != new_residual,
+        )
+        for pk, reference, title, inherent, new_inherent, residual, new_residual, accepted_by in rows
+    ]
+
+
+def _band(value: str) -> Band | None:
+    return Band(value) if value else None
+
+
+def band_moves_key(moves: list[BandMove]) -> str:
+    """A short fingerprint of what a matrix change would move: a confirmation holds only for the
+    moves the person saw."""
+    text = ";".join(f"{m.pk}:{m.inherent}:{m.residual}:{m.approval_lapses}" for m in moves)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def risks_notify_review_overdue(*, today: date | None = None) -> int:

@@ -258,6 +258,18 @@ def matrix_edit(request: HttpRequest) -> HttpResponse:
     matrix = RiskMatrix.current()
     form = RiskMatrixForm(request.POST or None, instance=matrix)
     if request.method == "POST" and form.is_valid():
+        # A change that moves bands is shown first (approvals lapse with the band); it is saved
+        # once the person confirms exactly those moves.
+        moves = services.risks_band_moves(matrix=form.instance)
+        key = services.band_moves_key(moves)
+        if moves and request.POST.get("confirmed") != key:
+            context = {
+                "form": form,
+                "moves": moves,
+                "confirm_key": key,
+                "lapses": [move for move in moves if move.approval_lapses],
+            }
+            return TemplateResponse(request, "risks/matrix_edit.html", context)
         with transaction.atomic():
             form.save()
             changed = services.risks_rescore(user=request.user)

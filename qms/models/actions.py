@@ -9,9 +9,9 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus, Role
+from qms.history import RecordHistory
 
 from .records import ProcessLinkedRecord, RecordQuerySet
 
@@ -79,7 +79,7 @@ class Action(ProcessLinkedRecord):
     verification_note = models.TextField(verbose_name=_("effectiveness note"), blank=True, editable=False)
 
     objects = ActionQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=["deputies", "processes"])
+    history = RecordHistory(m2m_fields=["deputies", "processes"])
 
     class Meta:
         ordering = ["due_date", "pk"]

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from qms.choices import OrgUnitKind, Role
+from qms.history import RecordHistory
 
 
 class OrgUnit(models.Model):
@@ -23,7 +23,7 @@ class OrgUnit(models.Model):
         null=True,
         blank=True,
     )
-    history = HistoricalRecords()
+    history = RecordHistory()
 
     class Meta:
         ordering = ["name"]
@@ -60,7 +60,7 @@ class User(AbstractUser):
         blank=True,
     )
     role = models.CharField(verbose_name=_("role"), max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = RecordHistory(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -50,17 +50,18 @@ def test_a_non_default_matrix_scores_and_rescores(client_for, quality):
     assert response.status_code == 422  # the 4×4 inherent levels no longer fit a 3×3 matrix
     assert "rescore them first" in response.content.decode()
     Risk.objects.update(inherent_likelihood=3, inherent_impact=3)
-    response = client_for(quality).post(
-        reverse("risks:matrix_edit"),
-        {
-            "likelihood_levels": "Rare\nPossible\nLikely",
-            "impact_levels": "Minor\nSerious\nGrave",
-            "benefit_levels": "Small\nMedium\nLarge",
-            "medium_from": 3,
-            "high_from": 6,
-            "critical_from": 9,
-        },
-    )
+    smaller = {
+        "likelihood_levels": "Rare\nPossible\nLikely",
+        "impact_levels": "Minor\nSerious\nGrave",
+        "benefit_levels": "Small\nMedium\nLarge",
+        "medium_from": 3,
+        "high_from": 6,
+        "critical_from": 9,
+    }
+    response = client_for(quality).post(reverse("risks:matrix_edit"), smaller)
+    assert response.status_code == 200  # the bands move: shown first
+    confirmed = response.context["confirm_key"]
+    response = client_for(quality).post(reverse("risks:matrix_edit"), smaller | {"confirmed": confirmed})
     assert response.status_code == 302
     risk.refresh_from_db()
     assert (risk.residual_score, risk.residual_band, risk.inherent_band) == (6, Band.HIGH, Band.CRITICAL)
