@@ -2,9 +2,11 @@
 due from the user, and the KPI summary on the dashboard."""
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from qms.hub import Section, health_provider, section
+from qms.hub import Section, Todo, health_provider, section
 
 from .choices import KPIStatus, ObjectiveStatus
 from .models import KPI, Objective
@@ -48,10 +50,29 @@ def process_objectives(request, process) -> Section | None:
     )
 
 
+def _measures_due(user) -> list[KPI]:
+    mine = KPI.objects.measured().entered_by_hand().owned_by(user).select_related("owner").outcome_first()
+    return [kpi for kpi in mine if kpi.is_due()]
+
+
+@section("todo")
+def measures_due_todo(request) -> list[Todo]:
+    due = len(_measures_due(request.user))
+    return [
+        Todo(
+            label=ngettext("%(n)d KPI value is due from you", "%(n)d KPI values are due from you", due) % {"n": due},
+            count=due,
+            url=reverse("objectives:my_measures"),
+            icon="graph-up",
+            urgent=True,
+            order=20,
+        )
+    ]
+
+
 @section("my_work")
 def my_measures_due(request) -> Section | None:
-    mine = KPI.objects.measured().entered_by_hand().owned_by(request.user).select_related("owner").outcome_first()
-    due = [kpi for kpi in mine if kpi.is_due()]
+    due = _measures_due(request.user)
     if not due:
         return None
     return Section(

@@ -2,20 +2,43 @@
 
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from qms.hub import Section, section
+from qms.hub import Section, Todo, section
 
 from .models import Process
 
 REVIEW_HORIZON_DAYS = 30
 
 
+def _due_for_review(user):
+    horizon = timezone.localdate() + timedelta(days=REVIEW_HORIZON_DAYS)
+    return Process.objects.owned_by(user).review_due(horizon)
+
+
+@section("todo")
+def process_reviews_todo(request) -> list[Todo]:
+    due = _due_for_review(request.user).count()
+    return [
+        Todo(
+            label=ngettext(
+                "%(n)d of your processes is due for review", "%(n)d of your processes are due for review", due
+            )
+            % {"n": due},
+            count=due,
+            url=reverse("qms:my_work"),
+            icon="diagram-3",
+            order=60,
+        )
+    ]
+
+
 @section("my_work")
 def my_processes_due_for_review(request) -> Section | None:
-    horizon = timezone.localdate() + timedelta(days=REVIEW_HORIZON_DAYS)
-    due = Process.objects.owned_by(request.user).review_due(horizon).select_related("org_unit")
+    due = _due_for_review(request.user).select_related("org_unit")
     rows = list(due.order_by("next_review_date")[:10])
     if not rows:
         return None

@@ -41,6 +41,11 @@ class ActionStatus(models.TextChoices):
     def verified(cls) -> list[str]:
         return [cls.VERIFIED_EFFECTIVE, cls.NOT_EFFECTIVE]
 
+    @classmethod
+    def closed(cls) -> list[str]:
+        """Checked or cancelled: nothing more will happen to the action."""
+        return [*cls.verified(), cls.CANCELLED]
+
 
 ACTION_STATUS_COLOURS = {
     ActionStatus.OPEN: "secondary",

@@ -42,7 +42,13 @@ def _source_type_choices():
 
 class ActionFilterSet(SearchFilterSet):
     search_fields = ("reference", "title", "description")
+    SHOW_CHOICES = [
+        ("current", _("Open and awaiting a check")),
+        ("closed", _("Closed (checked or cancelled)")),
+        ("all", _("All")),
+    ]
 
+    show = django_filters.ChoiceFilter(label=_("Show"), choices=SHOW_CHOICES, method="filter_show", empty_label=None)
     mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine")
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ActionStatus.choices)
@@ -64,7 +70,13 @@ class ActionFilterSet(SearchFilterSet):
 
     class Meta:
         model = Action
-        fields = ["q", "mine", "overdue", "status", "kind", "owner", "process", "source_type"]
+        fields = ["q", "show", "mine", "overdue", "status", "kind", "owner", "process", "source_type"]
+
+    def filter_show(self, queryset, name, value):
+        """Current or closed actions; a status asked for by name wins (the dashboard links to them)."""
+        if value == "all" or self.data.get("status"):
+            return queryset
+        return queryset.closed() if value == "closed" else queryset.exclude(status__in=ActionStatus.closed())
 
     def filter_mine(self, queryset, name, value):
         if not value:

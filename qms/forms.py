@@ -27,8 +27,11 @@ class StyledFormMixin:
     """Gives every widget its Bootstrap class, so templates render fields with one include."""
 
     def _style_widgets(self) -> None:
-        for bound in self.visible_fields():
-            widget = bound.field.widget
+        # Fields, not bound fields: those are cached with their labels, which forms may still change.
+        for field in self.fields.values():
+            widget = field.widget
+            if widget.is_hidden:
+                continue
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):

@@ -5,6 +5,8 @@ The pages with slots:
 - "my_work": what the signed-in user has to do; each app adds what is due from them.
 - "dashboard": the organisation's overview; each app adds its headline figures.
 - "objective": a quality objective's page; apps list their records linked to it.
+- "todo": the top of the dashboard, what the signed-in person must do; providers return a list of
+  `Todo`s, counted together in one query where they can.
 
 A section provider is a function of (request, *page objects) returning a `Section`, or None when
 it has nothing to show. Each provider runs a fixed number of queries.
@@ -27,7 +29,20 @@ class Section:
     count: int | None = None
 
 
+@dataclass
+class Todo:
+    """One kind of thing the signed-in person must do, counted, with where to do it."""
+
+    label: str
+    count: int
+    url: str
+    icon: str = "check2-square"
+    urgent: bool = False
+    order: int = 100
+
+
 SectionProvider = Callable[..., Section | None]
+TodoProvider = Callable[[HttpRequest], list[Todo]]
 
 _providers: dict[str, list[SectionProvider]] = defaultdict(list)
 
@@ -46,6 +61,12 @@ def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:
     found = (provider(request, *args) for provider in _providers[slot])
     return sorted((s for s in found if s is not None), key=lambda s: s.order)
+
+
+def todos(request: HttpRequest) -> list[Todo]:
+    """What the signed-in person must do, most urgent first; kinds with nothing to do are left out."""
+    found = [todo for provider in _providers["todo"] for todo in provider(request) if todo.count]
+    return sorted(found, key=lambda t: (not t.urgent, t.order))
 
 
 # Process health: how each process performs, as judged by the apps that measure it (KPIs today).

@@ -1,10 +1,13 @@
 """The core's sections on shared pages: actions on the process hub, My work and the dashboard."""
 
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .choices import ActionStatus
-from .hub import Section, section
+from .hub import Section, Todo, section
 from .models import Action
 
 SECTION_ROWS = 10
@@ -58,6 +61,54 @@ def actions_awaiting_my_check(request) -> Section | None:
         order=20,
         count=waiting.count(),
     )
+
+
+@section("todo")
+def action_todos(request) -> list[Todo]:
+    """The person's overdue and open actions, and the done ones they may check, in one query."""
+    user = request.user
+    mine = Q(owner=user) | Q(pk__in=Action.objects.filter(deputies=user).values("pk"))
+    active = Q(status__in=ActionStatus.active())
+    counts = Action.objects.aggregate(
+        overdue=Count("pk", filter=mine & active & Q(due_date__lt=timezone.localdate())),
+        open=Count("pk", filter=mine & active),
+        to_check=Count("pk", filter=Q(status=ActionStatus.DONE) & ~Q(owner=user)),
+    )
+    url = reverse("qms:action_list")
+    todos = [
+        Todo(
+            label=ngettext("%(n)d of your actions is overdue", "%(n)d of your actions are overdue", counts["overdue"])
+            % {"n": counts["overdue"]},
+            count=counts["overdue"],
+            url=f"{url}?mine=true&overdue=true",
+            icon="alarm",
+            urgent=True,
+            order=10,
+        ),
+        Todo(
+            label=ngettext("%(n)d open action of yours", "%(n)d open actions of yours", counts["open"])
+            % {"n": counts["open"]},
+            count=counts["open"],
+            url=f"{url}?mine=true",
+            order=40,
+        ),
+    ]
+    if user.is_superuser or user.role in Action.VERIFIER_ROLES:
+        todos.append(
+            Todo(
+                label=ngettext(
+                    "%(n)d done action awaits an effectiveness check",
+                    "%(n)d done actions await an effectiveness check",
+                    counts["to_check"],
+                )
+                % {"n": counts["to_check"]},
+                count=counts["to_check"],
+                url=f"{url}?status=done",
+                icon="patch-check",
+                order=50,
+            )
+        )
+    return todos
 
 
 @section("dashboard")

@@ -50,7 +50,28 @@ class Band(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
+# A band reads differently for a threat and for a chance: a risk's bands run from green to red, an
+# opportunity's from a pale to a deep green under names of benefit, so a big opportunity never
+# looks like an alarm.
 BAND_COLOURS = {Band.LOW: "success", Band.MEDIUM: "warning", Band.HIGH: "orange", Band.CRITICAL: "danger"}
+OPPORTUNITY_BAND_COLOURS = {Band.LOW: "opp-1", Band.MEDIUM: "opp-2", Band.HIGH: "opp-3", Band.CRITICAL: "opp-4"}
+OPPORTUNITY_BAND_LABELS = {
+    Band.LOW: _("Minor"),
+    Band.MEDIUM: _("Moderate"),
+    Band.HIGH: _("Major"),
+    Band.CRITICAL: _("Exceptional"),
+}
+
+
+def band_colour(kind: str, band: str) -> str:
+    colours = OPPORTUNITY_BAND_COLOURS if kind == RiskKind.OPPORTUNITY else BAND_COLOURS
+    return colours.get(band, "secondary")
+
+
+def band_label(kind: str, band: str) -> str:
+    if not band:
+        return ""
+    return str(OPPORTUNITY_BAND_LABELS[band] if kind == RiskKind.OPPORTUNITY else Band(band).label)
 
 
 class Category(models.TextChoices):

@@ -30,20 +30,20 @@ class LevelsMixin:
 
 
 class RiskForm(LevelsMixin, RecordForm):
-    fieldsets = [
-        (_("What could happen"), ["kind", "title", "description", ("cause", "consequence"), ("category", "status")]),
-        (_("Who and where"), [("owner", "deputies"), ("processes", "objectives"), "next_review_date"]),
-        (
-            _("Scores and treatment"),
-            [
-                ("inherent_likelihood", "inherent_impact"),
-                "controls",
-                ("strategy", "residual_likelihood", "residual_impact"),
-                ("target_likelihood", "target_impact"),
-                "acceptance_rationale",
-            ],
-        ),
-    ]
+    """A risk or an opportunity, in the words of its kind: an opportunity has a benefit instead of
+    an impact, our actions instead of controls, its own strategies and no acceptance to approve."""
+
+    OPPORTUNITY_LABELS = {
+        "cause": _("What creates it"),
+        "consequence": _("What we would gain"),
+        "controls": _("What we already do"),
+        "inherent_likelihood": _("Likelihood before our actions"),
+        "inherent_impact": _("Benefit before our actions"),
+        "residual_likelihood": _("Likelihood with our actions"),
+        "residual_impact": _("Benefit with our actions"),
+        "target_impact": _("Target benefit"),
+        "strategy": _("How we pursue it"),
+    }
 
     class Meta:
         model = Risk
@@ -66,18 +66,53 @@ class RiskForm(LevelsMixin, RecordForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["kind"].disabled = True  # its reference says RSK or OPP for good
-            kind = self.instance.kind
+            self.kind = self.instance.kind
         else:
             kind = self.data.get("kind") or self.initial.get("kind") or self.instance.kind
-        self.use_matrix_levels(RiskMatrix.current(), opportunity=kind == "opportunity")
+            self.kind = kind if kind in RiskKind.values else RiskKind.RISK
+            # Choosing the other kind redraws the form in its words, keeping what was typed.
+            self.fields["kind"].widget.attrs.update(
+                {
+                    "hx-get": "",
+                    "hx-include": "closest form",
+                    "hx-target": "#record-form",
+                    "hx-select": "#record-form",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        opportunity = self.kind == RiskKind.OPPORTUNITY
+        self.use_matrix_levels(RiskMatrix.current(), opportunity=opportunity)
+        if opportunity:
+            for name, label in self.OPPORTUNITY_LABELS.items():
+                self.fields[name].label = label
+            del self.fields["acceptance_rationale"]
         linked = self.instance.objectives.values("pk") if self.instance.pk else []
         self.fields["objectives"].queryset = Objective.objects.filter(
             Q(status=ObjectiveStatus.ACTIVE) | Q(pk__in=linked)
         )
-        self.fields["strategy"].choices = [("", "—")] + [
-            (RiskKind(kind).label, [(s.value, s.label) for s in strategies]) for kind, strategies in STRATEGIES.items()
-        ]
+        self.fields["strategy"].choices = [("", "—")] + [(s.value, s.label) for s in STRATEGIES[self.kind]]
         self._style_widgets()  # again, for the level widgets just put in
+
+    @property
+    def fieldsets(self) -> list:
+        opportunity = self.kind == RiskKind.OPPORTUNITY
+        return [
+            (
+                _("What could go well") if opportunity else _("What could happen"),
+                ["kind", "title", "description", ("cause", "consequence"), ("category", "status")],
+            ),
+            (_("Who and where"), [("owner", "deputies"), ("processes", "objectives"), "next_review_date"]),
+            (
+                _("Scores and how we pursue it") if opportunity else _("Scores and treatment"),
+                [
+                    ("inherent_likelihood", "inherent_impact"),
+                    "controls",
+                    ("strategy", "residual_likelihood", "residual_impact"),
+                    ("target_likelihood", "target_impact"),
+                    "acceptance_rationale",
+                ],
+            ),
+        ]
 
 
 class RiskReviewForm(LevelsMixin, StyledFormMixin, forms.ModelForm):

@@ -13,7 +13,6 @@ from qms.history import HistoryPart, RecordHistory
 from qms.models import ProcessLinkedRecord, RecordQuerySet
 
 from .choices import (
-    BAND_COLOURS,
     RISK_STATUS_COLOURS,
     STRATEGIES,
     Band,
@@ -21,6 +20,8 @@ from .choices import (
     RiskKind,
     RiskStatus,
     Strategy,
+    band_colour,
+    band_label,
 )
 
 DEFAULT_LIKELIHOOD = ["Rare", "Unlikely", "Possible", "Likely", "Almost certain"]
@@ -237,11 +238,20 @@ class Risk(ProcessLinkedRecord):
 
     @property
     def residual_band_colour(self) -> str:
-        return BAND_COLOURS.get(self.residual_band, "secondary")
+        return band_colour(self.kind, self.residual_band)
 
     @property
     def inherent_band_colour(self) -> str:
-        return BAND_COLOURS.get(self.inherent_band, "secondary")
+        return band_colour(self.kind, self.inherent_band)
+
+    @property
+    def residual_band_label(self) -> str:
+        """The band in the words of its kind: "Critical" for a risk, "Exceptional" for an opportunity."""
+        return band_label(self.kind, self.residual_band)
+
+    @property
+    def inherent_band_label(self) -> str:
+        return band_label(self.kind, self.inherent_band)
 
     @property
     def review_overdue(self) -> bool:
@@ -357,4 +367,8 @@ class RiskReview(models.Model):
 
     @property
     def band_colour(self) -> str:
-        return BAND_COLOURS.get(self.band, "secondary")
+        return band_colour(self.risk.kind, self.band)
+
+    @property
+    def band_label(self) -> str:
+        return band_label(self.risk.kind, self.band)

@@ -1,10 +1,13 @@
 """The risks app's sections: a process's and an objective's risks and opportunities, the
 reviews due from the user, and the risk summary on the dashboard."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from qms.hub import Section, section
+from qms.choices import Role
+from qms.hub import Section, Todo, section
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -47,6 +50,63 @@ def my_reviews_due(request) -> Section | None:
         order=35,
         count=len(due),
     )
+
+
+def _awaiting_approval_by(user):
+    """Acceptances `user` may approve: Leadership approves, never their own risk's."""
+    if not (user.is_superuser or user.role == Role.LEADERSHIP):
+        return Risk.objects.none()
+    return Risk.objects.open().acceptance_pending().exclude(owner=user)
+
+
+@section("my_work")
+def acceptances_awaiting_my_approval(request) -> Section | None:
+    waiting = list(_awaiting_approval_by(request.user).select_related("owner").prefetch_related("processes"))
+    if not waiting:
+        return None
+    return Section(
+        title=_("Acceptances awaiting my approval"),
+        template="risks/sections/risks.html",
+        context={"risks": waiting[:SECTION_ROWS], "more_url_query": "acceptance_pending=true"},
+        order=5,
+        count=len(waiting),
+    )
+
+
+@section("todo")
+def risk_todos(request) -> list[Todo]:
+    """Acceptances the person may approve and their risks due for review, in one query."""
+    user = request.user
+    counts = Risk.objects.aggregate(
+        approvals=Count("pk", filter=Q(pk__in=_awaiting_approval_by(user).values("pk"))),
+        reviews=Count("pk", filter=Q(pk__in=Risk.objects.owned_by(user).review_overdue().values("pk"))),
+    )
+    return [
+        Todo(
+            label=ngettext(
+                "%(n)d risk acceptance awaits your approval",
+                "%(n)d risk acceptances await your approval",
+                counts["approvals"],
+            )
+            % {"n": counts["approvals"]},
+            count=counts["approvals"],
+            url=f"{reverse('risks:risk_list')}?acceptance_pending=true",
+            icon="check2-circle",
+            urgent=True,
+            order=5,
+        ),
+        Todo(
+            label=ngettext(
+                "%(n)d of your risks is due for review", "%(n)d of your risks are due for review", counts["reviews"]
+            )
+            % {"n": counts["reviews"]},
+            count=counts["reviews"],
+            url=f"{reverse('risks:risk_list')}?mine=true&review_overdue=true",
+            icon="shield-exclamation",
+            urgent=True,
+            order=30,
+        ),
+    ]
 
 
 @section("dashboard")

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qms.exports import FORMATS, table_download
 from qms.forms import ReasonForm
 from qms.models import Action
 from qms.views.generic import (
@@ -24,7 +24,7 @@ from qms.views.generic import (
 )
 
 from . import services
-from .choices import BAND_COLOURS, Band, RiskKind
+from .choices import Band, RiskKind, band_colour, band_label
 from .filters import RiskFilterSet
 from .forms import RiskForm, RiskMatrixForm, RiskReviewForm
 from .models import Risk, RiskMatrix
@@ -38,49 +38,33 @@ EXPORT_HEADER = [
 
 
 class RiskListView(RecordListView):
-    """The register; with ?format=csv or xlsx, exactly the filtered rows as a download."""
-
     queryset = Risk.objects.select_related("owner").prefetch_related("processes", "objectives")
     filterset_class = RiskFilterSet
     template_name = "risks/risk_list.html"
+    export_header = EXPORT_HEADER
+    export_widths = (10, 12, 50, 20, 14, 20, 30, 30)
 
-    def get(self, request, *args, **kwargs):
-        kind = request.GET.get("format")
-        if kind is None:
-            return super().get(request, *args, **kwargs)
-        if kind not in FORMATS:
-            raise BadRequest(_("The format must be csv or xlsx."))
-        return table_download(
-            header=EXPORT_HEADER,
-            rows=(export_row(risk) for risk in self.get_queryset().iterator(chunk_size=500)),
-            filename=f"risks-{timezone.localdate():%Y-%m-%d}",
-            kind=kind,
-            sheet_title=_("Risks and opportunities"),
-            widths=(10, 12, 50, 20, 14, 20, 30, 30),
-        )
-
-
-def export_row(risk: Risk) -> list:
-    return [
-        risk.reference,
-        risk.get_kind_display(),
-        risk.title,
-        risk.get_category_display(),
-        risk.get_status_display(),
-        str(risk.owner),
-        ", ".join(p.reference for p in risk.processes.all()),
-        ", ".join(o.reference for o in risk.objectives.all()),
-        risk.inherent_likelihood,
-        risk.inherent_impact,
-        risk.inherent_score,
-        risk.get_inherent_band_display(),
-        risk.get_strategy_display(),
-        risk.residual_likelihood,
-        risk.residual_impact,
-        risk.residual_score,
-        risk.get_residual_band_display(),
-        risk.next_review_date.isoformat() if risk.next_review_date else None,
-    ]
+    def export_row(self, risk: Risk) -> list:
+        return [
+            risk.reference,
+            risk.get_kind_display(),
+            risk.title,
+            risk.get_category_display(),
+            risk.get_status_display(),
+            str(risk.owner),
+            ", ".join(p.reference for p in risk.processes.all()),
+            ", ".join(o.reference for o in risk.objectives.all()),
+            risk.inherent_likelihood,
+            risk.inherent_impact,
+            risk.inherent_score,
+            risk.inherent_band_label,
+            risk.get_strategy_display(),
+            risk.residual_likelihood,
+            risk.residual_impact,
+            risk.residual_score,
+            risk.residual_band_label,
+            risk.next_review_date.isoformat() if risk.next_review_date else None,
+        ]
 
 
 class RiskDetailView(RecordDetailView):
@@ -100,19 +84,19 @@ class RiskDetailView(RecordDetailView):
             matrix=matrix,
             stages=[
                 (
-                    _("Before controls"),
+                    _stage_title(risk.kind, "inherent"),
                     risk.inherent_likelihood,
                     risk.inherent_impact,
                     risk.inherent_score,
-                    risk.get_inherent_band_display(),
+                    risk.inherent_band_label,
                     risk.inherent_band_colour,
                 ),
                 (
-                    _("With controls"),
+                    _stage_title(risk.kind, "residual"),
                     risk.residual_likelihood,
                     risk.residual_impact,
                     risk.residual_score,
-                    risk.get_residual_band_display(),
+                    risk.residual_band_label,
                     risk.residual_band_colour,
                 ),
                 (_("Target"), risk.target_likelihood, risk.target_impact, _target_score(risk), None, None),
@@ -126,6 +110,13 @@ class RiskDetailView(RecordDetailView):
             can_approve=risk.acceptance_pending and risk.user_can_approve(self.request.user),
         )
         return context
+
+
+def _stage_title(kind: str, stage: str) -> str:
+    """A risk is scored before and with its controls; an opportunity before and with our actions."""
+    if kind == RiskKind.OPPORTUNITY:
+        return _("Before our actions") if stage == "inherent" else _("With our actions")
+    return _("Before controls") if stage == "inherent" else _("With controls")
 
 
 def _current_scores(risk: Risk) -> dict:
@@ -148,10 +139,17 @@ class RiskEditView(RecordEditView):
     form_class = RiskForm
 
     def initial_data(self) -> dict:
-        initial = {"kind": self.request.GET.get("kind", RiskKind.RISK)}
+        """A new record starts from the kind, process or objective it was raised for; when the
+        form is redrawn for the other kind, from everything typed so far."""
+        query = self.request.GET
+        initial = {"kind": query.get("kind", RiskKind.RISK)}
         for parameter, field in (("process", "processes"), ("objective", "objectives")):
-            if value := self.request.GET.get(parameter):
+            if value := query.get(parameter):
                 initial[field] = [value]
+        for name, field in self.form_class.base_fields.items():
+            if name in query:
+                multiple = isinstance(field, forms.ModelMultipleChoiceField)
+                initial[name] = query.getlist(name) if multiple else query[name]
         return initial
 
 
@@ -195,7 +193,7 @@ def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
             "The risk stays at its %(band)s band without further treatment, on this rationale. The approval "
             "lapses if the band changes."
         )
-        % {"band": risk.get_residual_band_display().lower()},
+        % {"band": risk.residual_band_label.lower()},
         form=form,
         submit_label=_("Approve acceptance"),
         cancel_url=risk.get_absolute_url(),
@@ -214,7 +212,8 @@ def heat_map(request: HttpRequest) -> HttpResponse:
     matrix = RiskMatrix.current()
     visible = Risk.objects.restrict(request.user, "view").filter(kind=kind).open()
     maps = []
-    for stage, title in (("inherent", _("Before controls")), ("residual", _("With controls"))):
+    for stage in ("inherent", "residual"):
+        title = _stage_title(kind, stage)
         counts = {
             (likelihood, impact): n
             for likelihood, impact, n in visible.filter(**{f"{stage}_likelihood__isnull": False})
@@ -227,7 +226,7 @@ def heat_map(request: HttpRequest) -> HttpResponse:
                 "level": likelihood,
                 "name": matrix.likelihood_levels[likelihood - 1],
                 "cells": [
-                    _heat_cell(matrix, likelihood, impact, counts.get((likelihood, impact), 0))
+                    _heat_cell(matrix, kind, likelihood, impact, counts.get((likelihood, impact), 0))
                     for impact in range(1, matrix.columns + 1)
                 ],
             }
@@ -235,19 +234,26 @@ def heat_map(request: HttpRequest) -> HttpResponse:
         ]
         maps.append({"stage": stage, "title": title, "rows": rows, "total": sum(counts.values())})
     impact_levels = matrix.benefit_levels if kind == RiskKind.OPPORTUNITY else matrix.impact_levels
-    context = {"maps": maps, "kind": kind, "impact_levels": list(enumerate(impact_levels, start=1)), "matrix": matrix}
+    bands = {band: band_label(kind, band) for band in Band.values}
+    context = {
+        "maps": maps,
+        "kind": kind,
+        "impact_levels": list(enumerate(impact_levels, start=1)),
+        "matrix": matrix,
+        "bands": bands,
+    }
     return TemplateResponse(request, "risks/heat_map.html", context)
 
 
-def _heat_cell(matrix: RiskMatrix, likelihood: int, impact: int, count: int) -> dict:
+def _heat_cell(matrix: RiskMatrix, kind: str, likelihood: int, impact: int, count: int) -> dict:
     band = matrix.band(likelihood * impact)
     return {
         "likelihood": likelihood,
         "impact": impact,
         "count": count,
         "score": likelihood * impact,
-        "colour": BAND_COLOURS[band],
-        "band": Band(band).label.lower(),
+        "colour": band_colour(kind, band),
+        "band": band_label(kind, band).lower(),
     }
 
 

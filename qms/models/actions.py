@@ -23,6 +23,22 @@ class ActionQuerySet(RecordQuerySet):
     def overdue(self, today: date | None = None) -> Self:
         return self.active().filter(due_date__lt=today or timezone.localdate())
 
+    def closed(self) -> Self:
+        """Checked or cancelled: nothing more will happen to them."""
+        return self.filter(status__in=ActionStatus.closed())
+
+    def urgent_first(self, today: date | None = None) -> Self:
+        """Overdue first, then work still to do, then done actions awaiting their check, then
+        closed ones; soonest due first within each."""
+        today = today or timezone.localdate()
+        urgency = Case(
+            When(status__in=ActionStatus.active(), due_date__lt=today, then=Value(0)),
+            When(status__in=ActionStatus.active(), then=Value(1)),
+            When(status=ActionStatus.DONE, then=Value(2)),
+            default=Value(3),
+        )
+        return self.alias(urgency=urgency).order_by("urgency", "due_date", "pk")
+
     def active_first(self) -> Self:
         """Work still to do first, soonest due at the top; closed actions after."""
         closed = Case(When(status__in=ActionStatus.active(), then=Value(0)), default=Value(1))
@@ -161,7 +177,7 @@ class Action(ProcessLinkedRecord):
     @property
     def is_closed(self) -> bool:
         """Checked or cancelled: the record stays as it was closed."""
-        return self.status in (*ActionStatus.verified(), ActionStatus.CANCELLED)
+        return self.status in ActionStatus.closed()
 
     is_frozen = is_closed
 

@@ -26,10 +26,8 @@ from .generic import (
     done_response,
 )
 
-action_list_queryset = (
-    Action.objects.select_related("owner", "source_type")
-    .prefetch_related("processes", "source")
-    .order_by("due_date", "pk")
+action_list_queryset = Action.objects.select_related("owner", "source_type", "verified_by").prefetch_related(
+    "processes", "deputies", "source"
 )
 action_detail_queryset = Action.objects.select_related(
     "owner", "verified_by", "created_by", "updated_by", "source_type"
@@ -37,9 +35,39 @@ action_detail_queryset = Action.objects.select_related(
 
 
 class ActionListView(RecordListView):
+    """Open work first: overdue, then by due date; closed actions behind the Show filter."""
+
     queryset = action_list_queryset
     filterset_class = ActionFilterSet
+    filter_defaults = {"show": "current"}
     template_name = "qms/action_list.html"
+    export_header = [
+        "reference", "title", "kind", "status", "owner", "deputies", "processes", "due date", "overdue",
+        "completed on", "raised from", "effectiveness checked by", "effectiveness checked at", "effectiveness note",
+    ]  # fmt: skip
+    export_widths = (10, 50, 18, 16, 20, 25, 30, 12, 9, 12, 14, 20, 18, 40)
+
+    def get_queryset(self):
+        self.queryset = action_list_queryset.urgent_first()  # today's date decides what is overdue
+        return super().get_queryset()
+
+    def export_row(self, action: Action) -> list:
+        return [
+            action.reference,
+            action.title,
+            action.get_kind_display(),
+            action.get_status_display(),
+            str(action.owner),
+            ", ".join(str(person) for person in action.deputies.all()),
+            ", ".join(process.reference for process in action.processes.all()),
+            action.due_date.isoformat(),
+            "yes" if action.is_overdue else "",
+            action.completed_on.isoformat() if action.completed_on else None,
+            getattr(action.source, "reference", None),
+            str(action.verified_by or ""),
+            timezone.localtime(action.verified_at).strftime("%Y-%m-%d %H:%M") if action.verified_at else None,
+            action.verification_note,
+        ]
 
 
 class ActionDetailView(RecordDetailView):

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from qms.choices import ActionStatus
-from qms.hub import sections
+from qms.hub import sections, todos
 from qms.models import Action
 
 
@@ -30,6 +30,7 @@ def dashboard(request: HttpRequest):
         "status_rows": status_rows,
         "status_total": sum(by_status.values()) or 1,
         "sections": sections("dashboard", request),
+        "todos": todos(request),
     }
     return TemplateResponse(request, "qms/dashboard.html", context)
 

@@ -9,16 +9,19 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 from django_htmx.http import HttpResponseClientRedirect
 
+from qms.exports import FORMATS, table_download
 from qms.history import record_history
 
 
@@ -29,14 +32,42 @@ def htmx_partial(request: HttpRequest) -> bool:
 
 
 class RecordListView(ListView):
-    """A filtered, sorted, paginated list. An htmx request gets just the results fragment."""
+    """A filtered, sorted, paginated list. An htmx request gets just the results fragment. A view
+    that sets `export_header` and `export_row` also answers ?format=csv or xlsx with exactly the
+    filtered rows (components/export_menu.html offers them)."""
 
     filterset_class = None
     paginate_by = 25
+    # Filters that apply until the person chooses otherwise, e.g. open actions only.
+    filter_defaults: dict[str, str] = {}
+    export_header: list[str] = []
+    export_widths: tuple[int, ...] = ()
+
+    def export_row(self, record) -> list:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        kind = request.GET.get("format")
+        if kind is None or not self.export_header:
+            return super().get(request, *args, **kwargs)
+        if kind not in FORMATS:
+            raise BadRequest(_("The format must be csv or xlsx."))
+        model = self.queryset.model
+        return table_download(
+            header=self.export_header,
+            rows=(self.export_row(record) for record in self.get_queryset().iterator(chunk_size=500)),
+            filename=f"{slugify(model._meta.verbose_name_plural)}-{timezone.localdate():%Y-%m-%d}",
+            kind=kind,
+            sheet_title=str(model._meta.verbose_name_plural).capitalize(),
+            widths=self.export_widths,
+        )
 
     def get_queryset(self):
         visible = self.queryset.restrict(self.request.user, "view")
-        self.filterset = self.filterset_class(self.request.GET or None, queryset=visible, request=self.request)
+        data = self.request.GET.copy()
+        for name, value in self.filter_defaults.items():
+            data.setdefault(name, value)
+        self.filterset = self.filterset_class(data or None, queryset=visible, request=self.request)
         return self.filterset.qs
 
     def get_template_names(self) -> list[str]:

@@ -80,3 +80,21 @@ def test_leadership_finds_an_acceptance_on_the_dashboard_and_approves_it(page, s
     expect(page.locator("main")).to_contain_text("Approved by Helen Carter")
     page.locator(".app-nav").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("link", name="0 acceptances awaiting Leadership")).to_be_visible()
+
+
+def test_switching_a_new_record_to_an_opportunity_redraws_the_form_in_its_words(page, sign_in):
+    UserFactory(username="marco", role=Role.PROCESS_OWNER)
+    sign_in("marco")
+
+    page.goto("/risks/new/")
+    page.fill("#id_title", "Sell spare 5-axis capacity")
+    page.fill("#id_cause", "Night shift runs at 60 %")
+    page.select_option("#id_kind", "opportunity")
+
+    expect(page.get_by_label("What creates it")).to_have_value("Night shift runs at 60 %")
+    expect(page.locator("#id_title")).to_have_value("Sell spare 5-axis capacity")
+    expect(page.locator("#id_strategy option")).to_have_text(["—", "Pursue", "Enhance", "Share", "Decline"])
+    page.select_option("#id_category", "customer")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.locator("main")).to_contain_text("Created OPP-001")

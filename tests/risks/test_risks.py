@@ -405,7 +405,7 @@ def test_filtering_with_htmx_moves_the_export_links_along(client_for, viewer):
     response = client_for(viewer).get(reverse("risks:risk_list"), {"band": "high"}, HTTP_HX_REQUEST="true")
 
     page = response.content.decode()
-    assert 'id="risk-export" hx-swap-oob="true"' in page
+    assert 'id="export-menu" hx-swap-oob="true"' in page
     assert "?band=high&amp;format=csv" in page
 
 

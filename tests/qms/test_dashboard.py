@@ -1,0 +1,51 @@
+"""The dashboard starts with what the signed-in person must do, then the organisation's picture."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from objectives.choices import Frequency
+from qms.choices import Role
+from risks.choices import Strategy
+from tests.factories import ActionFactory, KPIFactory, RiskFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _todos(client) -> list[str]:
+    return [todo.label for todo in client.get(reverse("qms:dashboard")).context["todos"]]
+
+
+def test_a_process_owner_is_told_their_measures_are_due_and_their_actions_overdue(client_for, owner):
+    KPIFactory(owner=owner, frequency=Frequency.MONTHLY, measured_from=date(2025, 1, 1))
+    ActionFactory(owner=owner, due_date=timezone.localdate() - timedelta(days=3))
+    ActionFactory(owner=owner)
+
+    assert _todos(client_for(owner)) == [
+        "1 of your actions is overdue",
+        "1 KPI value is due from you",
+        "2 open actions of yours",
+    ]
+
+
+def test_leadership_is_told_of_acceptances_awaiting_their_approval_but_not_of_their_own(client_for, lead):
+    accepted = dict(residual_likelihood=4, residual_impact=4, strategy=Strategy.ACCEPT, acceptance_rationale="Cost")
+    RiskFactory(**accepted)
+    RiskFactory(owner=lead, **accepted)
+
+    todos = _todos(client_for(lead))
+    my_work = client_for(lead).get(reverse("qms:my_work")).content.decode()
+
+    assert todos[0] == "1 risk acceptance awaits your approval"
+    assert "Acceptances awaiting my approval" in my_work
+
+
+def test_someone_with_nothing_to_do_is_told_so_and_still_sees_the_organisation(client_for):
+    person = UserFactory(role=Role.CONTRIBUTOR)
+
+    page = client_for(person).get(reverse("qms:dashboard")).content.decode()
+
+    assert "Nothing is waiting for you right now" in page
+    assert "The organisation" in page and "Open actions" in page
