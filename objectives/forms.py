@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qms.choices import ActionStatus
+from qms.exports import plain_number
 from qms.forms import RecordForm, StyledFormMixin
 from qms.models import Action, User
 
 from .choices import ObjectiveStatus
-from .models import KPI, EffectivenessMeasure, Objective, StrategicTheme
+from .models import KPI, EffectivenessMeasure, Measurement, Objective, StrategicTheme
 from .periods import Period
 
 
@@ -86,10 +87,31 @@ class KPIForm(RecordForm):
         )
 
 
-class MeasurementForm(StyledFormMixin, forms.Form):
-    """One value for one period, as typed on My measures or the KPI page."""
+class PeriodField(forms.CharField):
+    """A period of one frequency, shown as the app shows periods (Sep 2026) and read in any form
+    Period.parse takes."""
 
-    period = forms.CharField(label=_("Period"), max_length=20)
+    def __init__(self, *, frequency: str, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+        self.frequency = frequency
+
+    def prepare_value(self, value):
+        return value.label if isinstance(value, Period) else value
+
+    def clean(self, value) -> Period | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return Period.parse(self.frequency, text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class MeasurementValueForm(StyledFormMixin, forms.Form):
+    """A value and its comment, as typed: a decimal comma is read as a decimal point."""
+
     value = forms.CharField(label=_("Value"), max_length=30)
     comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
 
@@ -98,12 +120,6 @@ class MeasurementForm(StyledFormMixin, forms.Form):
         self.kpi = kpi
         self.fields["value"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
         self._style_widgets()
-
-    def clean_period(self) -> Period:
-        try:
-            return Period.parse(self.kpi.frequency, self.cleaned_data["period"])
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from None
 
     def clean_value(self) -> Decimal:
         text = self.cleaned_data["value"].strip().replace(" ", "").replace("\u202f", "")
@@ -118,6 +134,55 @@ class MeasurementForm(StyledFormMixin, forms.Form):
         if not value.is_finite() or abs(value) >= Decimal("1e16"):
             raise forms.ValidationError(_("That number is too large."))
         return value.quantize(Decimal("0.0001"))
+
+
+class MeasurementForm(MeasurementValueForm):
+    """One value for one period, as typed on My measures or the KPI page."""
+
+    field_order = ["period", "value", "comment"]
+
+    def __init__(self, *args, kpi: KPI, **kwargs):
+        super().__init__(*args, kpi=kpi, **kwargs)
+        self.fields["period"] = PeriodField(frequency=kpi.frequency, label=_("Period"))
+        self.order_fields(self.field_order)
+        self._style_widgets()
+
+
+class MeasurementCorrectionForm(MeasurementValueForm):
+    """A stored value corrected in place. `version` is when the value was last entered as the
+    person saw it: a correction saved meanwhile by someone else is a conflict, not overwritten."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, measurement: Measurement, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "value": plain_number(measurement.value),
+                "comment": measurement.comment,
+                "version": measurement.entered_at.isoformat(),
+            },
+        )
+        super().__init__(*args, kpi=measurement.kpi, **kwargs)
+        self.measurement = measurement
+
+    def clean(self):
+        cleaned = super().clean()
+        current = self.measurement.entered_at.isoformat()
+        if cleaned.get("version") != current:
+            # Show the typed value again, now against the stored one, so a second save is deliberate.
+            self.data = self.data.copy()
+            self.data["version"] = current
+            raise forms.ValidationError(
+                _("%(who)s changed this value to %(value)s after you opened it. Save again to replace it.")
+                % {"who": self.measurement.entered_by or _("Someone"), "value": plain_number(self.measurement.value)},
+                code="conflict",
+            )
+        return cleaned
+
+    @property
+    def has_conflict(self) -> bool:
+        return any(error.code == "conflict" for error in self.non_field_errors().as_data())
 
 
 class EffectivenessMeasureForm(StyledFormMixin, forms.ModelForm):

@@ -17,7 +17,8 @@ from ..models import KPI, Measurement, Objective, StrategicTheme
 from ..periods import Period
 
 PERIOD_HELP = gettext_lazy(
-    "The period as written for the KPI's frequency: 2026-11 (monthly), 2026-Q4, 2026-W47, 2026, or any date inside it."
+    "The period in the KPI's frequency, as the pages show it or in ISO form: Nov 2026 or 2026-11 (monthly), "
+    "Q4 2026 or 2026-Q4, Week 47, 2026 or 2026-W47, 2026, or any date inside it. Answers give the ISO form."
 )
 
 

@@ -130,6 +130,29 @@ def test_xlsx_preview_reads_numbers_dates_and_percentages_as_shown(client_for, o
     ]
 
 
+def test_periods_may_be_written_as_the_app_shows_them(client_for, owner):
+    monthly = KPIFactory(owner=owner)
+    quarterly = KPIFactory(owner=owner, frequency=Frequency.QUARTERLY)
+    weekly = KPIFactory(owner=owner, frequency=Frequency.WEEKLY)
+
+    response = preview(
+        client_for(owner),
+        csv_file(
+            "kpi,period,value",
+            f"{monthly.reference},Sep 2026,96",
+            f"{monthly.reference},october 2026,96",
+            f"{quarterly.reference},Q3 2026,96",
+            f'{weekly.reference},"Week 38, 2026",96',
+            f"{weekly.reference},W39 2026,96",
+        ),
+    )
+
+    assert response.status_code == 200, response.context["errors"]
+    assert [r.period.label for r in response.context["checked"]] == [
+        "Sep 2026", "Oct 2026", "Q3 2026", "Week 38, 2026", "Week 39, 2026",
+    ]  # fmt: skip
+
+
 def test_semicolon_csv_takes_decimal_commas(client_for, owner):
     kpi = KPIFactory(owner=owner)
 

@@ -299,7 +299,7 @@ def test_a_row_asks_for_the_oldest_missing_period_first(client_for, owner):
     row = client_for(owner).post(url, {"period": str(september), "value": "96"}, **HTMX).content.decode()
 
     assert f"Saved 96 for {september.label}" in row
-    assert f'name="period" value="{october}"' in row  # and now the next one
+    assert f'name="period" value="{october.label}"' in row  # and now the next one, as the app shows it
 
 
 def kpi_form_data(kpi, **changes) -> dict:
@@ -362,3 +362,22 @@ def test_a_calculated_kpi_links_its_inputs_and_each_input_what_it_feeds(client_f
     assert "Rejected parts" in ppm_page and "Shipped parts" in ppm_page
     assert "Customer ppm" in rejects_page
     assert "Shipments doubled" not in rejects_page  # KPI-100 is not part of KPI-1000
+
+
+def test_the_value_form_shows_periods_as_the_app_does_and_reads_them_back(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    quarterly = KPIFactory(owner=owner, frequency="quarterly")
+    client = client_for(owner)
+
+    page = client.get(kpi.get_absolute_url()).content.decode()
+    saved = client.post(reverse("objectives:measurement_enter", args=[kpi.pk]), {"period": "Sep 2026", "value": "96"})
+    wrong = client.post(
+        reverse("objectives:measurement_enter", args=[quarterly.pk]), {"period": "Sep 2026", "value": "96"}
+    )
+
+    assert f'name="period" value="{kpi.due_period().label}"' in page
+    assert saved.status_code == 302
+    assert Measurement.objects.get(kpi=kpi).period_start == date(2026, 9, 1)
+    assert wrong.status_code == 422
+    assert "“Sep 2026” is not a quarterly period. Write it like Q" in wrong.content.decode()
+    assert 'value="Sep 2026"' in wrong.content.decode()  # what was typed is kept
