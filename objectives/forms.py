@@ -165,6 +165,7 @@ class MeasurementCorrectionForm(MeasurementValueForm):
         )
         super().__init__(*args, kpi=measurement.kpi, **kwargs)
         self.measurement = measurement
+        self.fields["value"].widget.attrs["autofocus"] = True
 
     def clean(self):
         cleaned = super().clean()
