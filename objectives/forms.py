@@ -23,25 +23,62 @@ class ThemeForm(RecordForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
+class DecimalCommaField(forms.DecimalField):
+    """A number that may be typed with a decimal comma, as many people do."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
+        return super().to_python(value)
+
+
 class ObjectiveForm(RecordForm):
+    fieldsets = [
+        (_("The objective"), ["theme", "title", "description", "resources", "evaluation"]),
+        (_("Who and when"), [("owner", "deputies"), "processes", ("due_date", "status")]),
+        (_("Progress"), ["main_kpi", ("baseline", "target")]),
+    ]
+
     class Meta:
         model = Objective
         fields = [
             "theme", "title", "description", "resources", "evaluation", "owner", "deputies", "processes",
-            "due_date", "status",
+            "due_date", "status", "main_kpi", "baseline", "target",
         ]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "resources": forms.Textarea(attrs={"rows": 2}),
             "evaluation": forms.Textarea(attrs={"rows": 2}),
             "due_date": forms.DateInput(attrs={"type": "date"}),
+            "baseline": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            "target": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         }
+        field_classes = {"baseline": DecimalCommaField, "target": DecimalCommaField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         current = [self.instance.theme_id] if self.instance.pk else []
         themes = StrategicTheme.objects.filter(is_active=True) | StrategicTheme.objects.filter(pk__in=current)
         self.fields["theme"].queryset = themes.order_by("order", "reference")
+        # The main KPI is one of the KPIs measuring the objective; those are linked from the KPI.
+        main = self.fields["main_kpi"]
+        main.queryset = self.instance.kpis.order_by("reference") if self.instance.pk else KPI.objects.none()
+        main.empty_label = _("None: progress is the share of its KPIs on target")
+        if not self.instance.pk:
+            main.help_text = _("Once KPIs measure this objective, choose the one whose way to its target is progress.")
+        for name in ("baseline", "target"):
+            value = getattr(self.instance, name)
+            if value is not None and not self.is_bound:
+                self.initial[name] = plain_number(value)
+        if self.instance.pk and self.instance.main_kpi_id is not None:
+            kpi, baseline = self.instance.main_kpi, self.instance.default_baseline
+            self.fields["target"].widget.attrs["placeholder"] = _("Empty: %(value)s, the KPI's target") % {
+                "value": plain_number(kpi.target_from(baseline))
+            }
+            if baseline is not None:
+                self.fields["baseline"].widget.attrs["placeholder"] = _("Empty: %(value)s") % {
+                    "value": plain_number(baseline)
+                }
 
     def clean_due_date(self):
         due = self.cleaned_data["due_date"]

@@ -36,7 +36,13 @@ TABLE_PERIODS = 24
 SPARKLINE_PERIODS = 12
 
 # The KPI fields objectives need to show progress and flags, without loading whole KPIs.
-kpi_summaries = Prefetch("kpis", queryset=KPI.objects.only("pk", "reference", "name", "status", "nature", "unit"))
+kpi_summaries = Prefetch(
+    "kpis",
+    queryset=KPI.objects.only(
+        "pk", "reference", "name", "status", "nature", "unit", "frequency", "direction", "target", "target_upper",
+        "latest_period", "latest_value",
+    ),
+)  # fmt: skip
 
 
 def recent_values(kpi_ids, periods: int) -> dict[int, list]:
@@ -73,6 +79,7 @@ def objective_overview(request: HttpRequest) -> HttpResponse:
     """Strategy at a glance: each theme with its objectives, their progress and KPI status."""
     objectives = (
         Objective.objects.exclude(status=ObjectiveStatus.WITHDRAWN)
+        .with_progress()
         .select_related("owner")
         .prefetch_related(kpi_summaries)
         .order_by("due_date", "reference")
@@ -90,14 +97,16 @@ def objective_overview(request: HttpRequest) -> HttpResponse:
 
 
 class ObjectiveListView(RecordListView):
-    queryset = Objective.objects.select_related("owner", "theme").prefetch_related(kpi_summaries)
+    queryset = Objective.objects.with_progress().select_related("owner", "theme").prefetch_related(kpi_summaries)
     filterset_class = ObjectiveFilterSet
     template_name = "objectives/objective_list.html"
 
 
 class ObjectiveDetailView(RecordDetailView):
-    queryset = Objective.objects.select_related("owner", "theme", "created_by", "updated_by").prefetch_related(
-        "deputies", "processes", Prefetch("kpis", KPI.objects.select_related("owner"))
+    queryset = (
+        Objective.objects.with_progress()
+        .select_related("owner", "theme", "created_by", "updated_by")
+        .prefetch_related("deputies", "processes", Prefetch("kpis", KPI.objects.select_related("owner")))
     )
     template_name = "objectives/objective_detail.html"
 
@@ -128,7 +137,9 @@ class ObjectiveEditView(RecordEditView):
 
 class ThemeDetailView(RecordDetailView):
     queryset = StrategicTheme.objects.select_related("owner", "created_by", "updated_by").prefetch_related(
-        Prefetch("objectives", Objective.objects.select_related("owner").prefetch_related(kpi_summaries))
+        Prefetch(
+            "objectives", Objective.objects.with_progress().select_related("owner").prefetch_related(kpi_summaries)
+        )
     )
     template_name = "objectives/theme_detail.html"
 
