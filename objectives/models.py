@@ -501,6 +501,25 @@ class KPI(ProcessLinkedRecord):
     # --------------------------------------------------------------------------
 
     def clean(self) -> None:
+        errors = self.definition_errors()
+        if self.pk and self.measurements.exists():
+            stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
+            # Values are named by the start of their period, and a calculation replaces typed values.
+            if self.frequency != stored_frequency:
+                errors["frequency"] = _("The frequency cannot change once the KPI has values. Create a new KPI.")
+            if self.source != stored_source:
+                errors["source"] = _("The source cannot change once the KPI has values. Create a new KPI.")
+        if self.source == Source.FORMULA:
+            try:
+                self.check_formula()
+            except ValidationError as error:
+                errors["formula"] = error.messages[0]
+        if errors:
+            raise ValidationError(errors)
+
+    def definition_errors(self) -> dict[str, str]:
+        """What is wrong with the KPI's own fields taken together (target, range, warning, limits,
+        formula or not), found without a query."""
         errors: dict[str, str] = {}
         if self.direction == Direction.RANGE:
             if self.target_upper is None or self.target is None or self.target_upper < self.target:
@@ -516,20 +535,7 @@ class KPI(ProcessLinkedRecord):
             errors["valid_max"] = _("The highest possible value must be above the lowest.")
         if self.source == Source.MANUAL and self.formula.strip():
             errors["formula"] = _("Only a calculated KPI has a formula; clear it or choose “Calculated”.")
-        if self.pk and self.measurements.exists():
-            stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
-            # Values are named by the start of their period, and a calculation replaces typed values.
-            if self.frequency != stored_frequency:
-                errors["frequency"] = _("The frequency cannot change once the KPI has values. Create a new KPI.")
-            if self.source != stored_source:
-                errors["source"] = _("The source cannot change once the KPI has values. Create a new KPI.")
-        if self.source == Source.FORMULA:
-            try:
-                self.check_formula()
-            except ValidationError as error:
-                errors["formula"] = error.messages[0]
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
     def formula_inputs(self) -> list["KPI"]:
         """The KPIs this KPI's formula reads."""
