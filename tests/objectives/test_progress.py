@@ -273,10 +273,11 @@ def test_lists_show_the_way_travelled_and_the_share(client_for, viewer):
         assert "0 of 1 KPIs on target" in page, url
 
 
-def test_objective_pages_cost_the_same_queries_for_5_and_50_objectives_with_main_kpis(
+def test_objective_pages_and_api_cost_the_same_queries_for_5_and_50_objectives_with_main_kpis(
     client_for, viewer, django_assert_max_num_queries
 ):
     theme, process = ThemeFactory(), ProcessFactory()
+    created = timezone.make_aware(timezone.datetime(2026, 2, 15))
 
     def build(n):
         for _ in range(n):
@@ -285,20 +286,26 @@ def test_objective_pages_cost_the_same_queries_for_5_and_50_objectives_with_main
             MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), value=3)
             MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=D("2.5"))
             KPI.objects.filter(pk=kpi.pk).update(latest_value=D("2.5"), latest_period=date(2026, 9, 1))
-            Objective.objects.filter(pk=objective.pk).update(main_kpi=kpi, baseline=3)
+            # The baseline by default: the value when the objective was created (3), read in the same query.
+            Objective.objects.filter(pk=objective.pk).update(main_kpi=kpi, created_at=created)
 
     urls = [
         reverse("objectives:index"),
         reverse("objectives:objective_list"),
         theme.get_absolute_url(),
         process.get_absolute_url(),
+        "/api/objectives/",
     ]
     client = client_for(viewer)
     build(5)
     few = {}
     for url in urls:
         with django_assert_max_num_queries(25) as few[url]:
-            assert "50 %" in client.get(url).content.decode()
+            response = client.get(url)
+        if url.startswith("/api/"):
+            assert {row["progress"] for row in response.json()["results"]} == {50}
+        else:
+            assert "50 %" in response.content.decode()
     build(45)
     for url in urls:
         with django_assert_max_num_queries(len(few[url].captured_queries)):
