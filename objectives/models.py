@@ -1,5 +1,7 @@
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from typing import Self
 
@@ -7,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, models, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,9 +61,22 @@ class StrategicTheme(OwnedRecord):
         return reverse("objectives:index")
 
 
+class ObjectiveQuerySet(RecordQuerySet):
+    def with_progress(self) -> Self:
+        """Objectives with what their progress needs beyond their prefetched KPIs: the main KPI's
+        value when the objective was created (its default baseline), as a subquery of the same
+        query, so a list of objectives costs no query per row."""
+        values = Measurement.objects.filter(kpi=OuterRef("main_kpi")).values("value")
+        at_start = values.filter(period_start__lte=OuterRef("created_at__date")).order_by("-period_start")
+        first = values.order_by("period_start")
+        decimal = models.DecimalField(max_digits=20, decimal_places=4)
+        return self.annotate(kpi_baseline=Coalesce(Subquery(at_start[:1]), Subquery(first[:1]), output_field=decimal))
+
+
 class Objective(ProcessLinkedRecord):
     """A quality objective (ISO 9001 6.2): what will be done, with what, by whom, by when, and how
-    the results are evaluated. Its progress comes from its KPIs, never typed in."""
+    the results are evaluated. Its progress comes from its KPIs, never typed in: the way its main
+    KPI has come from a baseline to a target, or else the share of its KPIs on target."""
 
     REFERENCE_PREFIX = "OBJ"
     ADD_ROLES = LEADERSHIP_ROLES
@@ -76,7 +92,36 @@ class Objective(ProcessLinkedRecord):
     status = models.CharField(
         verbose_name=_("status"), max_length=20, choices=ObjectiveStatus.choices, default=ObjectiveStatus.ACTIVE
     )
+    main_kpi = models.ForeignKey(
+        "KPI",
+        verbose_name=_("main KPI"),
+        on_delete=models.PROTECT,
+        related_name="main_for",
+        null=True,
+        blank=True,
+        help_text=_("The KPI whose way from baseline to target is the objective's progress; one that measures it."),
+    )
+    baseline = models.DecimalField(
+        verbose_name=_("baseline"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Where the main KPI started. Empty: its value for the period in which this objective was created "
+            "(or its first value, if it was measured only later)."
+        ),
+    )
+    target = models.DecimalField(
+        verbose_name=_("target"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Where the main KPI is to get to. Empty: the KPI's own target."),
+    )
 
+    objects = ObjectiveQuerySet.as_manager()
     history = RecordHistory(m2m_fields=["deputies", "processes"])
 
     class Meta:
@@ -84,6 +129,10 @@ class Objective(ProcessLinkedRecord):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ObjectiveStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(main_kpi__isnull=False) | Q(baseline__isnull=True, target__isnull=True),
+                name="%(app_label)s_%(class)s_progress_needs_main_kpi",
             ),
         ]
         verbose_name = _("objective")
@@ -102,13 +151,39 @@ class Objective(ProcessLinkedRecord):
     def measured_kpis(self) -> list["KPI"]:
         return sorted(self.kpis.all(), key=KPI.summary_order)
 
+    @cached_property
+    def progress(self) -> "Progress":
+        """How far the objective has come (see Progress). Reads the prefetched KPIs and, from
+        ObjectiveQuerySet.with_progress, the default baseline; without it, one query."""
+        kpis = list(self.kpis.all())
+        judged = [k for k in kpis if k.status in KPIStatus.judged()]
+        share = {"on_target": sum(k.status == KPIStatus.ON_TARGET for k in judged), "judged": len(judged)}
+        if self.main_kpi_id is None:
+            return Progress(**share)
+        main = next((k for k in kpis if k.pk == self.main_kpi_id), None)
+        if main is None:
+            return Progress(**share, kpi_unlinked=True)
+        baseline = self.baseline if self.baseline is not None else self.default_baseline
+        target = self.target if self.target is not None else main.target_from(baseline)
+        return Progress(
+            **share,
+            kpi=main,
+            baseline=baseline,
+            target=target,
+            now=main.latest_value,
+            baseline_set=self.baseline is not None,
+            target_set=self.target is not None,
+        )
+
     @property
-    def progress(self) -> int | None:
-        """The share of its KPIs on target, in per cent; None when no KPI has data yet."""
-        judged = [k for k in self.kpis.all() if k.status in KPIStatus.judged()]
-        if not judged:
+    def default_baseline(self) -> Decimal | None:
+        """The main KPI's value for the period the objective was created in, or the latest before
+        it; its first value if it was measured only later."""
+        if hasattr(self, "kpi_baseline"):
+            return self.kpi_baseline
+        if self.pk is None or self.main_kpi_id is None:
             return None
-        return round(100 * sum(k.status == KPIStatus.ON_TARGET for k in judged) / len(judged))
+        return type(self).objects.with_progress().values_list("kpi_baseline", flat=True).get(pk=self.pk)
 
     @property
     def activity_only(self) -> bool:
@@ -119,6 +194,103 @@ class Objective(ProcessLinkedRecord):
     @property
     def is_overdue(self) -> bool:
         return self.status == ObjectiveStatus.ACTIVE and self.due_date < timezone.localdate()
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        main = self.main_kpi if self.main_kpi_id is not None else None
+        if main is None:
+            if self.baseline is not None or self.target is not None:
+                errors["main_kpi"] = _("A baseline and a target belong to a main KPI: choose one, or clear them.")
+        elif self.pk is None or not self.kpis.filter(pk=main.pk).exists():
+            errors["main_kpi"] = _(
+                "The main KPI must be one of the KPIs measuring this objective: link %(kpi)s to it first."
+            ) % {"kpi": main.reference}
+        target = self.target if self.target is not None or main is None else main.target_from(self.baseline)
+        if self.baseline is not None and target is not None:
+            if self.baseline == target:
+                errors["baseline"] = _(
+                    "The baseline equals the target (%(target)s): progress is the way from one to the other."
+                ) % {"target": _plain(target)}
+            elif main is not None and main.direction == Direction.HIGHER and target < self.baseline:
+                errors["baseline"] = _("%(kpi)s is better higher: the baseline must be below the target.") % {
+                    "kpi": main.reference
+                }
+            elif main is not None and main.direction == Direction.LOWER and target > self.baseline:
+                errors["baseline"] = _("%(kpi)s is better lower: the baseline must be above the target.") % {
+                    "kpi": main.reference
+                }
+        if errors:
+            raise ValidationError(errors)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an objective has come.
+
+    By distance, when it has a main KPI with a baseline, a target and a value: the share of the
+    way from baseline to target its latest value has come, (now - baseline) / (target - baseline),
+    which reads the same whether higher or lower is better. Otherwise by the share of its KPIs
+    with a value that are on target. The share is always there as a second figure.
+    """
+
+    on_target: int
+    judged: int
+    kpi: "KPI | None" = None
+    baseline: Decimal | None = None
+    target: Decimal | None = None
+    now: Decimal | None = None
+    baseline_set: bool = False
+    target_set: bool = False
+    kpi_unlinked: bool = False
+
+    @property
+    def travelled(self) -> Decimal | None:
+        """Per cent of the way from baseline to target, as it is: below 0 when the KPI moved away
+        from the target, above 100 beyond it. None when progress cannot be measured by distance."""
+        if None in (self.kpi, self.baseline, self.target, self.now) or self.baseline == self.target:
+            return None
+        return 100 * (self.now - self.baseline) / (self.target - self.baseline)
+
+    @property
+    def by_distance(self) -> bool:
+        return self.travelled is not None
+
+    @property
+    def share(self) -> int | None:
+        """The share of the KPIs with a value that are on target, in per cent."""
+        return round(100 * self.on_target / self.judged) if self.judged else None
+
+    @property
+    def travelled_percent(self) -> int | None:
+        return None if self.travelled is None else round(self.travelled)
+
+    @property
+    def percent(self) -> int | None:
+        """The headline figure, 0 to 100 for a progress bar."""
+        if self.travelled is None:
+            return self.share
+        return min(100, max(0, self.travelled_percent))
+
+    @property
+    def basis(self) -> str:
+        return "distance" if self.by_distance else "kpi_share"
+
+    @property
+    def fallback_reason(self) -> str:
+        """Why progress is the share of KPIs on target rather than a distance."""
+        if self.kpi_unlinked:
+            return _("its main KPI no longer measures it")
+        if self.kpi is None:
+            return _("it has no main KPI")
+        if self.now is None or self.baseline is None:
+            return _("%(kpi)s has no value yet") % {"kpi": self.kpi.reference}
+        return _("its baseline equals its target")
+
+    @property
+    def colour(self) -> str:
+        if self.percent is None:
+            return "secondary"
+        return "success" if self.percent >= 75 else "warning" if self.percent >= 40 else "danger"
 
 
 class KPIQuerySet(RecordQuerySet):
@@ -303,6 +475,13 @@ class KPI(ProcessLinkedRecord):
             return None
         return self.latest.next() if self.latest else due
 
+    def target_from(self, baseline: Decimal | None) -> Decimal:
+        """The value an objective measured by this KPI aims for: its target; for a range, the end
+        nearer the baseline."""
+        if self.direction == Direction.RANGE and self.target_upper is not None and baseline is not None:
+            return self.target_upper if baseline > self.target_upper else self.target
+        return self.target
+
     # Judging values
     # --------------------------------------------------------------------------
 
@@ -343,6 +522,25 @@ class KPI(ProcessLinkedRecord):
     # --------------------------------------------------------------------------
 
     def clean(self) -> None:
+        errors = self.definition_errors()
+        if self.pk and self.measurements.exists():
+            stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
+            # Values are named by the start of their period, and a calculation replaces typed values.
+            if self.frequency != stored_frequency:
+                errors["frequency"] = _("The frequency cannot change once the KPI has values. Create a new KPI.")
+            if self.source != stored_source:
+                errors["source"] = _("The source cannot change once the KPI has values. Create a new KPI.")
+        if self.source == Source.FORMULA:
+            try:
+                self.check_formula()
+            except ValidationError as error:
+                errors["formula"] = error.messages[0]
+        if errors:
+            raise ValidationError(errors)
+
+    def definition_errors(self) -> dict[str, str]:
+        """What is wrong with the KPI's own fields taken together (target, range, warning, limits,
+        formula or not), found without a query."""
         errors: dict[str, str] = {}
         if self.direction == Direction.RANGE:
             if self.target_upper is None or self.target is None or self.target_upper < self.target:
@@ -358,20 +556,7 @@ class KPI(ProcessLinkedRecord):
             errors["valid_max"] = _("The highest possible value must be above the lowest.")
         if self.source == Source.MANUAL and self.formula.strip():
             errors["formula"] = _("Only a calculated KPI has a formula; clear it or choose “Calculated”.")
-        if self.pk and self.measurements.exists():
-            stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
-            # Values are named by the start of their period, and a calculation replaces typed values.
-            if self.frequency != stored_frequency:
-                errors["frequency"] = _("The frequency cannot change once the KPI has values. Create a new KPI.")
-            if self.source != stored_source:
-                errors["source"] = _("The source cannot change once the KPI has values. Create a new KPI.")
-        if self.source == Source.FORMULA:
-            try:
-                self.check_formula()
-            except ValidationError as error:
-                errors["formula"] = error.messages[0]
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
     def formula_inputs(self) -> list["KPI"]:
         """The KPIs this KPI's formula reads."""

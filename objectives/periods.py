@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext as _
 
 from .choices import Frequency
@@ -80,24 +82,13 @@ class Period:
 
     @classmethod
     def parse(cls, frequency: str, text: str) -> "Period":
-        """Read a period as written in imports and the API: 2026-W47, 2026-11, 2026-Q4, 2026, or
-        any date inside the period (2026-11-15). Raises ValueError with a message for people."""
+        """Read a period as people write it and as the app shows it: "Sep 2026", "September 2026",
+        "Q3 2026", "Week 38, 2026", "W38 2026", "2026"; in ISO form: 2026-09, 2026-Q3, 2026-W38; or
+        any date inside the period (2026-09-15). A period of another frequency is refused. Raises
+        ValueError with a message for people, whose example is written as the app shows periods."""
         text = str(text).strip()
-        written, day = None, None
-        try:
-            if m := re.fullmatch(r"(\d{4})-W(\d{1,2})", text, re.IGNORECASE):
-                written, day = Frequency.WEEKLY, date.fromisocalendar(int(m[1]), int(m[2]), 1)
-            elif m := re.fullmatch(r"(\d{4})-Q([1-4])", text, re.IGNORECASE):
-                written, day = Frequency.QUARTERLY, date(int(m[1]), 3 * int(m[2]) - 2, 1)
-            elif m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-                written, day = Frequency.MONTHLY, date(int(m[1]), int(m[2]), 1)
-            elif re.fullmatch(r"\d{4}", text):
-                written, day = Frequency.YEARLY, date(int(text), 1, 1)
-            else:
-                day = date.fromisoformat(text)
-        except ValueError:
-            day = None
-        example = cls.containing(frequency, date.today())
+        example = cls.last_closed(frequency, timezone.localdate()).label
+        written, day = _read(text)
         if day is None:
             raise ValueError(
                 _("“%(text)s” is not a period. Write it like %(example)s or as a date inside the period.")
@@ -109,3 +100,60 @@ class Period:
                 % {"text": text, "frequency": Frequency(frequency).label.lower(), "example": example}
             )
         return cls.containing(frequency, day)
+
+
+# Reading periods
+# ------------------------------------------------------------------------------
+
+_SEP = r"[\s,/.-]*"
+_WEEK = re.compile(rf"(?:week|wk|w)\.?\s*(\d{{1,2}}){_SEP}(?:of\s+)?(\d{{4}})", re.IGNORECASE)
+_YEAR_WEEK = re.compile(rf"(\d{{4}}){_SEP}(?:week|wk|w)\.?\s*(\d{{1,2}})(?:-\d)?", re.IGNORECASE)
+_QUARTER = re.compile(rf"q([1-4]){_SEP}(\d{{4}})", re.IGNORECASE)
+_YEAR_QUARTER = re.compile(rf"(\d{{4}}){_SEP}q([1-4])", re.IGNORECASE)
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[/.](\d{4})")
+# "Sep 2026", "September 2026", "sept. 2026", and "Sep-26" as spreadsheets write a month.
+_NAMED_MONTH = re.compile(rf"([^\W\d_]+)\.?{_SEP}(\d{{4}}|\d{{2}})")
+_ENGLISH_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+
+
+def _month_number(name: str) -> int | None:
+    """1-12 for a month's name or its abbreviation (three letters or more), in English or the
+    language in use."""
+    name = name.lower()
+    if len(name) < 3:
+        return None
+    for number in range(1, 13):
+        names = {_ENGLISH_MONTHS[number - 1], str(MONTHS[number]).lower(), str(MONTHS_3[number]).lower()}
+        if any(full.startswith(name) for full in names):
+            return number
+    return None
+
+
+def _read(text: str) -> tuple[str | None, date | None]:
+    """The frequency a text is written in (None for a date) and a day inside the period it names;
+    (None, None) when it names no period."""
+    try:
+        if m := _WEEK.fullmatch(text) or _YEAR_WEEK.fullmatch(text):
+            week, year = (m[1], m[2]) if m.re is _WEEK else (m[2], m[1])
+            return Frequency.WEEKLY, date.fromisocalendar(int(year), int(week), 1)
+        if m := _QUARTER.fullmatch(text) or _YEAR_QUARTER.fullmatch(text):
+            quarter, year = (m[1], m[2]) if m.re is _QUARTER else (m[2], m[1])
+            return Frequency.QUARTERLY, date(int(year), 3 * int(quarter) - 2, 1)
+        if m := _YEAR_MONTH.fullmatch(text):
+            return Frequency.MONTHLY, date(int(m[1]), int(m[2]), 1)
+        if m := _MONTH_YEAR.fullmatch(text):
+            return Frequency.MONTHLY, date(int(m[2]), int(m[1]), 1)
+        if (m := _NAMED_MONTH.fullmatch(text)) and (month := _month_number(m[1])):
+            year = int(m[2]) if len(m[2]) == 4 else 2000 + int(m[2])
+            return Frequency.MONTHLY, date(year, month, 1)
+        if re.fullmatch(r"\d{4}", text):
+            return Frequency.YEARLY, date(int(text), 1, 1)
+        if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text):
+            return None, date.fromisoformat(text)
+    except ValueError:
+        pass
+    return None, None

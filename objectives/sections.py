@@ -36,6 +36,7 @@ def process_kpis(request, process) -> Section:
 def process_objectives(request, process) -> Section | None:
     objectives = list(
         Objective.objects.filter(processes=process, status=ObjectiveStatus.ACTIVE)
+        .with_progress()
         .select_related("owner")
         .prefetch_related(kpi_summaries)[:SECTION_ROWS]
     )

@@ -8,7 +8,7 @@ Every task-facing function is idempotent: run twice, or concurrently, it changes
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from smtplib import SMTPException
@@ -150,6 +150,54 @@ def _recalculate_dependents_later(changes: list[tuple[int, str]]) -> None:
     from .tasks import recalculate_dependents
 
     recalculate_dependents.delay(changes)
+
+
+# Defining KPIs
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class KPIDefinition:
+    """A KPI to create (no pk) or update, carrying its new values, unsaved. `version` is when the
+    stored KPI was last saved, as the caller saw it; `processes` and `objectives`, when given,
+    replace its links."""
+
+    kpi: KPI
+    version: datetime | None = None
+    processes: list | None = None
+    objectives: list | None = None
+
+
+@transaction.atomic
+def kpis_define(definitions: list[KPIDefinition], *, user: User, reason: str = "") -> dict[str, int]:
+    """Create or update KPIs, all or none: each one the user may create or change, and unchanged
+    by anyone else since `version`, is checked with full_clean and saved with its history (and
+    `reason`) and links; then their statuses are refreshed. Raises PermissionDenied or
+    ValidationError, saving nothing."""
+    created = [d for d in definitions if d.kpi.pk is None]
+    if created and not KPI.user_can_add(user):
+        raise PermissionDenied(_("Your role may not create KPIs."))
+    ids = [d.kpi.pk for d in definitions if d.kpi.pk is not None]
+    versions = dict(
+        KPI.objects.restrict(user, "change").select_for_update().filter(pk__in=ids).values_list("pk", "updated_at")
+    )
+    for definition in definitions:
+        kpi = definition.kpi
+        if kpi.pk is not None and kpi.pk not in versions:
+            raise PermissionDenied(
+                _("Only the owner, deputies and quality managers change %(ref)s.") % {"ref": kpi.reference}
+            )
+        if kpi.pk is not None and versions[kpi.pk] != definition.version:
+            raise ValidationError(_("%(ref)s was changed by someone else meanwhile.") % {"ref": kpi.reference})
+        kpi.full_clean(exclude=["reference"])
+        kpi._change_reason = reason
+        kpi.save()
+        if definition.processes is not None:
+            kpi.processes.set(definition.processes)
+        if definition.objectives is not None:
+            kpi.objectives.set(definition.objectives)
+    kpi_refresh_statuses(KPI.objects.filter(pk__in=[d.kpi.pk for d in definitions]))
+    return {"created": len(created), "updated": len(definitions) - len(created)}
 
 
 # Recalculation

@@ -9,8 +9,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
+from qms.exports import plain_number
 from qms.hub import sections
 from qms.models import Action
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
@@ -19,7 +21,14 @@ from . import services
 from .charts import trend_svg
 from .choices import KPIStatus, ObjectiveStatus
 from .filters import KPIFilterSet, ObjectiveFilterSet
-from .forms import EffectivenessMeasureForm, KPIForm, MeasurementForm, ObjectiveForm, ThemeForm
+from .forms import (
+    EffectivenessMeasureForm,
+    KPIForm,
+    MeasurementCorrectionForm,
+    MeasurementForm,
+    ObjectiveForm,
+    ThemeForm,
+)
 from .models import KPI, Measurement, Objective, StrategicTheme
 
 CHART_PERIODS = 36
@@ -27,7 +36,13 @@ TABLE_PERIODS = 24
 SPARKLINE_PERIODS = 12
 
 # The KPI fields objectives need to show progress and flags, without loading whole KPIs.
-kpi_summaries = Prefetch("kpis", queryset=KPI.objects.only("pk", "reference", "name", "status", "nature", "unit"))
+kpi_summaries = Prefetch(
+    "kpis",
+    queryset=KPI.objects.only(
+        "pk", "reference", "name", "status", "nature", "unit", "frequency", "direction", "target", "target_upper",
+        "latest_period", "latest_value",
+    ),
+)  # fmt: skip
 
 
 def recent_values(kpi_ids, periods: int) -> dict[int, list]:
@@ -64,6 +79,7 @@ def objective_overview(request: HttpRequest) -> HttpResponse:
     """Strategy at a glance: each theme with its objectives, their progress and KPI status."""
     objectives = (
         Objective.objects.exclude(status=ObjectiveStatus.WITHDRAWN)
+        .with_progress()
         .select_related("owner")
         .prefetch_related(kpi_summaries)
         .order_by("due_date", "reference")
@@ -81,14 +97,16 @@ def objective_overview(request: HttpRequest) -> HttpResponse:
 
 
 class ObjectiveListView(RecordListView):
-    queryset = Objective.objects.select_related("owner", "theme").prefetch_related(kpi_summaries)
+    queryset = Objective.objects.with_progress().select_related("owner", "theme").prefetch_related(kpi_summaries)
     filterset_class = ObjectiveFilterSet
     template_name = "objectives/objective_list.html"
 
 
 class ObjectiveDetailView(RecordDetailView):
-    queryset = Objective.objects.select_related("owner", "theme", "created_by", "updated_by").prefetch_related(
-        "deputies", "processes", Prefetch("kpis", KPI.objects.select_related("owner"))
+    queryset = (
+        Objective.objects.with_progress()
+        .select_related("owner", "theme", "created_by", "updated_by")
+        .prefetch_related("deputies", "processes", Prefetch("kpis", KPI.objects.select_related("owner")))
     )
     template_name = "objectives/objective_detail.html"
 
@@ -119,7 +137,9 @@ class ObjectiveEditView(RecordEditView):
 
 class ThemeDetailView(RecordDetailView):
     queryset = StrategicTheme.objects.select_related("owner", "created_by", "updated_by").prefetch_related(
-        Prefetch("objectives", Objective.objects.select_related("owner").prefetch_related(kpi_summaries))
+        Prefetch(
+            "objectives", Objective.objects.with_progress().select_related("owner").prefetch_related(kpi_summaries)
+        )
     )
     template_name = "objectives/theme_detail.html"
 
@@ -166,6 +186,7 @@ class KPIDetailView(RecordDetailView):
             chart=trend_svg(kpi, points) if len(points) >= 2 else None,
             measurements=shown,
             corrections=earlier_values([m.pk for m in shown]),
+            can_correct=can_enter,
             measurement_count=kpi.measurements.count(),
             due_period=due,
             measurement_form=measurement_form
@@ -251,6 +272,84 @@ def measurement_enter(request: HttpRequest, pk: int) -> HttpResponse:
     view = KPIDetailView(request=request, kwargs={"pk": pk}, object=kpi)
     context = view.get_context_data(measurement_form=form)
     return TemplateResponse(request, KPIDetailView.template_name, context, status=422)
+
+
+def _correctable(request: HttpRequest, pk: int, value_pk: int) -> tuple[KPI, Measurement]:
+    """The KPI and its stored value, for those who may change the KPI; a calculated KPI's values
+    are recalculated, never corrected by hand."""
+    kpi = get_object_or_404(KPI.objects.restrict(request.user, "view"), pk=pk)
+    measurement = get_object_or_404(kpi.measurements.select_related("entered_by"), pk=value_pk)
+    measurement.kpi = kpi
+    if not kpi.user_can_change(request.user):
+        raise PermissionDenied(_("Only the KPI's owner, deputies and quality managers correct its values."))
+    if kpi.is_calculated:
+        raise PermissionDenied(_("%(ref)s is calculated; correct the values it is calculated from.") % {"ref": kpi})
+    return kpi, measurement
+
+
+def value_row(kpi: KPI, measurement: Measurement, *, form=None, focus: bool = False) -> dict:
+    """What one row of the KPI page's values table shows: the value, or the form correcting it."""
+    return {
+        "object": kpi,
+        "m": measurement,
+        "before": earlier_values([measurement.pk]).get(measurement.pk),
+        "can_correct": True,
+        "form": form,
+        "focus": focus,
+    }
+
+
+@require_GET
+def measurement_row(request: HttpRequest, pk: int, value_pk: int) -> HttpResponse:
+    """One row of the values table as it reads (Cancel of a correction); the KPI page without htmx."""
+    kpi, measurement = _correctable(request, pk, value_pk)
+    if not htmx_partial(request):
+        return redirect(kpi)
+    return TemplateResponse(request, "objectives/_value_row.html", value_row(kpi, measurement, focus=True))
+
+
+@require_http_methods(["GET", "POST"])
+def measurement_edit(request: HttpRequest, pk: int, value_pk: int) -> HttpResponse:
+    """Correct a stored value in place: htmx swaps its row into a small form and back; without
+    JavaScript it is a page of its own. The correction goes through measurement_record, so the old
+    value stays in history and what is calculated from it is recalculated."""
+    kpi, measurement = _correctable(request, pk, value_pk)
+    prefix = f"value-{measurement.pk}"
+    if request.method == "GET":
+        form = MeasurementCorrectionForm(measurement=measurement, auto_id=f"{prefix}-%s")
+        return _correction_response(request, kpi, measurement, form)
+    form = MeasurementCorrectionForm(request.POST, measurement=measurement, auto_id=f"{prefix}-%s")
+    if form.is_valid():
+        try:
+            corrected = services.measurement_record(
+                kpi=kpi,
+                period=measurement.period,
+                value=form.cleaned_data["value"],
+                comment=form.cleaned_data["comment"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+    if not form.is_valid():
+        status = 409 if form.has_conflict else 422
+        return _correction_response(request, kpi, measurement, form, status=status)
+    corrected.kpi = kpi
+    if htmx_partial(request):
+        response = TemplateResponse(request, "objectives/_value_row.html", value_row(kpi, corrected, focus=True))
+        return trigger_client_event(response, "kpi-values-changed")
+    messages.success(
+        request,
+        _("Corrected the value for %(period)s to %(value)s.")
+        % {"period": measurement.period.label, "value": plain_number(corrected.value)},
+    )
+    return redirect(kpi)
+
+
+def _correction_response(request, kpi, measurement, form, status: int = 200) -> HttpResponse:
+    context = value_row(kpi, measurement, form=form)
+    template = "objectives/_value_row.html" if htmx_partial(request) else "objectives/measurement_edit.html"
+    return TemplateResponse(request, template, context, status=status)
 
 
 @require_POST

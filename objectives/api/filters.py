@@ -1,5 +1,6 @@
 """Filters of the objectives API beyond those the pages use (objectives.filters). Periods are
-written as in the rest of the API (2026-11, 2026-Q4, 2026-W47, 2026) or as a date."""
+written as in the rest of the API (2026-11, 2026-Q4, 2026-W47, 2026), as the pages show them
+(Nov 2026, Q4 2026, Week 47, 2026) or as a date."""
 
 import re
 from datetime import date
@@ -32,7 +33,10 @@ def period_bounds(text: str) -> tuple[date, date]:
             continue
         return period.start, period.end
     raise forms.ValidationError(
-        _("“%(text)s” is not a period. Write it like 2026-11, 2026-Q4, 2026-W47, 2026 or 2026-11-15."),
+        _(
+            "“%(text)s” is not a period. Write it like Nov 2026, Q4 2026, Week 47, 2026, 2026 or 2026-11-15 "
+            "(or 2026-11, 2026-Q4, 2026-W47)."
+        ),
         params={"text": text},
     )
 

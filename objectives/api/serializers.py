@@ -17,7 +17,8 @@ from ..models import KPI, Measurement, Objective, StrategicTheme
 from ..periods import Period
 
 PERIOD_HELP = gettext_lazy(
-    "The period as written for the KPI's frequency: 2026-11 (monthly), 2026-Q4, 2026-W47, 2026, or any date inside it."
+    "The period in the KPI's frequency, as the pages show it or in ISO form: Nov 2026 or 2026-11 (monthly), "
+    "Q4 2026 or 2026-Q4, Week 47, 2026 or 2026-W47, 2026, or any date inside it. Answers give the ISO form."
 )
 
 
@@ -45,16 +46,56 @@ class ThemeSerializer(ModelCleanMixin, RecordSerializer):
         ]  # fmt: skip
 
 
+class ProgressSerializer(serializers.Serializer):
+    """How an objective's progress is computed, with the figures behind it."""
+
+    basis = serializers.ChoiceField(
+        choices=["distance", "kpi_share"],
+        help_text=gettext_lazy("distance: from baseline to target by the main KPI; kpi_share: its KPIs on target."),
+    )
+    travelled = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=1,
+        allow_null=True,
+        help_text=gettext_lazy("Per cent of the way from baseline to target, not clamped: below 0 or above 100."),
+    )
+    baseline = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, help_text=gettext_lazy("The baseline in use.")
+    )
+    target = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, help_text=gettext_lazy("The target in use.")
+    )
+    now = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, help_text=gettext_lazy("The main KPI's latest value.")
+    )
+    kpi_share = serializers.IntegerField(
+        source="share", allow_null=True, help_text=gettext_lazy("Per cent of its KPIs with a value that are on target.")
+    )
+    kpis_on_target = serializers.IntegerField(source="on_target")
+    kpis_judged = serializers.IntegerField(source="judged", help_text=gettext_lazy("Its KPIs with a value."))
+
+
 class ObjectiveSerializer(ModelCleanMixin, ProcessLinkedSerializer):
     theme = serializers.PrimaryKeyRelatedField(queryset=StrategicTheme.objects.all())
     kpis = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text=gettext_lazy("The KPIs measuring it; link them from the KPI.")
     )
+    main_kpi = serializers.PrimaryKeyRelatedField(
+        queryset=KPI.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=gettext_lazy("One of the KPIs measuring it, whose way from baseline to target is its progress."),
+    )
     progress = serializers.IntegerField(
+        source="progress.percent",
         read_only=True,
         allow_null=True,
-        help_text=gettext_lazy("The share of its KPIs on target, in per cent; null when no KPI has data yet."),
+        help_text=gettext_lazy(
+            "Per cent, 0 to 100: the way its main KPI has come from baseline to target; without a main KPI (or "
+            "a value of it), the share of its KPIs on target. Null when there is nothing to measure yet."
+        ),
     )
+    progress_detail = ProgressSerializer(source="progress", read_only=True)
     activity_only = serializers.BooleanField(
         read_only=True, help_text=gettext_lazy("Measured only by activity KPIs, not by outcomes.")
     )
@@ -64,7 +105,8 @@ class ObjectiveSerializer(ModelCleanMixin, ProcessLinkedSerializer):
         model = Objective
         fields = [
             "id", "reference", "theme", "title", "description", "resources", "evaluation", "due_date", "status",
-            "is_overdue", "progress", "activity_only", "kpis", "owner", "deputies", "processes",
+            "is_overdue", "main_kpi", "baseline", "target", "progress", "progress_detail", "activity_only", "kpis",
+            "owner", "deputies", "processes",
             "created_at", "updated_at",
         ]  # fmt: skip
 

@@ -41,9 +41,10 @@ class ThemeViewSet(RecordViewSet):
 
 
 class ObjectiveViewSet(RecordViewSet):
-    """Quality objectives (ISO 9001 6.2). Their progress comes from their KPIs."""
+    """Quality objectives (ISO 9001 6.2). Their progress comes from their KPIs: the way the main KPI
+    has come from baseline to target, or else the share of their KPIs on target."""
 
-    queryset = Objective.objects.prefetch_related("deputies", "processes", "kpis")
+    queryset = Objective.objects.with_progress().prefetch_related("deputies", "processes", "kpis")
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilterSet
 

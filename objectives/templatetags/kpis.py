@@ -40,6 +40,13 @@ def kpi_value(kpi, value) -> str:
 
 
 @register.simple_tag
+def kpi_amount(kpi, value) -> str:
+    """A value with the KPI's unit, as plain text: 1.5 %."""
+    unit = getattr(kpi, "unit", "")
+    return f"{number(value)} {unit}" if unit and value is not None else number(value)
+
+
+@register.simple_tag
 def kpi_target(kpi) -> str:
     """The target as a phrase: ≥ 95 %, ≤ 500 ppm, 20–24 mm."""
     unit = f" {kpi.unit}" if kpi.unit else ""

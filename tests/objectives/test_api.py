@@ -323,6 +323,30 @@ def test_a_correction_by_a_deputy_keeps_the_old_value(deputy, kpi):
     assert sorted(h.value for h in measurement.history.all()) == [D(91), D(92), D(93)]
 
 
+def test_a_period_may_be_written_as_the_pages_show_it(owner, kpi):
+    quarterly = KPIFactory(owner=owner, frequency="quarterly")
+
+    monthly = api(owner).post("/api/measurements/", {"kpi": kpi.reference, "period": "Sep 2026", "value": "97"})
+    bulk = api(owner).post(
+        "/api/measurements/bulk/",
+        [
+            {"kpi": kpi.reference, "period": "October 2026", "value": "96"},
+            {"kpi": quarterly.reference, "period": "Q2 2026", "value": "95"},
+        ],
+        format="json",
+    )
+    wrong = api(owner).post("/api/measurements/", {"kpi": quarterly.reference, "period": "Sep 2026", "value": "9"})
+
+    assert monthly.status_code == 201, monthly.json()
+    assert monthly.json()["period"] == "2026-09"  # answers keep the ISO form
+    assert bulk.status_code == 200, bulk.json()
+    assert sorted(Measurement.objects.values_list("kpi__reference", "period_start")) == sorted(
+        [(kpi.reference, date(2026, 9, 1)), (kpi.reference, date(2026, 10, 1)), (quarterly.reference, date(2026, 4, 1))]
+    )
+    assert wrong.status_code == 400
+    assert "is not a quarterly period. Write it like Q" in wrong.json()["period"][0]
+
+
 def test_a_value_keeps_its_kpi_and_period(owner, kpi):
     measurement = MeasurementFactory(kpi=kpi, period_start=date(2026, 10, 1))
 
@@ -396,6 +420,7 @@ def test_measurement_filters_by_kpi_and_period(viewer, kpi):
         (kpi.reference, "2026-09"),
         (other.reference, "2026-09"),
     ]
+    assert periods(f"kpi={kpi.reference}&period_from=Sep 2026&period_to=Q3 2026") == [(kpi.reference, "2026-09")]
     refused = api(viewer).get("/api/measurements/?period_from=soon")
     assert refused.status_code == 400
     assert "period_from" in refused.json()

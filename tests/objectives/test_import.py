@@ -13,9 +13,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from objectives import imports, services
+from objectives import services
 from objectives.choices import Frequency, Source
-from objectives.models import Measurement
+from objectives.imports import files, flow
+from objectives.imports import values as value_import
+from objectives.models import KPI, Measurement
+from qms.exports import XLSX_TYPE
 from tests.factories import KPIFactory, MeasurementFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +27,7 @@ D = Decimal
 TODAY = date(2026, 11, 24)
 IMPORT = reverse("objectives:measurement_import")
 EXPORT = reverse("objectives:measurement_export")
+TEMPLATE = reverse("objectives:measurement_template")
 
 
 def csv_file(*lines: str, name: str = "values.csv") -> SimpleUploadedFile:
@@ -40,7 +44,7 @@ def xlsx_file(rows: list[list], name: str = "values.xlsx", percent_column: int |
             cells[0].number_format = "0%"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type=imports.XLSX_TYPE)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=XLSX_TYPE)
 
 
 def preview(client, upload):
@@ -130,6 +134,29 @@ def test_xlsx_preview_reads_numbers_dates_and_percentages_as_shown(client_for, o
     ]
 
 
+def test_periods_may_be_written_as_the_app_shows_them(client_for, owner):
+    monthly = KPIFactory(owner=owner)
+    quarterly = KPIFactory(owner=owner, frequency=Frequency.QUARTERLY)
+    weekly = KPIFactory(owner=owner, frequency=Frequency.WEEKLY)
+
+    response = preview(
+        client_for(owner),
+        csv_file(
+            "kpi,period,value",
+            f"{monthly.reference},Sep 2026,96",
+            f"{monthly.reference},october 2026,96",
+            f"{quarterly.reference},Q3 2026,96",
+            f'{weekly.reference},"Week 38, 2026",96',
+            f"{weekly.reference},W39 2026,96",
+        ),
+    )
+
+    assert response.status_code == 200, response.context["errors"]
+    assert [r.period.label for r in response.context["checked"]] == [
+        "Sep 2026", "Oct 2026", "Q3 2026", "Week 38, 2026", "Week 39, 2026",
+    ]  # fmt: skip
+
+
 def test_semicolon_csv_takes_decimal_commas(client_for, owner):
     kpi = KPIFactory(owner=owner)
 
@@ -187,15 +214,17 @@ def test_row_errors_say_why(owner, line, reason):
     kpi = KPIFactory(owner=owner, valid_min=D(0), valid_max=D(100))
     other = KPIFactory()
     calculated = KPIFactory(owner=owner, source=Source.FORMULA, formula=f"{kpi.reference} * 2")
-    rows = imports.read_rows(
+    rows = files.read_rows(
         csv_file(
             "kpi,period,value",
             f"{kpi.reference},2026-09,96",
             line.format(kpi=kpi.reference, other=other.reference, calculated=calculated.reference),
-        )
+        ),
+        value_import.COLUMNS,
+        flow.MAX_ROWS,
     )
 
-    checked, errors = imports.validate_rows(rows, owner, TODAY)
+    checked, errors = value_import.validate_rows(rows, owner, TODAY)
 
     assert checked[0].ok
     assert len(errors) == 1
@@ -212,9 +241,9 @@ def test_validation_costs_the_same_queries_for_5_as_for_50_rows(owner, django_as
     ]
 
     with django_assert_max_num_queries(10) as few:
-        imports.validate_rows(rows[:5], owner, TODAY)
+        value_import.validate_rows(rows[:5], owner, TODAY)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        checked, errors = imports.validate_rows(rows, owner, TODAY)
+        checked, errors = value_import.validate_rows(rows, owner, TODAY)
 
     assert not errors
     assert checked[0].previous == (D(96), "")
@@ -243,7 +272,7 @@ def test_unreadable_files_are_refused_with_a_message(client_for, owner, upload, 
 
 
 def test_files_over_the_size_limit_are_refused(client_for, owner, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1024)
     kpi = KPIFactory(owner=owner)
 
     response = preview(client_for(owner), csv_file("kpi,period,value", *[f"{kpi.reference},2026-10,96"] * 100))
@@ -253,7 +282,7 @@ def test_files_over_the_size_limit_are_refused(client_for, owner, monkeypatch):
 
 
 def test_files_over_the_row_limit_are_refused(client_for, owner, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    monkeypatch.setattr(value_import.ValueImport, "max_rows", 3)
     kpi = KPIFactory(owner=owner)
     lines = [f"{kpi.reference},2026-0{n},96" for n in range(1, 5)]
 
@@ -422,7 +451,38 @@ def test_the_upload_page_explains_the_columns_and_links_the_template(client_for,
     assert response.status_code == 200
     assert 'type="file"' in content
     assert "<code>period</code>" in content
-    assert f"{EXPORT}?mine=true&amp;source=manual" in content
+    assert f'href="{TEMPLATE}"' in content and f'href="{TEMPLATE}?format=xlsx"' in content
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_template_is_the_columns_and_an_example_row_not_past_values(client_for, owner, kind):
+    kpi = KPIFactory(owner=owner)
+    MeasurementFactory(kpi=kpi, period_start=kpi.due_period().previous().start, value=D(91))
+    KPIFactory(owner=owner, source=Source.FORMULA, formula=f"{kpi.reference} * 2")  # not entered by hand
+    services.kpi_refresh_statuses(KPI.objects.all())
+
+    response = client_for(owner).get(f"{TEMPLATE}?format={kind}")
+
+    if kind == "csv":
+        read = exported_rows(response)
+        header, rows = list(read[0]), [list(row.values()) for row in read]
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+        header, *rows = [[c.value or "" for c in row] for row in sheet.iter_rows()]
+    assert header == ["kpi", "period", "value", "comment"]
+    assert rows == [[kpi.reference, kpi.due_period().label, "", "Example: type the value, or delete this row"]]
+    assert "attachment" in response["Content-Disposition"] and "template" in response["Content-Disposition"]
+
+
+def test_the_template_imported_as_it_is_imports_nothing(client_for, owner):
+    KPIFactory(owner=owner)
+    client = client_for(owner)
+    template = b"".join(client.get(TEMPLATE).streaming_content)
+
+    response = preview(client, SimpleUploadedFile("template.csv", template))
+
+    assert response.status_code == 422
+    assert "Row 2: The value is missing." in response.content.decode()
 
 
 # Export
@@ -480,7 +540,7 @@ def test_export_as_xlsx(client_for, owner):
 
     response = client_for(owner).get(f"{EXPORT}?mine=true&format=xlsx")
 
-    assert response["Content-Type"] == imports.XLSX_TYPE
+    assert response["Content-Type"] == XLSX_TYPE
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [
         ["kpi", "period", "value", "comment", "kpi name", "unit"],

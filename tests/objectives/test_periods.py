@@ -52,3 +52,74 @@ def test_the_last_closed_period_is_the_one_now_due():
 def test_badly_written_periods_are_refused_with_an_example(frequency, text, message):
     with pytest.raises(ValueError, match=message):
         Period.parse(frequency, text)
+
+
+# Reading periods as people write them
+# ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frequency", "texts", "start"),
+    [
+        (
+            Frequency.MONTHLY,
+            [
+                "Sep 2026", "September 2026", "sep 2026", "SEPT. 2026", " sep  2026 ", "Sep-26", "2026-09", "2026-9",
+                "09/2026", "2026-09-15", "2026-09-30",
+            ],
+            date(2026, 9, 1),
+        ),
+        (
+            Frequency.QUARTERLY,
+            ["Q3 2026", "q3 2026", "Q3/2026", "2026-Q3", "2026 Q3", "2026q3", "2026-07-01", "2026-09-30"],
+            date(2026, 7, 1),
+        ),
+        (
+            Frequency.WEEKLY,
+            ["Week 38, 2026", "week 38 2026", "W38 2026", "wk 38, 2026", "2026-W38", "2026W38", "2026-09-20"],
+            date(2026, 9, 14),
+        ),
+        (Frequency.YEARLY, ["2026", " 2026", "2026-01-01", "2026-12-31"], date(2026, 1, 1)),
+    ],
+)  # fmt: skip
+def test_a_period_is_read_as_the_app_shows_it_and_in_iso_form(frequency, texts, start):
+    for text in texts:
+        assert Period.parse(frequency, text) == Period(frequency, start), text
+
+
+@pytest.mark.parametrize("frequency", Frequency.values)
+def test_what_the_app_shows_reads_back_as_the_same_period(frequency):
+    period = Period.containing(frequency, date(2026, 11, 26))
+
+    assert Period.parse(frequency, period.label) == period
+    assert Period.parse(frequency, str(period)) == period
+
+
+def test_the_week_of_a_year_end_reads_in_its_iso_year():
+    assert Period.parse(Frequency.WEEKLY, "Week 53, 2026").start == date(2026, 12, 28)
+    assert Period.parse(Frequency.WEEKLY, "Week 1, 2027").start == date(2027, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "text", "message"),
+    [
+        (Frequency.MONTHLY, "Q3 2026", "“Q3 2026” is not a monthly period. Write it like Oct 2026."),
+        (Frequency.MONTHLY, "Week 38, 2026", "is not a monthly period. Write it like Oct 2026."),
+        (Frequency.QUARTERLY, "Sep 2026", "“Sep 2026” is not a quarterly period. Write it like Q3 2026."),
+        (Frequency.WEEKLY, "2026-09", "is not a weekly period. Write it like Week 47, 2026."),
+        (Frequency.YEARLY, "Q1 2026", "is not a yearly period. Write it like 2025."),
+        (Frequency.MONTHLY, "Smarch 2026", "“Smarch 2026” is not a period. Write it like Oct 2026 or as a date"),
+        (Frequency.MONTHLY, "Se 2026", "is not a period"),
+        (Frequency.WEEKLY, "Week 54, 2026", "is not a period. Write it like Week 47, 2026"),
+        (Frequency.QUARTERLY, "Q5 2026", "is not a period. Write it like Q3 2026"),
+        (Frequency.MONTHLY, "2026-02-30", "is not a period"),
+        (Frequency.MONTHLY, "", "is not a period"),
+    ],
+)
+def test_a_wrong_or_unreadable_period_is_refused_with_an_example_as_the_app_shows_it(
+    frequency, text, message, monkeypatch
+):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda: date(2026, 11, 24))
+
+    with pytest.raises(ValueError, match=message):
+        Period.parse(frequency, text)

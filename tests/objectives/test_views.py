@@ -150,7 +150,7 @@ def test_progress_comes_from_the_kpis(viewer):
     for status in [KPIStatus.ON_TARGET, KPIStatus.ON_TARGET, KPIStatus.OFF_TARGET, KPIStatus.NO_DATA]:
         KPIFactory(objectives=[objective], status=status)
 
-    assert objective.progress == 67
+    assert (objective.progress.percent, objective.progress.basis) == (67, "kpi_share")
 
 
 def test_outcome_kpis_come_first(client_for, viewer):
@@ -300,7 +300,7 @@ def test_a_row_asks_for_the_oldest_missing_period_first(client_for, owner):
     row = client_for(owner).post(url, {"period": str(september), "value": "96"}, **HTMX).content.decode()
 
     assert f"Saved 96 for {september.label}" in row
-    assert f'name="period" value="{october}"' in row  # and now the next one
+    assert f'name="period" value="{october.label}"' in row  # and now the next one, as the app shows it
 
 
 def kpi_form_data(kpi, **changes) -> dict:
@@ -363,3 +363,159 @@ def test_a_calculated_kpi_links_its_inputs_and_each_input_what_it_feeds(client_f
     assert "Rejected parts" in ppm_page and "Shipped parts" in ppm_page
     assert "Customer ppm" in rejects_page
     assert "Shipments doubled" not in rejects_page  # KPI-100 is not part of KPI-1000
+
+
+def test_the_value_form_shows_periods_as_the_app_does_and_reads_them_back(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    quarterly = KPIFactory(owner=owner, frequency="quarterly")
+    client = client_for(owner)
+
+    page = client.get(kpi.get_absolute_url()).content.decode()
+    saved = client.post(reverse("objectives:measurement_enter", args=[kpi.pk]), {"period": "Sep 2026", "value": "96"})
+    wrong = client.post(
+        reverse("objectives:measurement_enter", args=[quarterly.pk]), {"period": "Sep 2026", "value": "96"}
+    )
+
+    assert f'name="period" value="{kpi.due_period().label}"' in page
+    assert saved.status_code == 302
+    assert Measurement.objects.get(kpi=kpi).period_start == date(2026, 9, 1)
+    assert wrong.status_code == 422
+    assert "“Sep 2026” is not a quarterly period. Write it like Q" in wrong.content.decode()
+    assert 'value="Sep 2026"' in wrong.content.decode()  # what was typed is kept
+
+
+# Correcting a stored value in place
+# ------------------------------------------------------------------------------
+
+
+def edit_url(measurement) -> str:
+    return reverse("objectives:measurement_edit", args=[measurement.kpi_id, measurement.pk])
+
+
+def correction(measurement, **changes) -> dict:
+    measurement.refresh_from_db()
+    return {"value": "91", "comment": "", "version": measurement.entered_at.isoformat(), **changes}
+
+
+def test_a_stored_value_is_corrected_in_place_and_the_row_shows_what_it_was(
+    client_for, owner, django_capture_on_commit_callbacks
+):
+    kpi = KPIFactory(owner=owner)
+    doubled = KPIFactory(source=Source.FORMULA, formula=f"{kpi.reference} * 2", target=150, warning=None)
+    typo = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19, comment="From the ERP")
+    client = client_for(owner)
+
+    form = client.get(edit_url(typo), **HTMX)
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(edit_url(typo), correction(typo, value="91,5", comment="Typo: digits swapped"), **HTMX)
+
+    assert form.status_code == 200
+    assert f'<tr id="value-{typo.pk}"' in form.content.decode()
+    assert 'name="value" value="19"' in form.content.decode() and "From the ERP" in form.content.decode()
+    assert saved.status_code == 200
+    row = saved.content.decode()
+    assert f'<tr id="value-{typo.pk}"' in row and "91.5" in row and "was 19" in row and "Typo: digits swapped" in row
+    assert "kpi-values-changed" in saved["HX-Trigger"]  # the chart and the facts follow
+    typo.refresh_from_db()
+    assert (typo.value, typo.comment, typo.entered_by) == (Decimal("91.5"), "Typo: digits swapped", owner)
+    assert [h.value for h in typo.history.order_by("history_date")] == [19, Decimal("91.5")]
+    assert typo.history.latest().history_user == owner
+    kpi.refresh_from_db()
+    assert kpi.latest_value == Decimal("91.5")
+    assert doubled.measurements.get().value == 183  # what is calculated from it is recalculated
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ninety", "“ninety” is not a number."),
+        ("101", "101 is above the highest possible value, 100."),
+        ("", "This field is required."),
+    ],
+)
+def test_a_bad_correction_shows_beside_the_field_and_changes_nothing(client_for, owner, value, message):
+    kpi = KPIFactory(owner=owner, valid_min=0, valid_max=100)
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19, comment="First count")
+
+    response = client_for(owner).post(edit_url(stored), correction(stored, value=value, comment="Recount"), **HTMX)
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert message in body and "invalid-feedback" in body
+    assert (f'name="value" value="{value}"' if value else 'name="value" ') in body  # nothing typed is lost
+    assert 'value="Recount"' in body
+    stored.refresh_from_db()
+    assert (stored.value, stored.comment) == (19, "First count")
+
+
+def test_a_correction_made_meanwhile_is_a_conflict_not_overwritten(client_for, owner, deputy):
+    kpi = KPIFactory(owner=owner)
+    kpi.deputies.set([deputy])
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19)
+    opened = correction(stored, value="91")
+    services.measurement_record(kpi=kpi, period=stored.period, value=Decimal("92"), user=deputy)
+
+    stale = client_for(owner).post(edit_url(stored), opened, **HTMX)
+
+    assert stale.status_code == 409
+    assert "changed this value to 92 after you opened it" in stale.content.decode()
+    assert 'name="value" value="91"' in stale.content.decode()
+    stored.refresh_from_db()
+    assert stored.value == 92
+    again = client_for(owner).post(edit_url(stored), correction(stored, value="91"), **HTMX)
+    assert again.status_code == 200
+    stored.refresh_from_db()
+    assert stored.value == 91
+
+
+def test_without_javascript_a_correction_is_a_page_of_its_own(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19)
+    client = client_for(owner)
+
+    page = client.get(edit_url(stored))
+    refused = client.post(edit_url(stored), correction(stored, value="lots"))
+    saved = client.post(edit_url(stored), correction(stored, value="91"))
+    cancel = client.get(reverse("objectives:measurement_row", args=[kpi.pk, stored.pk]))
+
+    assert page.status_code == 200 and "Correct the value for Sep 2026" in page.content.decode()
+    assert refused.status_code == 422 and "is not a number" in refused.content.decode()
+    assert saved.status_code == 302 and saved.url == kpi.get_absolute_url()
+    assert cancel.status_code == 302 and cancel.url == kpi.get_absolute_url()
+    stored.refresh_from_db()
+    assert stored.value == 91
+
+
+def test_cancel_gives_the_row_back_as_it_was(client_for, owner):
+    kpi = KPIFactory(owner=owner)
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19)
+
+    row = client_for(owner).get(reverse("objectives:measurement_row", args=[kpi.pk, stored.pk]), **HTMX)
+
+    assert row.status_code == 200
+    assert f'<tr id="value-{stored.pk}"' in row.content.decode() and "<form" not in row.content.decode()
+
+
+def test_only_those_who_may_change_a_hand_entered_kpi_correct_its_values(
+    client_for, owner, deputy, quality, outsider, viewer
+):
+    kpi = KPIFactory(owner=owner)
+    kpi.deputies.set([deputy])
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19)
+    calculated = KPIFactory(owner=owner, source=Source.FORMULA, formula=f"{kpi.reference} * 2")
+    services.kpi_calculate(calculated)
+    derived = calculated.measurements.get()
+
+    for person in (outsider, viewer):
+        page = client_for(person).get(kpi.get_absolute_url()).content.decode()
+        assert edit_url(stored) not in page, person
+        assert client_for(person).get(edit_url(stored), **HTMX).status_code == 403, person
+        assert client_for(person).post(edit_url(stored), correction(stored), **HTMX).status_code == 403, person
+    for person in (owner, deputy, quality):
+        assert edit_url(stored) in client_for(person).get(kpi.get_absolute_url()).content.decode(), person
+    assert edit_url(derived) not in client_for(owner).get(calculated.get_absolute_url()).content.decode()
+    assert client_for(owner).post(edit_url(derived), correction(derived), **HTMX).status_code == 403
+    other = KPIFactory(owner=owner)
+    assert client_for(owner).get(reverse("objectives:measurement_edit", args=[other.pk, stored.pk])).status_code == 404
+    stored.refresh_from_db()
+    assert stored.value == 19
