@@ -160,8 +160,15 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # WAL lets the worker write while the web process reads; the timeout rides out short write locks.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    # Several processes write (web workers, the Celery worker): WAL lets them read while one writes.
+    # A transaction takes the write lock when it begins (IMMEDIATE), and waits up to `timeout` seconds
+    # for it. A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another connection wrote meanwhile; waiting does not help it.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
