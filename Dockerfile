@@ -15,7 +15,7 @@ RUN useradd --create-home --uid 1000 qms
 WORKDIR /app
 COPY . .
 RUN pip install --upgrade pip && pip install --editable .
-RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost SITE_URL=http://localhost python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/qms/media && chown -R qms:qms /var/lib/qms
 
 USER qms
