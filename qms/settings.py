@@ -203,8 +203,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Several processes write (web workers, the Celery worker): WAL lets them read while one writes.
     # A transaction takes the write lock when it begins (IMMEDIATE), and waits up to `timeout` seconds
-    # for it. A deferred transaction that reads and then writes fails at once with "database is locked"
-    # when another connection wrote meanwhile; waiting does not help it.
+    # for it, so transactions that write take turns, which is what select_for_update (a no-op here)
+    # asks for. A deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another connection wrote meanwhile; waiting does not help it.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
