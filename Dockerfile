@@ -6,16 +6,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     VAR_DIR=/var/lib/qms
 
-# WeasyPrint renders PDFs with Pango; fonts make them readable.
+# WeasyPrint renders PDFs with Pango and embeds fonts subset by HarfBuzz (libharfbuzz-subset0: without it
+# every PDF fails); DejaVu is the font of the pages and charts. Graphviz draws the process map.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core graphviz \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig fonts-dejavu-core graphviz \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 qms
 WORKDIR /app
 COPY . .
 RUN pip install --upgrade pip && pip install --editable .
-RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost SITE_URL=http://localhost python manage.py collectstatic --noinput \
  && mkdir -p /var/lib/qms/media && chown -R qms:qms /var/lib/qms
 
 USER qms

@@ -7,12 +7,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-import matplotlib
 from django.core.cache import cache
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 
 from .choices import Direction, KPIStatus
 from .models import KPI
@@ -53,6 +50,12 @@ def trend_svg(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
 
 
 def _draw(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
+    # Imported here, not at the top: matplotlib takes seconds to load, and only drawing needs it,
+    # not every process and management command that loads the URLs.
+    import matplotlib
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(8, 2.8), layout="constrained")
         axes = figure.add_subplot()

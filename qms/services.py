@@ -18,6 +18,8 @@ from .models import Action, Notification, User
 
 logger = logging.getLogger(__name__)
 
+BATCH = 500
+
 
 @transaction.atomic
 def action_move(*, action: Action, user: User, status: str, note: str = "") -> Action:
@@ -81,8 +83,8 @@ def actions_notify_overdue(*, today: date | None = None) -> int:
     many were sent. A failed send rolls its stamp back, so the next run tries that one again."""
     today = today or timezone.localdate()
     sent = 0
-    overdue = Action.objects.overdue(today).exclude(owner__email="").select_related("owner").order_by("pk")
-    for action in overdue.iterator(chunk_size=500):
+    overdue = Action.objects.overdue(today).exclude(owner__email="").select_related("owner")
+    for action in overdue.in_batches(BATCH):
         try:
             with transaction.atomic():
                 key = today.isoformat()

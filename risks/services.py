@@ -190,8 +190,8 @@ def risks_notify_review_overdue(*, today: date | None = None) -> int:
     """E-mail the owner of each risk whose review date has passed, once per risk and review date."""
     today = today or timezone.localdate()
     sent = 0
-    overdue = Risk.objects.review_overdue(today).exclude(owner__email="").select_related("owner").order_by("pk")
-    for risk in overdue.iterator(chunk_size=500):
+    overdue = Risk.objects.review_overdue(today).exclude(owner__email="").select_related("owner")
+    for risk in overdue.in_batches(BATCH):
         try:
             with transaction.atomic():
                 key = risk.next_review_date.isoformat()
