@@ -280,7 +280,7 @@ def records_hand_over(
             record.owner = to
         if deputies:
             deputised = list(scope.filter(deputies=person).select_for_update(of=("self",)).order_by("pk"))
-            _deputy_replace(model, [r.pk for r in deputised], old=person, new=to)
+            _deputy_replace(model, [r.pk for r in deputised], old=person, new=to, new_owns=set(records))
             for record in deputised:
                 records.setdefault(record.pk, record)
         if not records:
@@ -294,15 +294,16 @@ def records_hand_over(
     return changed
 
 
-def _deputy_replace(model, record_ids: list[int], *, old: User, new: User) -> None:
+def _deputy_replace(model, record_ids: list[int], *, old: User, new: User, new_owns: set[int]) -> None:
     """Put `new` in place of `old` among the deputies of these records; never as deputy of a record
-    `new` owns, nor twice. The caller snapshots the records afterwards, links included."""
+    `new` owns or is about to own (`new_owns`), nor twice. The caller snapshots the records
+    afterwards, links included."""
     field = model._meta.get_field("deputies")
     through = field.remote_field.through
     own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
     links = through.objects.filter(**{f"{own}__in": record_ids})
     links.filter(**{other: old}).delete()
-    skip = set(links.filter(**{other: new}).values_list(f"{own}_id", flat=True))
+    skip = new_owns | set(links.filter(**{other: new}).values_list(f"{own}_id", flat=True))
     skip |= set(model.objects.filter(pk__in=record_ids, owner=new).values_list("pk", flat=True))
     through.objects.bulk_create(
         [through(**{f"{own}_id": pk, f"{other}_id": new.pk}) for pk in record_ids if pk not in skip]

@@ -6,6 +6,7 @@ from copy import copy
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -104,9 +105,13 @@ def user_invite(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only quality managers invite people."))
     form = PersonInviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        person = services.person_invite(user=request.user, **form.cleaned_data)
-        _send_invite(request, person)
-        return done_response(request, reverse("qms:user_detail", args=[person.pk]))
+        try:
+            person = services.person_invite(user=request.user, **form.cleaned_data)
+        except IntegrityError:  # someone took the username or address a moment ago
+            form.add_error(None, _("Someone was given this username or e-mail address meanwhile: check and try again."))
+        else:
+            _send_invite(request, person)
+            return done_response(request, reverse("qms:user_detail", args=[person.pk]))
     return _person_form(request, form, person=None)
 
 

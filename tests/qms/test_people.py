@@ -487,3 +487,25 @@ def test_hand_over_choices_can_be_changed_before_confirming(client_for, quality,
         "on",
         "",
     )
+
+
+def test_an_owner_who_is_also_deputy_hands_over_without_becoming_both(quality, owner, lead):
+    action = ActionFactory(owner=owner, deputies=[owner])
+
+    services.records_hand_over(person=owner, to=lead, user=quality, reason="Left", deputies=True)
+
+    action.refresh_from_db()
+    assert (action.owner, list(action.deputies.all())) == (lead, [])
+    assert_snapshot_is_the_stored_row(action)
+
+
+def test_an_invite_that_loses_a_race_for_the_username_says_so(client_for, quality, monkeypatch):
+    def taken_meanwhile(**kwargs):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(services, "person_invite", taken_meanwhile)
+    response = client_for(quality).post(reverse("qms:user_invite"), invite_data())
+
+    assert response.status_code == 422
+    assert "meanwhile" in response.context["form"].non_field_errors()[0]
+    assert mail.outbox == []
