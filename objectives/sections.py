@@ -1,15 +1,16 @@
 """The objectives app's sections on shared pages: a process's KPIs and objectives, the KPI values
-due from the user, and the KPI summary on the dashboard."""
+due from the user, and the KPI summary on the dashboard; and which themes, objectives and KPIs are
+open, for a person's page and hand-over."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, health_provider, section
+from qms.hub import Section, Todo, health_provider, record_kind, section
 
 from .choices import KPIStatus, ObjectiveStatus
-from .models import KPI, Objective
+from .models import KPI, Objective, StrategicTheme
 from .views import SPARKLINE_PERIODS, kpi_summaries, recent_values
 
 SECTION_ROWS = 15
@@ -118,3 +119,8 @@ def process_health_by_kpis(process_ids: list[int]):
     }
     rows = KPI.objects.measured().filter(processes__in=process_ids).values_list("processes", "status").distinct()
     return [(process_id, verdicts[status]) for process_id, status in rows if status in verdicts]
+
+
+record_kind(StrategicTheme, open_when=Q(is_active=True))
+record_kind(Objective, open_when=Q(status=ObjectiveStatus.ACTIVE), owner_filter="owner")
+record_kind(KPI, open_when=Q(is_active=True), title="name", owner_filter="owner")

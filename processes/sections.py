@@ -1,14 +1,17 @@
-"""The processes app's section on My work: processes the user owns that are due for review."""
+"""The processes app's section on My work: processes the user owns that are due for review; and
+which processes are open (not retired), for a person's page and hand-over."""
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, section
+from qms.hub import Section, Todo, record_kind, section
 
+from .choices import ProcessStatus
 from .models import Process
 
 REVIEW_HORIZON_DAYS = 30
@@ -49,3 +52,6 @@ def my_processes_due_for_review(request) -> Section | None:
         order=30,
         count=len(rows),
     )
+
+
+record_kind(Process, open_when=~Q(status=ProcessStatus.RETIRED), title="name", owner_filter="owner")

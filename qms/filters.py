@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.forms import Select
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,3 +103,25 @@ class UserFilterSet(SearchFilterSet):
     class Meta:
         model = User
         fields = ["q", "role", "org_unit"]
+
+
+class PeopleFilterSet(UserFilterSet):
+    """The people list: active people unless asked for the deactivated ones too. (The API lists
+    active people only, so the filter is the page's.)"""
+
+    STATUSES = (("active", _("Active")), ("deactivated", _("Deactivated")), ("all", _("Everyone")))
+
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=STATUSES, method="filter_status", empty_label=None)
+
+    class Meta(UserFilterSet.Meta):
+        fields = ["q", "role", "org_unit", "status"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        data.setdefault("status", "active")
+        super().__init__(data, *args, **kwargs)
+
+    def filter_status(self, queryset, name, value):
+        if value == "all":
+            return queryset
+        return queryset.filter(is_active=value != "deactivated")

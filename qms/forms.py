@@ -7,7 +7,7 @@ from processes.choices import ProcessStatus
 from processes.models import Process
 
 from .choices import ActionStatus
-from .models import Action, User
+from .models import Action, OrgUnit, User
 
 
 def form_layout(form: forms.BaseForm) -> list[tuple[str | None, list[list[forms.BoundField]]]]:
@@ -188,4 +188,95 @@ class EffectivenessForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+
+# People
+# ------------------------------------------------------------------------------
+
+
+class PersonForm(StyledFormMixin, forms.ModelForm):
+    """A person's names, e-mail, job title, role and unit, as a quality manager changes them, with
+    an optional note that history keeps."""
+
+    change_note = forms.CharField(
+        label=_("Change note"),
+        help_text=_("Optional: why you made this change. Kept in the history."),
+        required=False,
+        max_length=100,
+    )
+    fieldsets = [
+        (None, [("first_name", "last_name"), "email"]),
+        (_("In the QMS"), [("role", "org_unit"), "job_title"]),
+    ]
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "job_title", "role", "org_unit"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name", "email"):
+            self.fields[name].required = True
+        self.fields["org_unit"].queryset = OrgUnit.objects.all()
+        self.fields["org_unit"].empty_label = _("— none —")
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self._style_widgets()
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Someone else already has this e-mail address."), code="unique")
+        return email
+
+
+class PersonInviteForm(PersonForm):
+    """A new person: who they are and their place in the QMS. They choose their own password from
+    the invite."""
+
+    fieldsets = [
+        (None, ["username", ("first_name", "last_name"), "email"]),
+        (_("In the QMS"), [("role", "org_unit"), "job_title"]),
+    ]
+
+    class Meta(PersonForm.Meta):
+        fields = ["username", *PersonForm.Meta.fields]
+        help_texts = {
+            "username": _("What they sign in with: letters, digits and @ . + - _ only."),
+            "email": _("The invite goes here, with a link to choose their password."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["change_note"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is taken."), code="unique")
+        return username
+
+
+class HandOverForm(StyledFormMixin, forms.Form):
+    """Whom a person's records go to, which of them, and why. `preview` shows the choices made as
+    hidden fields, for the step that confirms them."""
+
+    to = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    only_open = forms.BooleanField(label=_("Only open records"), required=False, initial=True)
+    deputies = forms.BooleanField(label=_("Also where they are deputy"), required=False, initial=True)
+    reason = forms.CharField(label=_("Reason"), help_text=_("Kept in the history of each record."), max_length=100)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, person: User, preview: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = User.objects.filter(is_active=True).exclude(pk=person.pk)
+        self.fields["to"].empty_label = _("Choose a person")
+        self.fields["only_open"].help_text = _("Closed records stay with %(person)s, as they were closed.") % {
+            "person": person
+        }
+        self.fields["deputies"].help_text = _("The new person takes %(person)s's place as deputy.") % {"person": person}
+        self.fields["reason"].widget.attrs.update(autocomplete="off", placeholder=_("e.g. left the company"))
+        if preview:
+            for field in self.fields.values():
+                field.widget = forms.HiddenInput()
         self._style_widgets()

@@ -10,6 +10,9 @@ The pages with slots:
 
 A section provider is a function of (request, *page objects) returning a `Section`, or None when
 it has nothing to show. Each provider runs a fixed number of queries.
+
+Apps also say which of their records are open (`record_kind`), for a person's page, deactivation
+and hand-over, which cover every kind of record the app registry holds (`record_kinds`).
 """
 
 from collections import defaultdict
@@ -17,7 +20,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
+from django.db.models import Model, Q
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 
 @dataclass
@@ -92,3 +98,55 @@ def process_health(process_ids: list[int]) -> dict[int, str]:
             if pk not in health or HEALTH_ORDER.index(verdict) > HEALTH_ORDER.index(health[pk]):
                 health[pk] = verdict
     return health
+
+
+# Kinds of record: every concrete OwnedRecord model, found in the app registry, so a person's page,
+# deactivation and hand-over cover the records of every app, present and future. An app may say
+# which of its records are still open and which field names one (its title by default).
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    model: type[Model]
+    open_when: Q  # the records still in use; a hand-over of open records moves only these
+    title: str  # the field that names one record
+    owner_filter: str  # the query parameter by which its list page shows one owner's records, if any
+
+    @property
+    def label(self) -> str:
+        return capfirst(self.model._meta.verbose_name_plural)
+
+
+_record_kinds: dict[type[Model], dict[str, Any]] = {}
+
+
+def record_kind(
+    model: type[Model], *, open_when: Q | None = None, title: str | None = None, owner_filter: str = ""
+) -> None:
+    """Say which records of `model` are open, which field names one and how its list shows one
+    owner's records: `record_kind(Risk, open_when=~Q(status=RiskStatus.CLOSED), owner_filter="owner")`.
+    Unsaid, every record is open."""
+    _record_kinds[model] = {"open_when": open_when, "title": title, "owner_filter": owner_filter}
+
+
+def record_kinds() -> list[RecordKind]:
+    """Every concrete OwnedRecord model, in app registry order, with what its app said of it."""
+    from qms.models import OwnedRecord
+
+    kinds = []
+    for model in apps.get_models():
+        if not issubclass(model, OwnedRecord) or model._meta.proxy:
+            continue
+        said = _record_kinds.get(model, {})
+        names = {f.name for f in model._meta.concrete_fields}
+        title = said.get("title") or ("title" if "title" in names else "reference")
+        kinds.append(
+            RecordKind(
+                model=model,
+                open_when=said.get("open_when") or Q(),
+                title=title,
+                owner_filter=said.get("owner_filter", ""),
+            )
+        )
+    return kinds

@@ -1,4 +1,5 @@
-"""The core's sections on shared pages: actions on the process hub, My work and the dashboard."""
+"""The core's sections on shared pages: actions on the process hub, My work and the dashboard; and
+which actions are open, for a person's page and hand-over."""
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .choices import ActionStatus
-from .hub import Section, Todo, section
+from .hub import Section, Todo, record_kind, section
 from .models import Action
 
 SECTION_ROWS = 10
@@ -124,3 +125,6 @@ def overdue_actions(request) -> Section:
         order=90,
         count=overdue.count(),
     )
+
+
+record_kind(Action, open_when=~Q(status__in=[*ActionStatus.verified(), ActionStatus.CANCELLED]), owner_filter="owner")

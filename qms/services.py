@@ -1,19 +1,30 @@
-"""Writes that go beyond saving one form: action lifecycle and the overdue notifications."""
+"""Writes that go beyond saving one form: action lifecycle, the overdue notifications, and people
+(invite, change, deactivate, hand their records over)."""
 
 import logging
 from datetime import date
+from functools import partial
+from importlib import import_module
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
-from .choices import ActionStatus
+from .choices import ActionStatus, Role
+from .history import bulk_update_with_history
+from .hub import record_kinds
 from .models import Action, Notification, User
 
 logger = logging.getLogger(__name__)
@@ -105,3 +116,197 @@ def actions_notify_overdue(*, today: date | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+# People
+# ------------------------------------------------------------------------------
+
+
+def _may_manage(user: User, person: User) -> None:
+    """Quality managers administer people; a superuser's details are changed only by a superuser,
+    or a quality manager could take over their account through its e-mail address."""
+    if not (user.is_authenticated and user.is_active and user.administers_qms):
+        raise PermissionDenied(_("Only quality managers administer people."))
+    if person.is_superuser and not user.is_superuser:
+        raise PermissionDenied(_("Only a superuser may change a superuser's account."))
+
+
+def _keep_a_quality_manager(person: User, *, user: User, refusal: str) -> None:
+    """Someone must remain able to administer the QMS: a quality manager does not demote or
+    deactivate themselves (`refusal` says so), and the last active quality manager stays one."""
+    if person.pk == user.pk:
+        raise ValidationError(refusal)
+    others = User.objects.select_for_update().filter(role=Role.QUALITY_MANAGER, is_active=True).exclude(pk=person.pk)
+    if not list(others.values_list("pk", flat=True)):
+        raise ValidationError(
+            _("%(person)s is the last active quality manager: make someone else quality manager first.")
+            % {"person": person}
+        )
+
+
+@transaction.atomic
+def person_invite(*, user: User, **details) -> User:
+    """Add a person without a password (they choose one from the invite, see person_send_invite).
+    `details`: username, first_name, last_name, email, job_title, role, org_unit."""
+    person = User(**details)
+    _may_manage(user, person)
+    person.set_unusable_password()
+    person._history_user = user
+    person.save()
+    return person
+
+
+def person_send_invite(*, person: User, user: User) -> bool:
+    """E-mail `person` a link to choose their password (Django's password reset token: it works
+    once, until they sign in or the timeout passes). False when the mail could not be sent; that
+    is logged, and the invite can be sent again from their page."""
+    _may_manage(user, person)
+    if not person.is_active:
+        raise ValidationError(_("%(person)s is deactivated: reactivate them first.") % {"person": person})
+    if person.has_usable_password():
+        raise ValidationError(
+            _("%(person)s has chosen a password already; they can use “Forgot your password?” to set a new one.")
+            % {"person": person}
+        )
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(person.pk)),
+            "token": default_token_generator.make_token(person),
+        },
+    )
+    context = {
+        "person": person,
+        "inviter": user,
+        "link": f"{settings.SITE_URL}{path}",
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "site_name": settings.SITE_NAME,
+    }
+    try:
+        send_mail(
+            subject=mail_subject(render_to_string("emails/invite_subject.txt", context)),
+            message=render_to_string("emails/invite.txt", context),
+            from_email=None,
+            recipient_list=[person.email],
+        )
+    except (OSError, SMTPException):
+        logger.exception("Could not send the invite to %s", person.username)
+        return False
+    return True
+
+
+@transaction.atomic
+def person_update(*, person: User, user: User, note: str = "", **changes) -> User:
+    """Change a person's names, e-mail, job title, role or unit; history keeps who did it and the note."""
+    person = User.objects.select_for_update().get(pk=person.pk)
+    _may_manage(user, person)
+    if person.role == Role.QUALITY_MANAGER and changes.get("role", person.role) != Role.QUALITY_MANAGER:
+        refusal = _("You cannot give up your own quality manager role: ask another quality manager.")
+        try:
+            _keep_a_quality_manager(person, user=user, refusal=refusal)
+        except ValidationError as error:
+            raise ValidationError({"role": error.messages}) from None
+    for name, value in changes.items():
+        setattr(person, name, value)
+    person._change_reason = note
+    person._history_user = user
+    person.save()
+    return person
+
+
+@transaction.atomic
+def person_deactivate(*, person: User, user: User, reason: str = "") -> User:
+    """Deactivate a person (people are never deleted: their records and history keep them). They
+    are signed out everywhere, and no longer offered as owner or deputy. Reversible."""
+    person = User.objects.select_for_update().get(pk=person.pk)
+    _may_manage(user, person)
+    if not person.is_active:
+        return person
+    if person.pk == user.pk or person.role == Role.QUALITY_MANAGER:
+        _keep_a_quality_manager(person, user=user, refusal=_("You cannot deactivate yourself."))
+    person.is_active = False
+    person._change_reason = reason
+    person._history_user = user
+    person.save()
+    transaction.on_commit(partial(_sign_out_everywhere, person.pk))
+    return person
+
+
+@transaction.atomic
+def person_reactivate(*, person: User, user: User, reason: str = "") -> User:
+    """Let a deactivated person sign in again and be chosen as owner or deputy."""
+    person = User.objects.select_for_update().get(pk=person.pk)
+    _may_manage(user, person)
+    if person.is_active:
+        return person
+    person.is_active = True
+    person._change_reason = reason
+    person._history_user = user
+    person.save()
+    return person
+
+
+def _sign_out_everywhere(person_id: int) -> None:
+    """End the person's sessions and API token. Sessions are found by reading each live one: the
+    idle timeout keeps them few."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    live = store.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    for key, data in list(live.values_list("session_key", "session_data")):
+        if store().decode(data).get(SESSION_KEY) == str(person_id):
+            store(session_key=key).delete()
+    Token.objects.filter(user_id=person_id).delete()
+
+
+@transaction.atomic
+def records_hand_over(
+    *, person: User, to: User, user: User, reason: str, only_open: bool = False, deputies: bool = False
+) -> dict[str, int]:
+    """Hand every record `person` owns (only the open ones with `only_open`) to `to`, and with
+    `deputies` make `to` deputy wherever `person` is one, in one transaction over every kind of
+    record. Each changed record gets one history entry by `user` with `reason`, its deputies as
+    they now are included. Returns how many records of each kind changed, by kind label."""
+    _may_manage(user, person)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the records are handed over: the history keeps the reason.")})
+    if to.pk == person.pk:
+        raise ValidationError({"to": _("Choose someone other than %(person)s.") % {"person": person}})
+    if not to.is_active:
+        raise ValidationError({"to": _("%(person)s is deactivated: choose an active person.") % {"person": to}})
+    now = timezone.now()
+    changed = {}
+    for kind in record_kinds():
+        model = kind.model
+        scope = model.objects.filter(kind.open_when) if only_open else model.objects.all()
+        records = {r.pk: r for r in scope.filter(owner=person).select_for_update(of=("self",)).order_by("pk")}
+        for record in records.values():
+            record.owner = to
+        if deputies:
+            deputised = list(scope.filter(deputies=person).select_for_update(of=("self",)).order_by("pk"))
+            _deputy_replace(model, [r.pk for r in deputised], old=person, new=to, new_owns=set(records))
+            for record in deputised:
+                records.setdefault(record.pk, record)
+        if not records:
+            continue
+        for record in records.values():
+            record.updated_by, record.updated_at = user, now
+        bulk_update_with_history(
+            list(records.values()), model, ["owner", "updated_by", "updated_at"], user=user, reason=reason.strip()
+        )
+        changed[kind.label] = len(records)
+    return changed
+
+
+def _deputy_replace(model, record_ids: list[int], *, old: User, new: User, new_owns: set[int]) -> None:
+    """Put `new` in place of `old` among the deputies of these records; never as deputy of a record
+    `new` owns or is about to own (`new_owns`), nor twice. The caller snapshots the records
+    afterwards, links included."""
+    field = model._meta.get_field("deputies")
+    through = field.remote_field.through
+    own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+    links = through.objects.filter(**{f"{own}__in": record_ids})
+    links.filter(**{other: old}).delete()
+    skip = new_owns | set(links.filter(**{other: new}).values_list(f"{own}_id", flat=True))
+    skip |= set(model.objects.filter(pk__in=record_ids, owner=new).values_list("pk", flat=True))
+    through.objects.bulk_create(
+        [through(**{f"{own}_id": pk, f"{other}_id": new.pk}) for pk in record_ids if pk not in skip]
+    )

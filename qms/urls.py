@@ -20,7 +20,14 @@ qms_patterns = [
     path("actions/<int:pk>/status/", actions.action_move, name="action_move"),
     path("actions/<int:pk>/effectiveness/", actions.action_check_effectiveness, name="action_effectiveness"),
     path("people/", people.UserListView.as_view(), name="user_list"),
+    path("people/invite/", people.user_invite, name="user_invite"),
     path("people/<int:pk>/", people.UserDetailView.as_view(), name="user_detail"),
+    path("people/<int:pk>/history/", people.UserDetailView.as_view(tab="history"), name="user_history"),
+    path("people/<int:pk>/edit/", people.user_edit, name="user_edit"),
+    path("people/<int:pk>/invite/", people.user_invite_again, name="user_invite_again"),
+    path("people/<int:pk>/deactivate/", people.user_deactivate, name="user_deactivate"),
+    path("people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
+    path("people/<int:pk>/hand-over/", people.user_hand_over, name="user_hand_over"),
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
 ]
 

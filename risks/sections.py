@@ -1,5 +1,6 @@
 """The risks app's sections: a process's and an objective's risks and opportunities, the
-reviews due from the user, and the risk summary on the dashboard."""
+reviews due from the user, and the risk summary on the dashboard; and which risks are open, for a
+person's page and hand-over."""
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.choices import Role
-from qms.hub import Section, Todo, section
+from qms.hub import Section, Todo, record_kind, section
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -127,3 +128,6 @@ def risk_summary(request) -> Section:
         order=20,
         count=sum(counts.values()),
     )
+
+
+record_kind(Risk, open_when=~Q(status=RiskStatus.CLOSED), owner_filter="owner")

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from qms.choices import OrgUnitKind, Role
@@ -66,6 +67,13 @@ class User(AbstractUser):
         ordering = ["first_name", "last_name", "username"]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="%(app_label)s_%(class)s_role_valid"),
+            # One person per address, whatever its capitals: invites and password resets go to it.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="%(app_label)s_%(class)s_email_unique",
+                violation_error_message=_("Someone else already has this e-mail address."),
+            ),
         ]
         verbose_name = _("person")
         verbose_name_plural = _("people")

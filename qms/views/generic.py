@@ -189,6 +189,7 @@ class Confirmation:
     cancel_url: str
     danger: bool = False
     details: list[tuple[str, str]] | None = None
+    links: list[tuple[str, str]] | None = None  # other steps to take instead, as (label, url): each asks in turn
 
 
 def confirm_response(request: HttpRequest, confirmation: Confirmation, status: int = 200) -> TemplateResponse:

@@ -1,28 +1,60 @@
+"""People: everyone finds who does what and what they hold; quality managers invite people, change
+their role and unit, hand their records over and deactivate them (never delete)."""
+
+from copy import copy
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
+from qms import services
 from qms.choices import ActionStatus
-from qms.filters import UserFilterSet
-from qms.models import Action, OrgUnit, User
-from qms.views.generic import htmx_partial
+from qms.filters import PeopleFilterSet
+from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm
+from qms.history import record_history
+from qms.models import OrgUnit, User
+from qms.selectors import person_holdings
+from qms.views.generic import Confirmation, confirm_response, done_response, htmx_partial
+
+
+def may_manage(user: User, person: User) -> bool:
+    """The controls to change `person` show to whom services._may_manage lets change them."""
+    return user.administers_qms and (user.is_superuser or not person.is_superuser)
+
+
+def _manageable(request: HttpRequest, pk: int) -> User:
+    person = get_object_or_404(User.objects.select_related("org_unit"), pk=pk)
+    if not may_manage(request.user, person):
+        raise PermissionDenied(_("Only quality managers administer people."))
+    return person
 
 
 class UserListView(ListView):
-    """People are managed in the admin by quality managers; here everyone can find who does what."""
+    """Everyone can find who does what; quality managers invite people from here."""
 
     template_name = "qms/user_list.html"
     paginate_by = 25
 
     def get_queryset(self):
         people = (
-            User.objects.filter(is_active=True)
-            .select_related("org_unit")
+            User.objects.select_related("org_unit")
             .annotate(
                 open_actions=Count("qms_action_owned", filter=Q(qms_action_owned__status__in=ActionStatus.active()))
             )
             .order_by("first_name", "last_name", "pk")
         )
-        self.filterset = UserFilterSet(self.request.GET or None, queryset=people, request=self.request)
+        self.filterset = PeopleFilterSet(self.request.GET, queryset=people, request=self.request)
         return self.filterset.qs
 
     def get_template_names(self) -> list[str]:
@@ -32,25 +64,307 @@ class UserListView(ListView):
         context = super().get_context_data(**kwargs)
         context["filterset"] = self.filterset
         context["is_filtered"] = any(v for k, v in self.request.GET.items() if k not in ("page", "o"))
+        context["can_invite"] = self.request.user.administers_qms
         return context
 
 
 class UserDetailView(DetailView):
+    """A person: who they are, and what they own and deputise across the QMS. `tab` selects the
+    overview or, for quality managers, the history of their account."""
+
     template_name = "qms/user_detail.html"
     queryset = User.objects.select_related("org_unit", "org_unit__parent")
     context_object_name = "person"
+    tab = "overview"
 
     def get_context_data(self, **kwargs):
-        from processes.models import Process
-
         context = super().get_context_data(**kwargs)
-        person = self.object
-        context["actions"] = (
-            Action.objects.owned_by(person).active().select_related("owner").prefetch_related("processes")[:50]
-        )
-        context["processes"] = Process.objects.owned_by(person).select_related("org_unit")
-        context["more_url_query"] = f"owner={person.pk}"
+        user, person = self.request.user, self.object
+        context["tab"] = self.tab
+        context["can_manage"] = may_manage(user, person)
+        context["show_history"] = user.administers_qms
+        context["invite_pending"] = person.is_active and not person.has_usable_password()
+        if self.tab == "history":
+            if not user.administers_qms:
+                raise PermissionDenied(_("Only quality managers see the history of people's accounts."))
+            context["history"] = record_history(person)
+            context["holdings"] = person_holdings(person, rows=0)
+        else:
+            context["holdings"] = person_holdings(person)
         return context
+
+
+# Quality managers' steps
+# ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def user_invite(request: HttpRequest) -> HttpResponse:
+    """Add a person and e-mail them a link to choose their password."""
+    if not request.user.administers_qms:
+        raise PermissionDenied(_("Only quality managers invite people."))
+    form = PersonInviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_invite(user=request.user, **form.cleaned_data)
+        except IntegrityError:  # someone took the username or address a moment ago
+            form.add_error(None, _("Someone was given this username or e-mail address meanwhile: check and try again."))
+        else:
+            _send_invite(request, person)
+            return done_response(request, reverse("qms:user_detail", args=[person.pk]))
+    return _person_form(request, form, person=None)
+
+
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a person's names, e-mail, job title, role or unit."""
+    person = _manageable(request, pk)
+    # The form works on a copy, so the page's heading keeps the stored name while errors show.
+    form = PersonForm(request.POST if request.method == "POST" else None, instance=copy(person))
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in PersonForm.Meta.fields}
+        try:
+            person = services.person_update(
+                person=person, user=request.user, note=form.cleaned_data["change_note"], **changes
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Saved %(person)s.") % {"person": person})
+            return done_response(request, reverse("qms:user_detail", args=[person.pk]))
+    return _person_form(request, form, person=person)
+
+
+def _person_form(request: HttpRequest, form, *, person: User | None) -> TemplateResponse:
+    context = {"form": form, "person": person}
+    return TemplateResponse(request, "qms/user_form.html", context, status=422 if form.errors else 200)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _send_invite(request: HttpRequest, person: User) -> None:
+    if services.person_send_invite(person=person, user=request.user):
+        messages.success(
+            request, _("Invited %(person)s: the invite went to %(email)s.") % {"person": person, "email": person.email}
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "The invite to %(email)s could not be sent (the mail server did not take it). Nothing else is lost: "
+                "send the invite again from this page later."
+            )
+            % {"email": person.email},
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def user_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the invite again, to someone who has not chosen a password yet."""
+    person = _manageable(request, pk)
+    if not person.is_active or person.has_usable_password():
+        messages.info(request, _("%(person)s has no invite waiting.") % {"person": person})
+        return done_response(request, reverse("qms:user_detail", args=[person.pk]))
+    if request.method == "POST":
+        try:
+            _send_invite(request, person)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return done_response(request, reverse("qms:user_detail", args=[person.pk]))
+    confirmation = Confirmation(
+        title=_("Send the invite again?"),
+        question=_("%(person)s gets a new link to choose their password; the link sent before keeps working too.")
+        % {"person": person},
+        form=forms.Form(),
+        submit_label=_("Send the invite"),
+        cancel_url=reverse("qms:user_detail", args=[person.pk]),
+        details=[(_("E-mail"), person.email)],
+    )
+    return confirm_response(request, confirmation)
+
+
+def _holding_lines(holdings) -> list[tuple[str, str]]:
+    lines = []
+    for holding in holdings:
+        parts = []
+        if holding.owned:
+            parts.append(_("owns %(all)s (%(open)s open)") % {"all": holding.owned, "open": holding.owned_open})
+        if holding.deputised:
+            parts.append(
+                _("deputy on %(all)s (%(open)s open)") % {"all": holding.deputised, "open": holding.deputised_open}
+            )
+        lines.append((holding.kind.label, "; ".join(parts)))
+    return lines
+
+
+@require_http_methods(["GET", "POST"])
+def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate a person, after showing what they still hold and offering to hand it over."""
+    person = _manageable(request, pk)
+    person_url = reverse("qms:user_detail", args=[person.pk])
+    if not person.is_active:
+        messages.info(request, _("%(person)s is deactivated already.") % {"person": person})
+        return done_response(request, person_url)
+    form = ReasonForm(request.POST if request.method == "POST" else None, label=_("Why?"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_deactivate(person=person, user=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request,
+                _("%(person)s is deactivated: signed out, and no longer offered as owner or deputy.")
+                % {"person": person},
+            )
+            return done_response(request, person_url)
+    holdings = person_holdings(person, rows=0)
+    still_open = sum(h.owned_open + h.deputised_open for h in holdings)
+    if still_open:
+        question = ngettext(
+            "%(person)s still holds %(count)s open record. Hand it over first, or it stays with them.",
+            "%(person)s still holds %(count)s open records. Hand them over first, or they stay with them.",
+            still_open,
+        ) % {"person": person, "count": still_open}
+    else:
+        question = _("%(person)s holds no open records.") % {"person": person}
+    confirmation = Confirmation(
+        title=_("Deactivate %(person)s?") % {"person": person},
+        question=_(
+            "%(holds)s They are signed out at once and can no longer sign in; their records and history keep "
+            "their name. You can reactivate them later."
+        )
+        % {"holds": question},
+        form=form,
+        submit_label=_("Deactivate"),
+        cancel_url=person_url,
+        danger=True,
+        details=_holding_lines(holdings),
+        links=[(_("Hand over their records first"), reverse("qms:user_hand_over", args=[person.pk]))]
+        if still_open
+        else None,
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a deactivated person sign in again."""
+    person = _manageable(request, pk)
+    person_url = reverse("qms:user_detail", args=[person.pk])
+    if person.is_active:
+        messages.info(request, _("%(person)s is active already.") % {"person": person})
+        return done_response(request, person_url)
+    form = ReasonForm(request.POST if request.method == "POST" else None, label=_("Why?"))
+    if request.method == "POST" and form.is_valid():
+        services.person_reactivate(person=person, user=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("%(person)s is active again.") % {"person": person})
+        return done_response(request, person_url)
+    question = _("They can sign in again and be chosen as owner or deputy.")
+    if not person.has_usable_password():
+        question += " " + _("They have not chosen a password yet: send them the invite again afterwards.")
+    confirmation = Confirmation(
+        title=_("Reactivate %(person)s?") % {"person": person},
+        question=question,
+        form=form,
+        submit_label=_("Reactivate"),
+        cancel_url=person_url,
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def user_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand all of a person's records to someone else in one step: choose (GET), see how many
+    records would move (POST), confirm (POST with `confirmed`)."""
+    person = _manageable(request, pk)
+    person_url = reverse("qms:user_detail", args=[person.pk])
+    form = HandOverForm(request.POST if request.method == "POST" else None, person=person, initial=request.GET.dict())
+    holdings = person_holdings(person, rows=0)
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data
+        if choice["confirmed"]:
+            try:
+                changed = services.records_hand_over(
+                    person=person,
+                    to=choice["to"],
+                    user=request.user,
+                    reason=choice["reason"],
+                    only_open=choice["only_open"],
+                    deputies=choice["deputies"],
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                count = sum(changed.values())
+                messages.success(
+                    request,
+                    ngettext(
+                        "Handed %(count)s record over to %(to)s.",
+                        "Handed %(count)s records over to %(to)s.",
+                        count,
+                    )
+                    % {"count": count, "to": choice["to"]},
+                )
+                return done_response(request, person_url)
+        else:
+            preview = _hand_over_preview(request, person, holdings, choice)
+            if preview is not None:
+                return confirm_response(request, preview)
+            form.add_error(None, _("With these choices no record moves."))
+    confirmation = Confirmation(
+        title=_("Hand over %(person)s's records") % {"person": person},
+        question=_(
+            "Choose who takes them over. Next you see how many records move; nothing changes until you confirm."
+        ),
+        form=form,
+        submit_label=_("Show what moves"),
+        cancel_url=person_url,
+        details=_holding_lines(holdings) or [(_("Records"), _("%(person)s holds none.") % {"person": person})],
+    )
+    return confirm_response(request, confirmation, status=422 if form.errors else 200)
+
+
+def _hand_over_preview(request: HttpRequest, person: User, holdings, choice: dict) -> Confirmation | None:
+    """The confirming step: how many records of each kind would move, and the choices as hidden
+    fields; None when none would."""
+    lines, total = [], 0
+    for holding in holdings:
+        owned = holding.owned_open if choice["only_open"] else holding.owned
+        deputised = (holding.deputised_open if choice["only_open"] else holding.deputised) * choice["deputies"]
+        if owned or deputised:
+            parts = [_("%(count)s as owner") % {"count": owned}] if owned else []
+            if deputised:
+                parts.append(_("%(count)s as deputy") % {"count": deputised})
+            lines.append((holding.kind.label, ", ".join(parts)))
+            total += owned + deputised
+    if not total:
+        return None
+    data = request.POST.copy()
+    data["confirmed"] = "True"
+    form = HandOverForm(data, person=person, preview=True)
+    back = {"to": choice["to"].pk, "reason": choice["reason"]}
+    back.update({name: "on" if choice[name] else "" for name in ("only_open", "deputies")})
+    return Confirmation(
+        title=_("Hand over %(person)s's records") % {"person": person},
+        question=ngettext(
+            "%(count)s record moves from %(person)s to %(to)s. Each keeps the reason in its history.",
+            "%(count)s records move from %(person)s to %(to)s. Each keeps the reason in its history.",
+            total,
+        )
+        % {"count": total, "person": person, "to": choice["to"]},
+        form=form,
+        submit_label=ngettext("Hand over %(count)s record", "Hand over %(count)s records", total) % {"count": total},
+        cancel_url=reverse("qms:user_detail", args=[person.pk]),
+        details=[*lines, (_("Reason"), choice["reason"])],
+        links=[(_("Change the choices"), f"{reverse('qms:user_hand_over', args=[person.pk])}?{urlencode(back)}")],
+    )
 
 
 class OrgUnitListView(ListView):

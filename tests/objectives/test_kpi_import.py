@@ -146,7 +146,6 @@ def test_without_a_column_a_kpi_keeps_what_it_has_and_an_unchanged_row_writes_no
         (",Stock cover,,,range,10,,,monthly,,,,,", "A range needs an upper end at or above its lower end"),
         (",Scrap,,,lower,1,,,monthly,5,2,,,", "The highest possible value must be above the lowest."),
         (",Scrap,,,lower,1,,,monthly,,,nobody,,", "There is no active person with the username or e-mail “nobody”."),
-        (",Scrap,,,lower,1,,,monthly,,,shared@example.com,,", "Several people have the e-mail shared@example.com"),
         (",Scrap,,,lower,1,,,monthly,,,,PRC-999,", "There is no process PRC-999."),
         (",Scrap,,,lower,1,,,monthly,,,,{retired},", "{retired} is retired: link a process in use."),
         (",Scrap,,,lower,1,,,monthly,,,,,OBJ-999", "There is no objective OBJ-999."),
@@ -167,8 +166,6 @@ def test_row_errors_say_why_and_nothing_is_imported(client_for, owner, line, rea
     retired = ProcessFactory(status=ProcessStatus.RETIRED)
     theirs = ObjectiveFactory()
     achieved = ObjectiveFactory(owner=owner, status=ObjectiveStatus.ACHIEVED)
-    UserFactory(username="shared1", email="shared@example.com")
-    UserFactory(username="shared2", email="shared@example.com")
     names = {
         "kpi": kpi.reference, "measured": measured.reference, "other": other.reference, "retired": retired.reference,
         "theirs": theirs.reference,

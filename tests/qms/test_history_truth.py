@@ -442,6 +442,27 @@ def set_effectiveness_measure(cast, record):
     client(cast.owner).post(url, {"action": action.pk, "periods": 3})
 
 
+def hand_over(who: str) -> Callable:
+    """A quality manager hands `who`'s records and deputy roles over to the auditor."""
+
+    def write(cast, record):
+        data = {"to": cast.auditor.pk, "reason": "Moved to Leeds", "deputies": "on", "confirmed": "True"}
+        response = client(cast.quality).post(reverse("qms:user_hand_over", args=[getattr(cast, who).pk]), data)
+        assert response.status_code == 302
+
+    return write
+
+
+def person_edit(**changes) -> Callable:
+    def write(cast, record):
+        data = {"first_name": record.first_name, "last_name": record.last_name, "email": record.email}
+        data |= {"job_title": record.job_title, "role": record.role, "org_unit": record.org_unit_id or ""}
+        response = client(cast.quality).post(reverse("qms:user_edit", args=[record.pk]), data | changes)
+        assert response.status_code == 302, response.context["form"].errors
+
+    return write
+
+
 # The walk
 # ------------------------------------------------------------------------------
 
@@ -512,8 +533,18 @@ PATHS = [
     WritePath("risk: treatment raised", a_risk, raise_treatment),
     WritePath("risk: matrix changed and changed back", an_accepted_risk, matrix_toggle),
     WritePath("risk matrix: page", the_matrix, matrix_toggle),
+    # Hand-over of a person's records
+    WritePath("action: hand-over of its owner", an_action, hand_over("owner")),
+    WritePath("action: hand-over of its deputy", an_action, hand_over("deputy")),
+    WritePath("process: hand-over of its deputy", a_process, hand_over("deputy")),
+    WritePath("theme: hand-over of its owner", a_theme, hand_over("lead")),
+    WritePath("objective: hand-over of its deputy", an_objective, hand_over("deputy")),
+    WritePath("KPI: hand-over of its owner", a_kpi, hand_over("owner")),
+    WritePath("risk: hand-over of its deputy", a_risk, hand_over("deputy")),
     # People
     WritePath("person: admin", lambda cast: cast.deputy, admin_change(job_title="Setter")),
+    WritePath("person: page edit", lambda cast: cast.deputy, person_edit(role="auditor", change_note="Trained")),
+    WritePath("person: deactivated", lambda cast: cast.deputy, post("qms:user_deactivate", "quality", {})),
     WritePath("unit: admin", lambda cast: OrgUnitFactory(), admin_change(name="Toolroom")),
 ]  # fmt: skip
 

@@ -1,0 +1,111 @@
+"""Reads that combine the records of every app: what a person owns and deputises."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, CharField, Count, F, Model, QuerySet, Value, When
+
+from .hub import RecordKind, record_kinds
+from .models import User
+
+HOLDING_ROWS = 10
+
+
+@dataclass
+class Holding:
+    """What one person holds of one kind of record: how many they own and deputise (all and open),
+    and the first of each, open ones first, then the newest."""
+
+    kind: RecordKind
+    owned: int = 0
+    owned_open: int = 0
+    deputised: int = 0
+    deputised_open: int = 0
+    owned_rows: list[Model] = field(default_factory=list)
+    deputised_rows: list[Model] = field(default_factory=list)
+
+    @property
+    def owned_more(self) -> int:
+        return self.owned - len(self.owned_rows)
+
+    @property
+    def deputised_more(self) -> int:
+        return self.deputised - len(self.deputised_rows)
+
+
+def _held(kind: RecordKind, person: User, as_deputy: bool) -> QuerySet:
+    model = kind.model
+    return (model.objects.filter(deputies=person) if as_deputy else model.objects.filter(owner=person)).order_by()
+
+
+def _is_open(kind: RecordKind):
+    if not kind.open_when:
+        return Value(True)
+    return Case(When(kind.open_when, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _has_status(model: type[Model]) -> bool:
+    return any(f.name == "status" and f.choices for f in model._meta.concrete_fields)
+
+
+def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
+    """What `person` owns and deputises, per kind of record they hold any of, in app registry order.
+
+    Two queries whatever the number of kinds and records: one UNION of counts, one UNION of the
+    first `rows` records per kind and role (each picked by a LIMITed subquery, which SQLite allows
+    where it refuses LIMIT in the parts of a UNION). With `rows=0`, only the counts: one query."""
+    kinds = record_kinds()
+    roles = (False, True)  # owner, deputy
+    counts = [
+        _held(kind, person, as_deputy)
+        .annotate(x_kind=Value(i), x_deputy=Value(as_deputy))
+        .values("x_kind", "x_deputy")
+        .annotate(x_all=Count("pk"), x_open=Count("pk", filter=kind.open_when or None))
+        .values_list("x_kind", "x_deputy", "x_all", "x_open")
+        for i, kind in enumerate(kinds)
+        for as_deputy in roles
+    ]
+    holdings = {i: Holding(kind) for i, kind in enumerate(kinds)}
+    for i, as_deputy, total, open_count in counts[0].union(*counts[1:], all=True):
+        holding = holdings[i]
+        if as_deputy:
+            holding.deputised, holding.deputised_open = total, open_count
+        else:
+            holding.owned, holding.owned_open = total, open_count
+    held = {i: h for i, h in holdings.items() if h.owned or h.deputised}
+    if not held or not rows:
+        return list(held.values())
+
+    firsts = []
+    for i, holding in held.items():
+        kind = holding.kind
+        status = F("status") if _has_status(kind.model) else Value("", output_field=CharField())
+        for as_deputy in roles:
+            first = _held(kind, person, as_deputy).order_by(_is_open(kind).desc(), "-pk").values("pk")[:rows]
+            firsts.append(
+                kind.model.objects.filter(pk__in=first)
+                .order_by()
+                .annotate(
+                    x_kind=Value(i),
+                    x_deputy=Value(as_deputy),
+                    x_open=_is_open(kind),
+                    x_title=F(kind.title),
+                    x_status=status,
+                )
+                .values_list("x_kind", "x_deputy", "pk", "reference", "x_title", "x_open", "x_status")
+            )
+    found = sorted(firsts[0].union(*firsts[1:], all=True), key=lambda row: (row[0], row[1], not row[5], -row[2]))
+    for i, as_deputy, pk, reference, title, is_open, status in found:
+        holding = held[i]
+        record = _shown(holding.kind, pk=pk, reference=reference, title=title, status=status)
+        record.is_open, record.shown_title = bool(is_open), title
+        (holding.deputised_rows if as_deputy else holding.owned_rows).append(record)
+    return list(held.values())
+
+
+def _shown(kind: RecordKind, *, pk: int, reference: str, title: str, status: str) -> Model:
+    """An unsaved stand-in of the record with what its row on a person's page shows (its link,
+    reference, title and status), built without a query."""
+    values = {"pk": pk, "reference": reference, kind.title: title}
+    if status:
+        values["status"] = status
+    return kind.model(**values)
