@@ -153,3 +153,26 @@ def test_seed_demo_refuses_when_debug_is_off(settings):
 
     call_command("seed_demo", force=True)
     assert User.objects.filter(username="quality").exists()
+
+
+def test_seed_demo_dates_the_past_as_it_happened(settings):
+    """Backdated events carry their own dates, and a value's history says when it was entered."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    now, today = timezone.now(), timezone.localdate()
+    entered = Measurement.objects.filter(is_calculated=False)
+    assert entered.exists()
+    histories = dict(Measurement.history.filter(history_type="+").values_list("id", "history_date"))
+    for pk, entered_at, entered_by, owner in entered.values_list("pk", "entered_at", "entered_by", "kpi__owner"):
+        assert entered_at <= now and histories[pk] == entered_at and entered_by == owner
+    # Done two days before they were due (or before today); checked six weeks later, or today.
+    closed = Action.objects.filter(status__in=[ActionStatus.DONE, *ActionStatus.verified()]).select_related(
+        "verified_by"
+    )
+    assert closed.filter(completed_on__lt=today - timedelta(days=30)).exists()
+    for action in closed:
+        assert action.completed_on == min(action.due_date, today) - timedelta(days=2), action
+        if action.verified_at:
+            checked_on = min(action.completed_on + timedelta(days=42), today)
+            assert action.verified_at <= now and timezone.localtime(action.verified_at).date() == checked_on, action
+            assert action.verified_by.role in (Role.QUALITY_MANAGER, Role.AUDITOR)
