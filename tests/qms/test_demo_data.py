@@ -119,3 +119,11 @@ def test_dates_are_relative_to_the_day_of_seeding(written, expected):
 def test_a_date_that_is_not_one_says_how_to_write_it():
     with pytest.raises(DemoDataError, match="'12 days' is not a date: write -12d, "):
         Demo(today=date(2026, 1, 31), password="").date("12 days")
+
+
+def test_seed_demo_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
