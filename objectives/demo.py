@@ -26,6 +26,9 @@ from .choices import Frequency, Source
 from .models import KPI, EffectivenessMeasure, Measurement, Objective, StrategicTheme
 from .periods import Period
 
+# An objective's way to measure progress names one of its KPIs, so it is set once they exist, as
+# its owner would on the objective's edit page.
+PROGRESS = ("main_kpi", "baseline", "target")
 # Shorthands for `valid`: the lowest and highest possible values.
 VALID = {"percent": (0, 100), "count": (0, None)}
 
@@ -42,7 +45,9 @@ def seed_objectives(
 ) -> dict[str, int]:
     for order, (key, fields) in enumerate(demo.entries("themes", themes), start=1):
         demo.create(StrategicTheme, fields, by=demo.get(User, fields.get("owner")), key=key, order=order)
+    progress = {}
     for key, fields in demo.entries("objectives", objectives):
+        progress[key] = {name: fields.pop(name) for name in PROGRESS if name in fields}
         # An objective falls due at the end of a quarter; its title may say when: "… by {by}".
         if "due_quarter" not in fields:
             raise DemoDataError("due_quarter is missing: the quarter the objective falls due in, e.g. +13m.")
@@ -53,6 +58,9 @@ def seed_objectives(
     history = parse(_History, history)
     start = _history_start(demo.today, history.years)
     values = {key: _seed_kpi(demo, key, fields, start) for key, fields in demo.entries("kpis", kpis)}
+    for key, fields in demo.entries("objectives", {key: fields for key, fields in progress.items() if fields}):
+        objective = demo.get(Objective, key)
+        demo.change(objective, fields, by=objective.owner)
     entered = _enter_values(demo, values, start, seed=history.seed)
     for _number, fields in demo.entries("effectiveness_measures", effectiveness_measures):
         action = demo.get(Action, fields.get("action"))

@@ -189,11 +189,22 @@ class Demo:
         """Create a record from its fields in the data, as `by` would from its page: validated
         with full_clean() and saved with its links and its history. Keys name related records,
         dates may be relative, and `given` holds values the builder has already worked out."""
-        values, links = {}, {}
+        record = model()
+        self._save(record, {**self._values(model, fields), **given}, by=by)
+        return record if key is None else self.add(key, record)
+
+    def change(self, record: models.Model, fields: dict[str, Any], *, by) -> models.Model:
+        """Change fields of a record made earlier, as `by` would on its edit page."""
+        self._save(record, self._values(type(record), fields), by=by)
+        return record
+
+    def _values(self, model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
+        """The model's values for the fields of the data: records for keys, dates for relative dates."""
+        values = {}
         for name, value in fields.items():
             model_field = self._field(model, name)
             if model_field.many_to_many:
-                links[name] = [self.get(model_field.related_model, item) for item in self._list(name, value)]
+                values[name] = [self.get(model_field.related_model, item) for item in self._list(name, value)]
             elif model_field.is_relation:
                 values[name] = None if value is None else self.get(model_field.related_model, value)
             elif isinstance(model_field, models.DateField):
@@ -202,18 +213,26 @@ class Demo:
                 values[name] = Decimal(str(value))  # as written: 1.6, not the float nearest to it
             else:
                 values[name] = value
-        for name, value in given.items():
-            (links if name in {f.name for f in model._meta.many_to_many} else values)[name] = value
-        record = model(**values)
+        return values
+
+    def _save(self, record: models.Model, values: dict[str, Any], *, by) -> None:
+        many = {f.name for f in record._meta.many_to_many}
+        for name, value in values.items():
+            if name not in many:
+                setattr(record, name, value)
+        adding = record._state.adding
+        # The reference is handed out on saving, and the records named are those just found. The
+        # database enforces the constraints, which the fields' choices and clean() already cover.
+        # (Checking that a record exists, or a constraint, costs a query each.)
+        found = [name for name, value in values.items() if isinstance(value, models.Model)]
         with self.acting_as(by):
-            # The reference is handed out on saving. The database enforces the constraints, which the
-            # fields' choices and clean() already cover; checking them here first costs a query each.
-            record.full_clean(exclude=["reference"], validate_constraints=False)
+            record.full_clean(exclude=["reference", *found], validate_constraints=False)
             record.save()
-            for name, related in links.items():
-                if related:
-                    getattr(record, name).add(*related)  # a new record: nothing to replace
-        return record if key is None else self.add(key, record)
+            for name in many & set(values):
+                if adding:
+                    getattr(record, name).add(*values[name])  # nothing to replace yet
+                else:
+                    getattr(record, name).set(values[name])
 
     def _field(self, model: type[models.Model], name: str) -> models.Field:
         try:

@@ -93,10 +93,7 @@ def _seed_risk(demo: Demo, kind: str, fields: dict) -> tuple[int, int]:
             services.risk_approve_acceptance(risk=risk, user=approver)
     risk = Risk.objects.get(pk=risk.pk)  # as the reviews and the approval left it, as its page loads it
     if risk.status != status:
-        risk.status = status
-        with demo.acting_as(risk.owner):
-            risk.full_clean(validate_constraints=False)  # as in Demo.create
-            risk.save()
+        demo.change(risk, {"status": status}, by=risk.owner)
     return len(treatments), len(reviews)
 
 

@@ -3,10 +3,13 @@ names the file and the entry, and nothing is seeded. (tests/qms/test_seed_demo.p
 files and checks what they build.)"""
 
 from datetime import date
+from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from objectives.models import Objective
 from qms import demo_loader
 from qms.demo_loader import Demo, DemoDataError, read_data
 from qms.models import User
@@ -15,12 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seed_with(monkeypatch, settings):
-    """Seed the demo from its files as `change(data)` changes the one of `app`; return the error."""
+def edit_data(monkeypatch, settings):
+    """Seeding reads the demo data as `change(data)` leaves the file of `app`."""
     settings.DEBUG = True
     read = demo_loader.read_data
 
-    def seed(app: str, change) -> str:
+    def edit(app: str, change) -> None:
         def edited(path):
             data = read(path)
             if path.parent.name == app:
@@ -28,6 +31,17 @@ def seed_with(monkeypatch, settings):
             return data
 
         monkeypatch.setattr(demo_loader, "read_data", edited)
+
+    return edit
+
+
+@pytest.fixture
+def seed_with(edit_data):
+    """Seed from the demo data as `change(data)` leaves the file of `app`, expecting it to fail;
+    return the message."""
+
+    def seed(app: str, change) -> str:
+        edit_data(app, change)
         with pytest.raises(CommandError) as raised:
             call_command("seed_demo")
         assert not User.objects.exists()  # all or nothing
@@ -89,6 +103,21 @@ def test_a_section_no_builder_reads_is_refused(seed_with):
     message = seed_with("qms", lambda data: data.update(peeple={}))
 
     assert message.endswith("qms/demo.yaml: no builder reads the section(s) peeple.")
+
+
+def test_an_objective_names_its_main_kpi_baseline_and_target_in_the_data(edit_data):
+    """They are set once the objective's KPIs exist, as on its edit page."""
+    edit_data("objectives", lambda data: data["objectives"]["otd"].update(main_kpi="otd", baseline=88, target=97.5))
+
+    call_command("seed_demo", stdout=StringIO())
+
+    objective = Objective.objects.get(title__startswith="Raise on-time delivery")
+    assert (objective.main_kpi.name, objective.baseline, objective.target) == (
+        "On-time delivery",
+        Decimal("88"),
+        Decimal("97.5"),
+    )
+    assert objective.history.first().history_user.username == "ops"  # its owner, on its edit page
 
 
 def test_a_key_given_twice_is_refused_not_lost(tmp_path):
