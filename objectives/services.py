@@ -57,22 +57,27 @@ BREACH_WINDOW = 24  # the largest raise_action_after
 @dataclass(frozen=True)
 class Entry:
     """One value to enter: from a page, an imported file or the API. A comment of None keeps the
-    comment already stored for that period."""
+    comment already stored for that period. `entered_at` is when the value was entered when that
+    was before now (the demo's past); its history is dated then too."""
 
     kpi: KPI
     period: Period
     value: Decimal
     comment: str | None = ""
+    entered_at: datetime | None = None
 
 
 def _comment(entry: Entry, measurement: Measurement) -> str:
     return measurement.comment if entry.comment is None else entry.comment
 
 
-def measurements_record(entries: list[Entry], *, user: User, today: date | None = None) -> dict[str, int]:
+def measurements_record(
+    entries: list[Entry], *, user: User, today: date | None = None, recalculate_dependents: bool = True
+) -> dict[str, int]:
     """Enter or correct values, all or none: check every entry first (raising ValidationError or
     PermissionDenied, saving nothing), then write them in bulk with their history, refresh the
-    statuses, and recalculate the KPIs calculated from them once the transaction commits."""
+    statuses, and recalculate the KPIs calculated from them once the transaction commits (unless
+    the caller recalculates every KPI itself right after, as the demo's seed does)."""
     today = today or timezone.localdate()
     kpi_ids = {entry.kpi.pk for entry in entries}
     writable = set(KPI.objects.restrict(user, "change").filter(pk__in=kpi_ids).values_list("pk", flat=True))
@@ -101,16 +106,16 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
         for entry in entries:
             measurement = stored.get((entry.kpi.pk, entry.period.start))
             if measurement is None:
-                created.append(
-                    Measurement(
-                        kpi=entry.kpi,
-                        period_start=entry.period.start,
-                        value=entry.value,
-                        comment=entry.comment or "",
-                        entered_by=user,
-                        entered_at=now,
-                    )
+                measurement = Measurement(
+                    kpi=entry.kpi,
+                    period_start=entry.period.start,
+                    value=entry.value,
+                    comment=entry.comment or "",
+                    entered_by=user,
+                    entered_at=entry.entered_at or now,
                 )
+                measurement._history_date = measurement.entered_at
+                created.append(measurement)
             elif (measurement.value, measurement.comment) != (entry.value, _comment(entry, measurement)):
                 measurement.value, measurement.comment = entry.value, _comment(entry, measurement)
                 measurement.entered_by, measurement.entered_at = user, now
@@ -121,7 +126,7 @@ def measurements_record(entries: list[Entry], *, user: User, today: date | None 
         )
         kpi_refresh_statuses(KPI.objects.filter(pk__in=kpi_ids), today=today)
         changes = sorted({(m.kpi_id, m.period_start.isoformat()) for m in created + updated})
-        if changes:
+        if changes and recalculate_dependents:
             transaction.on_commit(lambda: _recalculate_dependents_later(changes))
     return {"created": len(created), "updated": len(updated)}
 

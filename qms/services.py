@@ -2,7 +2,7 @@
 (invite, change, deactivate, hand their records over)."""
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from importlib import import_module
 from smtplib import SMTPException
@@ -33,15 +33,16 @@ BATCH = 500
 
 
 @transaction.atomic
-def action_move(*, action: Action, user: User, status: str, note: str = "") -> Action:
+def action_move(*, action: Action, user: User, status: str, note: str = "", on: date | None = None) -> Action:
     """Move an action along its lifecycle (start, complete, reopen, cancel). The note is kept in
-    the history as the reason; cancelling needs one."""
+    the history as the reason; cancelling needs one. `on` is the day it happened when that was
+    before today (the demo's past); pages record moves as they happen."""
     _lock(action)
     if not action.user_can_change(user):
         raise PermissionDenied(_("You may not change this action."))
     if status == ActionStatus.CANCELLED and not note.strip():
         raise ValidationError({"note": _("Say why the action is cancelled: the history keeps the reason.")})
-    action.move_to(status)
+    action.move_to(status, on=on)
     action._change_reason = note
     action._history_user = user  # also outside a request (the API's services, tasks, the shell)
     action.save()
@@ -49,14 +50,17 @@ def action_move(*, action: Action, user: User, status: str, note: str = "") -> A
 
 
 @transaction.atomic
-def action_check_effectiveness(*, action: Action, user: User, effective: bool, note: str) -> Action:
-    """Record the effectiveness check of a done action, which closes it."""
+def action_check_effectiveness(
+    *, action: Action, user: User, effective: bool, note: str, at: datetime | None = None
+) -> Action:
+    """Record the effectiveness check of a done action, which closes it. `at` is when it was
+    checked when that was before now (the demo's past); pages record checks as they happen."""
     _lock(action)
     if not action.user_can_verify(user):
         raise PermissionDenied(
             _("The effectiveness check is made by quality, leadership or an auditor, not the owner.")
         )
-    action.record_effectiveness(effective=effective, by=user, note=note)
+    action.record_effectiveness(effective=effective, by=user, note=note, at=at)
     action._history_user = user
     action.save()
     return action

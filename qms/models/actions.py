@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Self
 
 from django.conf import settings
@@ -149,8 +149,8 @@ class Action(ProcessLinkedRecord):
             ActionStatus.CANCELLED: [],
         }[self.status]
 
-    def move_to(self, status: str) -> None:
-        """Move along the lifecycle; the effectiveness check has its own method."""
+    def move_to(self, status: str, on: date | None = None) -> None:
+        """Move along the lifecycle, today or `on` an earlier day; the effectiveness check has its own method."""
         if status not in self.allowed_transitions():
             raise ValidationError(
                 {
@@ -161,17 +161,18 @@ class Action(ProcessLinkedRecord):
         if self.status in ActionStatus.verified():  # reopened after a failed check: a new check will follow
             self.verified_by, self.verified_at, self.verification_note = None, None, ""
         self.status = status
-        self.completed_on = timezone.localdate() if status == ActionStatus.DONE else None
+        self.completed_on = (on or timezone.localdate()) if status == ActionStatus.DONE else None
 
-    def record_effectiveness(self, *, effective: bool, by, note: str) -> None:
-        """`by` is the person who checked, or None when a KPI named as the measure decided."""
+    def record_effectiveness(self, *, effective: bool, by, note: str, at: datetime | None = None) -> None:
+        """`by` is the person who checked, or None when a KPI named as the measure decided; `at` is
+        when, if earlier than now."""
         if self.status != ActionStatus.DONE:
             raise ValidationError({"status": _("Only a done action can be checked for effectiveness.")})
         if not note.strip():
             raise ValidationError({"verification_note": _("Say what showed whether the action worked.")})
         self.status = ActionStatus.VERIFIED_EFFECTIVE if effective else ActionStatus.NOT_EFFECTIVE
         self.verified_by = by
-        self.verified_at = timezone.now()
+        self.verified_at = at or timezone.now()
         self.verification_note = note.strip()
 
     @property

