@@ -12,7 +12,7 @@ from processes.models import Process
 from .choices import ActionStatus, Role
 from .demo_loader import Demo, DemoDataError, builds, parse
 from .models import Action, OrgUnit, User
-from .services import action_check_effectiveness, action_move
+from .services import action_check_effectiveness, action_move, person_deactivate
 
 # The moves that bring a new action to each status, as its owner would make them on its page.
 PATHS = {
@@ -52,6 +52,14 @@ def seed_people(demo: Demo, *, organisation: dict, units: dict, people: dict) ->
             is_superuser=admin,
         )
     return {"people": len(people)}
+
+
+@builds("leavers", order=90)
+def seed_leavers(demo: Demo, *, leavers: dict) -> dict[str, int]:
+    quality = demo.first(User, role=Role.QUALITY_MANAGER)
+    for username, reason in leavers.items():
+        person_deactivate(person=demo.get(User, username), user=quality, reason=reason)
+    return {"deactivated former colleague": len(leavers)}
 
 
 @builds("actions", order=30)
