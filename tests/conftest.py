@@ -9,8 +9,12 @@
 - viewer: reads only
 """
 
+from io import StringIO
+
 import pytest
-from django.test import Client
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
 
 from qms.choices import Role
 from tests.factories import UserFactory
@@ -57,3 +61,18 @@ def _celery_runs_tasks_in_process(settings):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+
+
+DEMO_PASSWORD = "demo-password"
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo organisation, seeded once for the tests of a module that read it: each test runs in
+    a savepoint of the transaction that seeded it, and the module's end rolls the seed back."""
+    fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings = override_settings(DEBUG=True, PASSWORD_HASHERS=fast_hashing)
+    with django_db_blocker.unblock(), settings, transaction.atomic():
+        call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
+        yield
+        transaction.set_rollback(True)

@@ -8,14 +8,13 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, resolve
 
 from qms.models import User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
 # The demo's cast: one person per role.
 ROLES = ["lead", "quality", "owner", "auditor", "cnc", "viewer"]
@@ -116,14 +115,8 @@ def _crawl(client: Client, user) -> list[str]:
     return problems
 
 
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", password="demo-password-123")
-
-
 @pytest.mark.parametrize("username", ROLES)
-def test_every_control_a_role_is_shown_leads_somewhere(demo, username):
+def test_every_control_a_role_is_shown_leads_somewhere(username):
     user = User.objects.get(username=username)
     client = Client()
     client.force_login(user)

@@ -4,9 +4,7 @@ from io import StringIO
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Max, Min
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,19 +15,6 @@ from qms.choices import ActionStatus, Role
 from qms.models import Action, User
 from risks.choices import Band, RiskStatus
 from risks.models import Risk, RiskReview
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, seeded once for the tests of this module, which read it: each test runs in a
-    savepoint of the transaction that seeded it, and the last one's end rolls the seed back."""
-    fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings = override_settings(DEBUG=True, PASSWORD_HASHERS=fast_hashing)
-    with django_db_blocker.unblock(), settings, transaction.atomic():
-        call_command("seed_demo", password="demo-password", stdout=StringIO())
-        yield
-        transaction.set_rollback(True)
-
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
