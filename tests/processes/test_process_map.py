@@ -1,11 +1,13 @@
+import re
 from html import unescape
 
 import pytest
 from django.urls import reverse
 
+from objectives.choices import KPIStatus
 from processes.choices import ProcessStatus, ProcessType
-from processes.process_map import map_svg, process_map
-from tests.factories import HandOffFactory, OrgUnitFactory, ProcessFactory
+from processes.process_map import HEALTH_COLOURS, map_svg, process_map
+from tests.factories import HandOffFactory, KPIFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,29 +32,65 @@ def test_map_svg_has_every_active_process_and_hand_off():
     assert retired.reference not in svg and "Crates" not in svg
 
 
-def test_management_is_drawn_above_core_and_core_above_support():
-    management = ProcessFactory(type=ProcessType.MANAGEMENT)
-    core = ProcessFactory(type=ProcessType.CORE)
-    support = ProcessFactory(type=ProcessType.SUPPORT)
-    HandOffFactory(source=support, target=management)
-
-    from processes.process_map import _positions
-
-    positions = _positions(process_map())
-    assert positions[management][1] > positions[core][1] > positions[support][1]
+def node_positions(svg: str) -> dict[int, tuple[float, float]]:
+    """Where Graphviz drew each process: the centre of its first line of text, by process pk."""
+    found = re.findall(r'<g id="process-(\d+)" class="node">.*?<text[^>]* x="([-\d.]+)" y="([-\d.]+)"', svg, re.DOTALL)
+    return {int(pk): (float(x), float(y)) for pk, x, y in found}
 
 
-def test_core_processes_are_laid_out_in_the_order_work_flows():
-    from processes.process_map import _positions
+def edges(svg: str) -> list[str]:
+    """The SVG of each edge, in the order drawn."""
+    return re.findall(r'<g id="edge\d+" class="edge">.*?</g>\n</g>', svg, re.DOTALL)
 
+
+def test_work_flows_from_top_to_bottom():
     delivery = ProcessFactory(name="Delivery")
     sales = ProcessFactory(name="Sales")
     production = ProcessFactory(name="Production")
     HandOffFactory(source=sales, target=production)
     HandOffFactory(source=production, target=delivery)
 
-    xs = {p.name: x for p, (x, _y) in _positions(process_map()).items()}
-    assert xs["Sales"] < xs["Production"] < xs["Delivery"]
+    positions = node_positions(unescape(map_svg(process_map())))
+
+    assert positions[sales.pk][1] < positions[production.pk][1] < positions[delivery.pk][1]  # y grows downwards
+
+
+def test_hand_offs_between_two_processes_share_one_edge_that_lists_them_all():
+    design, production = ProcessFactory(name="Design"), ProcessFactory(name="Production")
+    items = ["Bills of material", "Drawings", "Routings", "Test plans", "Work instructions"]
+    for item in items:
+        HandOffFactory(source=design, target=production, item=item)
+    HandOffFactory(source=production, target=design, item="Change requests")
+
+    svg = unescape(map_svg(process_map()))
+
+    forward, backward = edges(svg)
+    tooltips = re.findall(r'xlink:title="([^"]*)"', forward)  # on the line and on its label
+    assert tooltips == ["\n".join([f"{design.reference} → {production.reference}", *items])] * 2
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", forward) == ["• Bills of material", "• Drawings", "+ 3 more"]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", backward) == ["Change requests"]
+
+
+def test_a_single_process_is_drawn_at_the_size_of_one_box():
+    alone = ProcessFactory(name="Additive manufacturing pilot")
+
+    svg = map_svg(process_map(focus=alone))
+
+    width, height = (float(n) for n in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    assert width < 200 and height < 100  # points: one box and its margin, shown at that size
+
+
+def test_the_cached_map_changes_with_what_it_shows():
+    sales, production = ProcessFactory(), ProcessFactory()
+    HandOffFactory(source=sales, target=production, item="Orders")
+    before = map_svg(process_map())
+
+    HandOffFactory(source=sales, target=production, item="Specifications")
+    KPIFactory(processes=[production], status=KPIStatus.OFF_TARGET)
+    after = map_svg(process_map())
+
+    assert "Specifications" not in before and "Specifications" in after
+    assert HEALTH_COLOURS["bad"] not in before and HEALTH_COLOURS["bad"] in after
 
 
 def test_focus_shows_one_process_and_its_neighbours():
