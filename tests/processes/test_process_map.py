@@ -71,13 +71,30 @@ def test_hand_offs_between_two_processes_share_one_edge_that_lists_them_all():
     assert re.findall(r"<text[^>]*>([^<]*)</text>", backward) == ["Change requests"]
 
 
-def test_a_single_process_is_drawn_at_the_size_of_one_box():
+def test_a_single_process_is_drawn_at_the_size_of_one_box(client_for, viewer):
     alone = ProcessFactory(name="Additive manufacturing pilot")
 
     svg = map_svg(process_map(focus=alone))
 
     width, height = (float(n) for n in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
     assert width < 200 and height < 100  # points: one box and its margin, shown at that size
+    body = client_for(viewer).get(alone.get_absolute_url()).content.decode()
+    assert "No hand-offs with other processes yet." in body
+
+
+@pytest.mark.parametrize("url", ["map", "process"])
+def test_maps_come_with_zoom_controls_and_no_inline_script(client_for, viewer, url):
+    process = ProcessFactory()
+    HandOffFactory(source=process)
+    path = reverse("processes:process_map") if url == "map" else process.get_absolute_url()
+
+    body = client_for(viewer).get(path).content.decode()
+
+    assert body.count("data-process-map") == 1 and "<svg" in body
+    for zoom in ("in", "out", "fit", "actual"):
+        assert re.search(rf'<button type="button"[^>]* data-map-zoom="{zoom}"', body)
+    assert 'src="/static/js/process-map.js"' in body
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", body))
 
 
 def test_the_cached_map_changes_with_what_it_shows():
