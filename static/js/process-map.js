@@ -55,7 +55,9 @@
       show();
     }
 
+    const hint = frame.querySelector("[data-map-hint]");
     function show() {
+      hint.hidden = viewport.scrollWidth <= viewport.clientWidth && viewport.scrollHeight <= viewport.clientHeight;
       buttons.actual.textContent = Math.round(scale * 100) + "%";
       buttons.in.disabled = scale >= MAX_SCALE;
       buttons.out.disabled = scale <= Math.min(1, fitScale()) + 1e-6;
@@ -146,6 +148,7 @@
       viewport.scrollLeft = (viewport.scrollWidth - viewport.clientWidth) / 2;
     }
     frame.querySelector("[data-map-tools]").hidden = false;
+    window.addEventListener("resize", show);
     show();
   }
 
