@@ -195,6 +195,27 @@ def test_what_people_type_stays_text_on_the_map(client_for, viewer, item):
     assert page.status_code == 200 and "<svg" in page.content.decode()  # the mini-map is drawn
 
 
+def test_what_people_type_stays_text_in_a_list_of_hand_offs():
+    items = [
+        '<x>]; evil [label="INJECTED" URL="javascript:alert(1)"]; p1 -> p2 [tooltip=<y>',
+        "Drawings \\",
+        "Specs \\l and \\n",
+        "<see spec <A> & <B>>",
+    ]
+    giver, taker = ProcessFactory(), ProcessFactory()
+    for item in items:
+        HandOffFactory(source=giver, target=taker, item=item)
+
+    svg = map_svg(process_map())
+
+    assert 'href="javascript' not in svg and "<title>evil</title>" not in svg
+    (edge,) = edges(svg)  # one edge: nothing typed opened another
+    tooltip = unescape(re.search(r'xlink:title="([^"]*)"', edge).group(1))
+    assert sorted(tooltip.splitlines()[1:]) == sorted(items)
+    label = " ".join(unescape(line) for line in re.findall(r"<text[^>]*>([^<]*)</text>", edge))
+    assert len([item for item in items if f"• {item}" in label]) == 2 and label.endswith("+ 2 more")
+
+
 def test_a_map_graphviz_cannot_draw_is_left_out_not_a_crash(monkeypatch):
     import subprocess
 
