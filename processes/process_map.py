@@ -32,6 +32,8 @@ TYPE_STYLE = {
 # The border shows how the process performs by its measures (see qms.hub.process_health).
 HEALTH_COLOURS = {"good": "#198754", "warning": "#d39e00", "bad": "#dc3545"}
 SVG_CACHE_SECONDS = 24 * 60 * 60
+LAYOUT_SECONDS = 10  # the request waits this long at most for Graphviz
+TOO_LARGE_CACHE_SECONDS = 60 * 60
 # Points; the SVG is shown at its natural size, where a point is 4/3 px: 14 px and 12.7 px on screen.
 NODE_FONT_SIZE = "10.5"
 EDGE_FONT_SIZE = "9.5"
@@ -199,24 +201,32 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def map_svg(graph: ProcessMap) -> str | None:
-    """The map as inline SVG, or None when Graphviz is not installed on the server."""
+    """The map as inline SVG, or None when it cannot be drawn: Graphviz is not installed, fails, or
+    takes longer than LAYOUT_SECONDS (a map of hundreds of processes and hand-offs; a unit or one
+    process with its neighbours still draws). A map that took too long is not tried again for an hour."""
     source = map_dot(graph)
     key = "process-map:" + hashlib.sha256(source.encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
         try:
-            svg = graphviz.pipe("dot", "svg", source.encode(), quiet=True).decode()
-        except graphviz.ExecutableNotFound:
+            svg = subprocess.run(
+                ["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=LAYOUT_SECONDS
+            ).stdout.decode()
+        except FileNotFoundError:
             logger.error("Graphviz's dot program is not installed: the process map cannot be drawn.")
             return None
-        except subprocess.CalledProcessError:
-            logger.exception("Graphviz could not draw the process map.")
+        except subprocess.CalledProcessError as error:
+            logger.error("Graphviz could not draw the process map: %s", error.stderr.decode(errors="replace"))
+            return None
+        except subprocess.TimeoutExpired:
+            logger.warning("Graphviz took over %s s to draw %s processes.", LAYOUT_SECONDS, len(graph.processes))
+            cache.set(key, "", TOO_LARGE_CACHE_SECONDS)
             return None
         # Inline SVG needs neither the XML prolog nor the DOCTYPE; the comments only name the tool.
         svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)
         svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
         cache.set(key, svg, SVG_CACHE_SECONDS)
-    return svg
+    return svg or None
 
 
 __all__ = ["ProcessMap", "handoff_edges", "map_dot", "map_svg", "process_map"]
