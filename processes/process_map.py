@@ -1,7 +1,7 @@
 """The process map: active processes and their hand-offs, laid out by Graphviz as SVG.
 
-Management processes sit on the top row, core processes in the middle in the order work flows,
-support processes at the bottom. The same SVG goes into pages and PDFs. Laying out is the costly
+Work flows from top to bottom; the fill shows the type of process and the border how it performs by
+its KPIs. The same SVG goes into pages and PDFs. Laying out is the costly
 part, so the SVG is cached under a hash of the graph's DOT source: an unchanged map is drawn once.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import graphviz
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from qms.hub import process_health
 from qms.models import OrgUnit
@@ -31,10 +32,12 @@ TYPE_STYLE = {
 # The border shows how the process performs by its measures (see qms.hub.process_health).
 HEALTH_COLOURS = {"good": "#198754", "warning": "#d39e00", "bad": "#dc3545"}
 SVG_CACHE_SECONDS = 24 * 60 * 60
-ROW_LENGTH = 6
-COLUMN_GAP = 250  # points between the centres of neighbouring boxes
-ROW_GAP = 120
-LANE_GAP = 40  # extra space where management, core and support rows meet
+LAYOUT_SECONDS = 10  # the request waits this long at most for Graphviz
+TOO_LARGE_CACHE_SECONDS = 60 * 60
+# Points; the SVG is shown at its natural size, where a point is 4/3 px: 14 px and 12.7 px on screen.
+NODE_FONT_SIZE = "10.5"
+EDGE_FONT_SIZE = "9.5"
+ITEMS_ON_EDGE = 3  # more hand-offs between two processes show as "+ N more" on their edge
 
 
 @dataclass
@@ -98,39 +101,44 @@ def _unit_and_below(unit: OrgUnit) -> list[int]:
 
 
 def map_dot(graph: ProcessMap) -> str:
-    """The DOT source of the map. Processes are placed on a grid of rows (see _rows) and Graphviz
-    routes the hand-offs between them as splines around the boxes."""
+    """The DOT source of the map, laid out by Graphviz's dot: work flows from top to bottom, each
+    process below those that hand over to it. All hand-offs from one process to another share one
+    edge, so its label lists them together instead of piling labels on top of each other; dot places
+    each label beside its edge as part of the layout. Sizes are in points and the SVG is shown at its
+    natural size (1 pt = 4/3 px), so text is NODE_FONT_SIZE and EDGE_FONT_SIZE points on screen."""
     dot = graphviz.Digraph(
         "processes",
-        engine="neato",
+        engine="dot",
         graph_attr={
+            "rankdir": "TB",
+            "nodesep": "0.35",
+            "ranksep": "0.25",
             "splines": "true",
-            "overlap": "true",
-            "inputscale": "72",
             "bgcolor": "transparent",
             "fontname": "DejaVu Sans",
-            "pad": "0.25",
+            "pad": "0.2",
             "outputorder": "edgesfirst",
         },
         node_attr={
             "shape": "box",
             "style": "rounded,filled",
             "fontname": "DejaVu Sans",
-            "fontsize": "11",
-            "width": "1.9",
-            "height": "0.75",
-            "fixedsize": "true",
+            "fontsize": NODE_FONT_SIZE,
+            "width": "1.7",
+            "height": "0.5",
+            "margin": "0.12,0.06",
             "penwidth": "1.4",
         },
         edge_attr={
             "fontname": "DejaVu Sans",
-            "fontsize": "9",
+            "fontsize": EDGE_FONT_SIZE,
             "color": "#6b7b8c",
             "fontcolor": "#3d4b59",
             "arrowsize": "0.7",
         },
     )
-    for process, (x, y) in _positions(graph).items():
+    by_pk = {process.pk: process for process in graph.processes}
+    for process in graph.processes:
         style = dict(TYPE_STYLE[process.type])
         if process.status != ProcessStatus.ACTIVE:
             style["style"] = "rounded,filled,dashed"
@@ -140,82 +148,47 @@ def map_dot(graph: ProcessMap) -> str:
             style["penwidth"] = "3.4"
         dot.node(
             f"p{process.pk}",
-            label=_text(f"{process.reference}\n{_wrap(process.name)}"),
-            pos=f"{x},{y}!",
+            label=_text(process.reference, *_wrap(process.name, 20)),
+            id=f"process-{process.pk}",
             URL=process.get_absolute_url(),
             target="_top",
             tooltip=_text(f"{process.reference} {process.name} ({process.get_type_display()})"),
             **style,
         )
-    for handoff in graph.handoffs:
-        dot.edge(
-            f"p{handoff.source_id}",
-            f"p{handoff.target_id}",
-            xlabel=_text(_wrap(handoff.item, 22)),
-            tooltip=_text(handoff.item),
-        )
+    for (source_id, target_id), items in handoff_edges(graph).items():
+        tooltip = _text(f"{by_pk[source_id].reference} → {by_pk[target_id].reference}", *items)
+        dot.edge(f"p{source_id}", f"p{target_id}", label=_edge_label(items), tooltip=tooltip, labeltooltip=tooltip)
     return dot.source
 
 
-def _positions(graph: ProcessMap) -> dict[Process, tuple[int, int]]:
-    """Where each box goes, in points. The whole map is a grid of rows; a focused map puts the
-    process in the middle, those it receives from on the left and those it hands over to on the right."""
-    if graph.focus is None:
-        positions, y, previous_type = {}, 0, None
-        for row in _rows(graph):
-            if previous_type is not None:
-                y -= ROW_GAP + (LANE_GAP if row[0].type != previous_type else 0)
-            previous_type = row[0].type
-            positions.update({process: (column * COLUMN_GAP, y) for column, process in enumerate(row)})
-        return positions
-    suppliers = {h.source_id for h in graph.handoffs if h.target_id == graph.focus.pk}
-    left = [p for p in graph.processes if p.pk in suppliers and p.pk != graph.focus.pk]
-    right = [p for p in graph.processes if p.pk not in suppliers and p.pk != graph.focus.pk]
-    positions = {graph.focus: (COLUMN_GAP, 0)}
-    for column, side in ((0, left), (2, right)):
-        top = (len(side) - 1) * ROW_GAP / 2
-        positions.update({process: (column * COLUMN_GAP, round(top - i * ROW_GAP)) for i, process in enumerate(side)})
-    return positions
+def handoff_edges(graph: ProcessMap) -> dict[tuple[int, int], list[str]]:
+    """What each process hands over to each other one: one entry (one edge on the map) per pair."""
+    edges: dict[tuple[int, int], list[str]] = {}
+    for handoff in graph.handoffs:
+        edges.setdefault((handoff.source_id, handoff.target_id), []).append(handoff.item)
+    return edges
 
 
-def _rows(graph: ProcessMap) -> list[list[Process]]:
-    """Management processes first, then core processes in the order work flows between them, then
-    support processes; each group broken into rows of ROW_LENGTH so a large map stays readable."""
-    rows: list[list[Process]] = []
-    for process_type in (ProcessType.MANAGEMENT, ProcessType.CORE, ProcessType.SUPPORT):
-        group = [p for p in graph.processes if p.type == process_type]
-        ordered = _in_flow_order(group, graph.handoffs)
-        rows.extend(ordered[i : i + ROW_LENGTH] for i in range(0, len(ordered), ROW_LENGTH))
-    return rows
+def _edge_label(items: list[str]) -> str:
+    """One item as a centred text; several as a left-aligned list, cut after ITEMS_ON_EDGE (the
+    edge's tooltip and the list below the map have them all)."""
+    if len(items) == 1:
+        return _text(*_wrap(items[0], 24))
+    shown = items if len(items) <= ITEMS_ON_EDGE else items[: ITEMS_ON_EDGE - 1]
+    lines = [f"• {line}" if i == 0 else line for item in shown for i, line in enumerate(_wrap(item, 24))]
+    if len(shown) < len(items):
+        lines.append(_("+ %(count)d more") % {"count": len(items) - len(shown)})
+    return _text(*lines, separator="\\l", end="\\l")
 
 
-def _in_flow_order(processes: list[Process], handoffs: list[HandOff]) -> list[Process]:
-    """Order processes so that each comes after those that hand over to it (a topological order;
-    loops are broken by reference order)."""
-    by_pk = {p.pk: p for p in processes}
-    incoming = {pk: set() for pk in by_pk}
-    for handoff in handoffs:
-        if handoff.source_id in by_pk and handoff.target_id in by_pk and handoff.source_id != handoff.target_id:
-            incoming[handoff.target_id].add(handoff.source_id)
-    ordered: list[Process] = []
-    placed: set[int] = set()
-    while len(ordered) < len(by_pk):
-        ready = [pk for pk in by_pk if pk not in placed and incoming[pk] <= placed]
-        if not ready:  # a loop: start it at the lowest reference
-            ready = [pk for pk in by_pk if pk not in placed]
-        pk = min(ready, key=lambda k: by_pk[k].reference)
-        ordered.append(by_pk[pk])
-        placed.add(pk)
-    return ordered
+def _text(*lines: str, separator: str = "\\n", end: str = "") -> str:
+    """People's words as plain DOT text, one line each: never markup (a value in <...> would be pasted
+    into the DOT source as is, attributes and all), and a backslash is just a backslash. Lines are
+    joined by a DOT escape (\\n centred, \\l left-aligned), the only escapes in the result."""
+    return graphviz.nohtml(separator.join(graphviz.escape(line) for line in lines) + end)
 
 
-def _text(text: str) -> str:
-    """People's words as plain DOT text: never markup (a value in <...> would be pasted into the DOT
-    source as is, attributes and all), and a backslash is just a backslash."""
-    return graphviz.escape(text)
-
-
-def _wrap(text: str, width: int = 18) -> str:
+def _wrap(text: str, width: int) -> list[str]:
     words, lines, line = text.split(), [], ""
     for word in words:
         if line and len(line) + len(word) + 1 > width:
@@ -224,28 +197,36 @@ def _wrap(text: str, width: int = 18) -> str:
         else:
             line = f"{line} {word}".strip()
     lines.append(line)
-    return "\n".join(lines)
+    return lines
 
 
 def map_svg(graph: ProcessMap) -> str | None:
-    """The map as inline SVG, or None when Graphviz is not installed on the server."""
+    """The map as inline SVG, or None when it cannot be drawn: Graphviz is not installed, fails, or
+    takes longer than LAYOUT_SECONDS (a map of hundreds of processes and hand-offs; a unit or one
+    process with its neighbours still draws). A map that took too long is not tried again for an hour."""
     source = map_dot(graph)
     key = "process-map:" + hashlib.sha256(source.encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
         try:
-            svg = graphviz.pipe("neato", "svg", source.encode(), quiet=True).decode()
-        except graphviz.ExecutableNotFound:
+            svg = subprocess.run(
+                ["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=LAYOUT_SECONDS
+            ).stdout.decode()
+        except FileNotFoundError:
             logger.error("Graphviz's dot program is not installed: the process map cannot be drawn.")
             return None
-        except subprocess.CalledProcessError:
-            logger.exception("Graphviz could not draw the process map.")
+        except subprocess.CalledProcessError as error:
+            logger.error("Graphviz could not draw the process map: %s", error.stderr.decode(errors="replace"))
+            return None
+        except subprocess.TimeoutExpired:
+            logger.warning("Graphviz took over %s s to draw %s processes.", LAYOUT_SECONDS, len(graph.processes))
+            cache.set(key, "", TOO_LARGE_CACHE_SECONDS)
             return None
         # Inline SVG needs neither the XML prolog nor the DOCTYPE; the comments only name the tool.
         svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)
         svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
         cache.set(key, svg, SVG_CACHE_SECONDS)
-    return svg
+    return svg or None
 
 
-__all__ = ["ProcessMap", "map_dot", "map_svg", "process_map"]
+__all__ = ["ProcessMap", "handoff_edges", "map_dot", "map_svg", "process_map"]

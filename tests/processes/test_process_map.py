@@ -1,13 +1,26 @@
+import re
+import subprocess
 from html import unescape
 
 import pytest
 from django.urls import reverse
 
+from objectives.choices import KPIStatus
 from processes.choices import ProcessStatus, ProcessType
-from processes.process_map import map_svg, process_map
-from tests.factories import HandOffFactory, OrgUnitFactory, ProcessFactory
+from processes.process_map import HEALTH_COLOURS, LAYOUT_SECONDS, map_svg, process_map
+from tests.factories import HandOffFactory, KPIFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def own_cache(settings):
+    """Maps drawn by earlier runs stay in a shared cache (Redis in CI) under the same keys: draw afresh."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "maps"}}
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def test_map_svg_has_every_active_process_and_hand_off():
@@ -30,29 +43,82 @@ def test_map_svg_has_every_active_process_and_hand_off():
     assert retired.reference not in svg and "Crates" not in svg
 
 
-def test_management_is_drawn_above_core_and_core_above_support():
-    management = ProcessFactory(type=ProcessType.MANAGEMENT)
-    core = ProcessFactory(type=ProcessType.CORE)
-    support = ProcessFactory(type=ProcessType.SUPPORT)
-    HandOffFactory(source=support, target=management)
-
-    from processes.process_map import _positions
-
-    positions = _positions(process_map())
-    assert positions[management][1] > positions[core][1] > positions[support][1]
+def node_positions(svg: str) -> dict[int, tuple[float, float]]:
+    """Where Graphviz drew each process: the centre of its first line of text, by process pk."""
+    found = re.findall(r'<g id="process-(\d+)" class="node">.*?<text[^>]* x="([-\d.]+)" y="([-\d.]+)"', svg, re.DOTALL)
+    return {int(pk): (float(x), float(y)) for pk, x, y in found}
 
 
-def test_core_processes_are_laid_out_in_the_order_work_flows():
-    from processes.process_map import _positions
+def edges(svg: str) -> list[str]:
+    """The SVG of each edge, in the order drawn."""
+    return re.findall(r'<g id="edge\d+" class="edge">.*?</g>\n</g>', svg, re.DOTALL)
 
+
+def test_work_flows_from_top_to_bottom():
     delivery = ProcessFactory(name="Delivery")
     sales = ProcessFactory(name="Sales")
     production = ProcessFactory(name="Production")
     HandOffFactory(source=sales, target=production)
     HandOffFactory(source=production, target=delivery)
 
-    xs = {p.name: x for p, (x, _y) in _positions(process_map()).items()}
-    assert xs["Sales"] < xs["Production"] < xs["Delivery"]
+    positions = node_positions(unescape(map_svg(process_map())))
+
+    assert positions[sales.pk][1] < positions[production.pk][1] < positions[delivery.pk][1]  # y grows downwards
+
+
+def test_hand_offs_between_two_processes_share_one_edge_that_lists_them_all():
+    design, production = ProcessFactory(name="Design"), ProcessFactory(name="Production")
+    items = ["Bills of material", "Drawings", "Routings", "Test plans", "Work instructions"]
+    for item in items:
+        HandOffFactory(source=design, target=production, item=item)
+    HandOffFactory(source=production, target=design, item="Change requests")
+
+    svg = unescape(map_svg(process_map()))
+
+    forward, backward = edges(svg)
+    tooltips = re.findall(r'xlink:title="([^"]*)"', forward)  # on the line and on its label
+    assert tooltips == ["\n".join([f"{design.reference} → {production.reference}", *items])] * 2
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", forward) == ["• Bills of material", "• Drawings", "+ 3 more"]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", backward) == ["Change requests"]
+
+
+def test_a_single_process_is_drawn_at_the_size_of_one_box(client_for, viewer):
+    alone = ProcessFactory(name="Additive manufacturing pilot")
+
+    svg = map_svg(process_map(focus=alone))
+
+    width, height = (float(n) for n in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    assert width < 200 and height < 100  # points: one box and its margin, shown at that size
+    body = client_for(viewer).get(alone.get_absolute_url()).content.decode()
+    assert "No hand-offs with other processes yet." in body
+
+
+@pytest.mark.parametrize("url", ["map", "process"])
+def test_maps_come_with_zoom_controls_and_no_inline_script(client_for, viewer, url):
+    process = ProcessFactory()
+    HandOffFactory(source=process)
+    path = reverse("processes:process_map") if url == "map" else process.get_absolute_url()
+
+    body = client_for(viewer).get(path).content.decode()
+
+    assert body.count("data-process-map") == 1 and "<svg" in body
+    for zoom in ("in", "out", "fit", "actual"):
+        assert re.search(rf'<button type="button"[^>]* data-map-zoom="{zoom}"', body)
+    assert 'src="/static/js/process-map.js"' in body
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", body))
+
+
+def test_the_cached_map_changes_with_what_it_shows():
+    sales, production = ProcessFactory(), ProcessFactory()
+    HandOffFactory(source=sales, target=production, item="Orders")
+    before = map_svg(process_map())
+
+    HandOffFactory(source=sales, target=production, item="Specifications")
+    KPIFactory(processes=[production], status=KPIStatus.OFF_TARGET)
+    after = map_svg(process_map())
+
+    assert "Specifications" not in before and "Specifications" in after
+    assert HEALTH_COLOURS["bad"] not in before and HEALTH_COLOURS["bad"] in after
 
 
 def test_focus_shows_one_process_and_its_neighbours():
@@ -140,18 +206,58 @@ def test_what_people_type_stays_text_on_the_map(client_for, viewer, item):
     assert page.status_code == 200 and "<svg" in page.content.decode()  # the mini-map is drawn
 
 
-def test_a_map_graphviz_cannot_draw_is_left_out_not_a_crash(monkeypatch):
-    import subprocess
+def test_what_people_type_stays_text_in_a_list_of_hand_offs():
+    items = [
+        '<x>]; evil [label="INJECTED" URL="javascript:alert(1)"]; p1 -> p2 [tooltip=<y>',
+        "Drawings \\",
+        "Specs \\l and \\n",
+        "<see spec <A> & <B>>",
+    ]
+    giver, taker = ProcessFactory(), ProcessFactory()
+    for item in items:
+        HandOffFactory(source=giver, target=taker, item=item)
 
-    import graphviz
+    svg = map_svg(process_map())
 
+    assert 'href="javascript' not in svg and "<title>evil</title>" not in svg
+    (edge,) = edges(svg)  # one edge: nothing typed opened another
+    tooltip = unescape(re.search(r'xlink:title="([^"]*)"', edge).group(1))
+    assert sorted(tooltip.splitlines()[1:]) == sorted(items)
+    label = " ".join(unescape(line) for line in re.findall(r"<text[^>]*>([^<]*)</text>", edge))
+    assert len([item for item in items if f"• {item}" in label]) == 2 and label.endswith("+ 2 more")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [FileNotFoundError("dot"), subprocess.CalledProcessError(1, "dot", stderr=b"Error: syntax error in line 1")],
+)
+def test_a_map_graphviz_cannot_draw_is_left_out_not_a_crash(monkeypatch, failure):
     def fail(*args, **kwargs):
-        raise subprocess.CalledProcessError(1, "neato")
+        raise failure
 
-    monkeypatch.setattr(graphviz, "pipe", fail)
+    monkeypatch.setattr(subprocess, "run", fail)
     ProcessFactory()
 
     assert map_svg(process_map()) is None
+
+
+def test_a_map_too_large_to_draw_in_time_is_left_out_and_not_tried_again_at_once(client_for, viewer, monkeypatch):
+    calls = []
+
+    def too_slow(command, **kwargs):
+        calls.append(kwargs["timeout"])
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", too_slow)
+    HandOffFactory(item="Orders")
+    client = client_for(viewer)
+
+    first = client.get(reverse("processes:process_map")).content.decode()
+    again = client.get(reverse("processes:process_map")).content.decode()
+
+    assert calls == [LAYOUT_SECONDS]
+    for body in (first, again):
+        assert "<svg" not in body and "choose a unit or focus on one process" in body and "Orders" in body
 
 
 def test_the_map_of_a_unit_survives_a_loop_in_the_tree(client_for, viewer):
