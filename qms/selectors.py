@@ -97,7 +97,7 @@ def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
     for i, as_deputy, pk, reference, title, is_open, status in found:
         holding = held[i]
         record = _shown(holding.kind, pk=pk, reference=reference, title=title, status=status)
-        record.is_open, record.shown_title = bool(is_open), title
+        record.held_open, record.shown_title = bool(is_open), title
         (holding.deputised_rows if as_deputy else holding.owned_rows).append(record)
     return list(held.values())
 

@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "processes",
     "objectives",
     "risks",
+    "nonconformities",
     "audits",
     "reviews",
 ]

@@ -46,6 +46,7 @@ urlpatterns = [
     path("objectives/", include("objectives.urls")),
     path("risks/", include("risks.urls")),
     path("audits/", include("audits.urls")),
+    path("nonconformities/", include("nonconformities.urls")),
     path("reviews/", include("reviews.urls")),
     path("api/", api_root, name="api-root"),
     path("api/", include("processes.api.urls")),

@@ -4,6 +4,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from audits.models import Audit, AuditProgramme
+from nonconformities.choices import Origin, Severity
+from nonconformities.models import Nonconformity
 from objectives.choices import Direction, Frequency, Nature
 from objectives.models import KPI, Measurement, Objective, StrategicTheme
 from processes.choices import ProcessStatus, ProcessType
@@ -164,3 +167,59 @@ class RiskFactory(factory.django.DjangoModelFactory):
     def objectives(self, create, extracted, **kwargs):
         if create and extracted:
             self.objectives.set(extracted)
+
+
+class NonconformityFactory(factory.django.DjangoModelFactory):
+    """A minor nonconformity found in a process, just reported."""
+
+    class Meta:
+        model = Nonconformity
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Nonconformity {n}")
+    description = "Parts released without the signed first-off check."
+    origin = Origin.PROCESS
+    severity = Severity.MINOR
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+
+class AuditProgrammeFactory(factory.django.DjangoModelFactory):
+    """This year's programme; each further one a year later."""
+
+    class Meta:
+        model = AuditProgramme
+        skip_postgeneration_save = True
+
+    year = factory.Sequence(lambda n: timezone.localdate().year + n)
+    title = factory.LazyAttribute(lambda p: f"Internal audit programme {p.year}")
+    owner = factory.SubFactory(UserFactory, role=Role.QUALITY_MANAGER)
+
+
+class AuditFactory(factory.django.DjangoModelFactory):
+    """A planned audit in December of its programme's year, led by an auditor."""
+
+    class Meta:
+        model = Audit
+        skip_postgeneration_save = True
+
+    programme = factory.SubFactory(AuditProgrammeFactory)
+    title = factory.Sequence(lambda n: f"Audit {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.AUDITOR)
+    clauses = factory.LazyFunction(lambda: ["4.4", "8.5"])
+    planned_start = factory.LazyAttribute(lambda a: date(a.programme.year, 12, 1))
+    planned_end = factory.LazyAttribute(lambda a: a.planned_start + timedelta(days=1))
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+    @factory.post_generation
+    def team(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.team.set(extracted)

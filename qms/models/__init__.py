@@ -1,10 +1,12 @@
 from .actions import Action
+from .attachments import Attachment
 from .notifications import Notification
 from .people import OrgUnit, User
 from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter
 
 __all__ = [
     "Action",
+    "Attachment",
     "Notification",
     "OrgUnit",
     "OwnedRecord",

@@ -4,14 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 MODULES = {
-    "audits": (
-        _("Audits"),
-        "clipboard-check",
-        _(
-            "It will hold the audit programme, audits with their findings and evidence, and PDF evidence packs "
-            "(ISO 9001 9.2)."
-        ),
-    ),
     "reviews": (
         _("Management reviews"),
         "people",

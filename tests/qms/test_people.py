@@ -376,7 +376,7 @@ def test_person_page_lists_what_they_hold_of_every_kind_open_first(client_for, v
         assert (holding.owned, holding.deputised) == (len(owned) + (model is Action), len(deputised))
         assert {r.pk for r in holding.deputised_rows} == {r.pk for r in deputised}
     actions = holdings[Action]
-    assert (actions.owned_open, [r.is_open for r in actions.owned_rows]) == (2, [True, True, False])
+    assert (actions.owned_open, [r.held_open for r in actions.owned_rows]) == (2, [True, True, False])
     assert actions.owned_rows[-1].pk == closed.pk
 
 

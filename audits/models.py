@@ -1,0 +1,366 @@
+from typing import Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qms.choices import Role
+from qms.clauses import Clause
+from qms.history import HistoryPart, RecordHistory
+from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
+
+from .choices import AUDIT_STATUS_COLOURS, FINDING_COLOURS, AuditStatus, FindingKind, QuestionOrigin, Result
+
+AUDIT_ROLES = frozenset({Role.QUALITY_MANAGER, Role.AUDITOR})
+
+
+class AuditProgramme(OwnedRecord):
+    """The internal audit programme of one year (ISO 9001 9.2): the audits planned in it, their
+    frequency proposed from each process's importance, risks and past results."""
+
+    REFERENCE_PREFIX = "APG"
+    ADD_ROLES = frozenset({Role.QUALITY_MANAGER})
+
+    year = models.PositiveSmallIntegerField(
+        verbose_name=_("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    description = models.TextField(
+        verbose_name=_("aims and method"),
+        blank=True,
+        help_text=_("What the programme sets out to show this year and how audits are chosen."),
+    )
+
+    history = RecordHistory(m2m_fields=["deputies"])
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("audit programme")
+        verbose_name_plural = _("audit programmes")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def get_list_url(cls) -> str:
+        return reverse("audits:index")
+
+
+class AuditQuerySet(RecordQuerySet):
+    def open(self) -> Self:
+        return self.filter(status__in=AuditStatus.open())
+
+    def involving(self, user) -> Self:
+        """Audits the user leads, deputises, audits in or is audited in."""
+        return self.filter(
+            Q(owner=user)
+            | Q(pk__in=Audit.objects.filter(Q(deputies=user) | Q(team=user) | Q(auditees=user)).values("pk"))
+        )
+
+
+class Audit(ProcessLinkedRecord):
+    """One internal audit: its scope (processes, units, clauses), criteria, lead auditor (the
+    owner), team and auditees, dates, checklist, findings and report.
+
+    Auditors write inside the audits whose team they are on; the lead auditor issues the report,
+    after which its findings stand as issued and corrections go through history with a reason.
+    """
+
+    REFERENCE_PREFIX = "AUD"
+    ADD_ROLES = AUDIT_ROLES
+
+    programme = models.ForeignKey(
+        AuditProgramme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="audits"
+    )
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    org_units = models.ManyToManyField(
+        OrgUnit, verbose_name=_("organisational units"), related_name="audits", blank=True
+    )
+    clauses = models.JSONField(
+        verbose_name=_("clauses"), default=list, blank=True, help_text=_("The ISO 9001 clauses in scope.")
+    )
+    criteria = models.TextField(
+        verbose_name=_("criteria"),
+        blank=True,
+        help_text=_("What the audit checks against: ISO 9001, the process descriptions, customer requirements."),
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("audit team"), related_name="audits_on_team", blank=True
+    )
+    auditees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("auditees"), related_name="audits_as_auditee", blank=True
+    )
+    planned_start = models.DateField(verbose_name=_("planned start"))
+    planned_end = models.DateField(verbose_name=_("planned end"))
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=AuditStatus.choices, default=AuditStatus.PLANNED
+    )
+
+    summary = models.TextField(verbose_name=_("summary"), blank=True)
+    strengths = models.TextField(verbose_name=_("strengths"), blank=True)
+    conclusion = models.TextField(verbose_name=_("conclusion"), blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("report issued by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    issued_at = models.DateTimeField(verbose_name=_("report issued at"), null=True, blank=True, editable=False)
+
+    objects = AuditQuerySet.as_manager()
+    history = RecordHistory(m2m_fields=["deputies", "processes", "org_units", "team", "auditees"])
+    history_parts = (
+        HistoryPart("findings", label=_("finding"), note="description"),
+        HistoryPart("checklist", label=_("checklist question"), title="question", fields=("result", "notes")),
+    )
+
+    class Meta:
+        ordering = ["planned_start", "reference"]
+        indexes = [models.Index(fields=["status", "planned_start"], name="audits_audit_status_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AuditStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=models.F("planned_start")), name="%(app_label)s_%(class)s_dates_in_order"
+            ),
+        ]
+        verbose_name = _("audit")
+        verbose_name_plural = _("audits")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def status_colour(self) -> str:
+        return AUDIT_STATUS_COLOURS[self.status]
+
+    @property
+    def is_issued(self) -> bool:
+        return self.issued_at is not None
+
+    @property
+    def report_overdue(self) -> bool:
+        return self.status in AuditStatus.open() and self.planned_end < timezone.localdate()
+
+    @classmethod
+    def permission_scope(cls, user, action: str) -> Q:
+        """Everyone signed in reads audits; the lead auditor, deputies and the audit team change
+        one; quality managers change all."""
+        scope = super().permission_scope(user, action)
+        if action == "view" or not (user.is_authenticated and user.is_active) or user.is_read_only:
+            return scope
+        return scope | Q(pk__in=cls.objects.filter(team=user).values("pk"))
+
+    def clean(self) -> None:
+        errors = {}
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = _("The audit cannot end before it starts.")
+        if not isinstance(self.clauses, list) or set(self.clauses) - set(Clause.values):
+            errors["clauses"] = _("Choose clauses of ISO 9001 from the list.")
+        else:
+            self.clauses = Clause.valid(self.clauses)  # each once, in the standard's order
+        if self.programme_id and self.planned_start and self.planned_start.year != self.programme.year:
+            errors["planned_start"] = _("An audit of the %(year)d programme starts in %(year)d.") % {
+                "year": self.programme.year
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+class QuestionTemplate(models.Model):
+    """A reusable checklist question for one clause, in the product's own words; an audit's
+    checklist starts from the templates of the clauses in its scope."""
+
+    clause = models.CharField(verbose_name=_("clause"), max_length=5, choices=Clause.choices)
+    text = models.CharField(verbose_name=_("question"), max_length=300)
+    guidance = models.TextField(verbose_name=_("what to look at"), blank=True)
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"), default=0)
+    is_active = models.BooleanField(verbose_name=_("in use"), default=True)
+
+    history = RecordHistory()
+
+    class Meta:
+        ordering = ["clause", "order", "pk"]
+        verbose_name = _("checklist question")
+        verbose_name_plural = _("checklist questions")
+
+    def __str__(self) -> str:
+        return f"{self.clause} {self.text}"
+
+
+class ChecklistItem(models.Model):
+    """One question of an audit's checklist, from a clause template or from a process's turtle
+    (its inputs, outputs, resources, methods, hand-offs, KPIs and risks), with the auditor's result."""
+
+    audit = models.ForeignKey(Audit, verbose_name=_("audit"), on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveIntegerField(verbose_name=_("position"), default=0)
+    clause = models.CharField(verbose_name=_("clause"), max_length=5, choices=Clause.choices, blank=True)
+    process = models.ForeignKey(
+        "processes.Process",
+        verbose_name=_("process"),
+        on_delete=models.PROTECT,
+        related_name="checklist_items",
+        null=True,
+        blank=True,
+    )
+    origin = models.CharField(
+        verbose_name=_("from"), max_length=20, choices=QuestionOrigin.choices, default=QuestionOrigin.TEMPLATE
+    )
+    question = models.CharField(verbose_name=_("question"), max_length=400)
+    guidance = models.TextField(verbose_name=_("what to look at"), blank=True)
+    result = models.CharField(verbose_name=_("result"), max_length=20, choices=Result.choices, blank=True)
+    notes = models.TextField(verbose_name=_("notes and evidence seen"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    answered_at = models.DateTimeField(verbose_name=_("answered at"), null=True, blank=True, editable=False)
+
+    history = RecordHistory()
+
+    class Meta:
+        ordering = ["audit", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result__in=[*Result.values, ""]), name="%(app_label)s_%(class)s_result_valid"
+            ),
+        ]
+        verbose_name = _("checklist question")
+        verbose_name_plural = _("checklist")
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class Finding(models.Model):
+    """What an audit found, typed (major or minor nonconformity, observation, opportunity for
+    improvement) and tied to a clause, a process and its evidence. A nonconformity finding raises a
+    nonconformity; an opportunity may raise an improvement action. The auditees answer it."""
+
+    audit = models.ForeignKey(Audit, verbose_name=_("audit"), on_delete=models.PROTECT, related_name="findings")
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"), editable=False)
+    checklist_item = models.ForeignKey(
+        ChecklistItem,
+        verbose_name=_("checklist question"),
+        on_delete=models.SET_NULL,
+        related_name="findings",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(verbose_name=_("type"), max_length=20, choices=FindingKind.choices)
+    clause = models.CharField(verbose_name=_("clause"), max_length=5, choices=Clause.choices)
+    process = models.ForeignKey(
+        "processes.Process", verbose_name=_("process"), on_delete=models.PROTECT, related_name="findings"
+    )
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    description = models.TextField(verbose_name=_("what was found"))
+    evidence = models.TextField(
+        verbose_name=_("objective evidence"), help_text=_("What was seen, heard or read that shows it.")
+    )
+    auditee_response = models.TextField(verbose_name=_("auditee's response"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    responded_at = models.DateTimeField(verbose_name=_("answered at"), null=True, blank=True, editable=False)
+    nonconformity = models.OneToOneField(
+        "nonconformities.Nonconformity",
+        verbose_name=_("nonconformity"),
+        on_delete=models.PROTECT,
+        related_name="finding",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    action = models.ForeignKey(
+        "qms.Action",
+        verbose_name=_("improvement action"),
+        on_delete=models.PROTECT,
+        related_name="findings",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    created_at = models.DateTimeField(verbose_name=_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+    )
+
+    history = RecordHistory()
+
+    class Meta:
+        ordering = ["audit", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "number"], name="%(app_label)s_%(class)s_number_in_audit"),
+            models.CheckConstraint(condition=Q(kind__in=FindingKind.values), name="%(app_label)s_%(class)s_kind"),
+        ]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('audits:audit_detail', args=[self.audit_id])}#finding-{self.number}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.audit.reference}-F{self.number}"
+
+    @property
+    def colour(self) -> str:
+        return FINDING_COLOURS[self.kind]
+
+    @property
+    def is_nonconformity(self) -> bool:
+        return self.kind in FindingKind.nonconformities()
+
+
+class ProcessAuditInterval(models.Model):
+    """The quality manager's choice of how often a process is audited, overriding the proposal
+    the programme makes from its risks, KPIs and past findings, with the reason."""
+
+    process = models.OneToOneField(
+        "processes.Process", verbose_name=_("process"), on_delete=models.CASCADE, related_name="audit_interval"
+    )
+    months = models.PositiveSmallIntegerField(
+        verbose_name=_("audit every (months)"), validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    reason = models.CharField(verbose_name=_("why"), max_length=300)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(verbose_name=_("set at"), auto_now=True)
+
+    history = RecordHistory()
+
+    class Meta:
+        verbose_name = _("audit interval")
+        verbose_name_plural = _("audit intervals")
+
+    def __str__(self) -> str:
+        return f"{self.process}: {self.months}"
