@@ -75,10 +75,9 @@ class RecordForm(StyledFormMixin, forms.ModelForm):
             self.fields["version"].initial = self.instance.updated_at.isoformat()
         else:
             del self.fields["version"]
-        people = User.objects.filter(is_active=True).select_related("org_unit")
         for name in ("owner", "deputies"):
             if name in self.fields:
-                self.fields[name].queryset = people
+                self.fields[name].queryset = self.instance.choosable_people(name).select_related("org_unit")
         if "processes" in self.fields:
             linked = self.instance.processes.values("pk") if self.instance.pk else []
             self.fields["processes"].queryset = Process.objects.filter(
