@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from qms.exports import plain_number
+from qms.forms import add_errors
 from qms.hub import sections
 from qms.models import Action
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
@@ -250,8 +251,7 @@ def measurement_enter(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_errors(form, error)
     if htmx_partial(request):
         saved = measurement if form.is_valid() else None
         return TemplateResponse(
@@ -329,8 +329,7 @@ def measurement_edit(request: HttpRequest, pk: int, value_pk: int) -> HttpRespon
                 user=request.user,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_errors(form, error)
     if not form.is_valid():
         status = 409 if form.has_conflict else 422
         return _correction_response(request, kpi, measurement, form, status=status)

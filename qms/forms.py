@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,16 @@ def form_layout(form: forms.BaseForm) -> list[tuple[str | None, list[list[forms.
     if visible:
         groups.append((None, [[bound] for bound in visible.values()]))
     return groups
+
+
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one of the form's
+    fields, above the form otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
 
 
 class StyledFormMixin:

@@ -21,7 +21,7 @@ from django.views.generic import DetailView, ListView
 from qms import services
 from qms.choices import ActionStatus
 from qms.filters import PeopleFilterSet
-from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm
+from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm, add_errors
 from qms.history import record_history
 from qms.models import OrgUnit, User
 from qms.selectors import person_holdings
@@ -128,7 +128,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 person=person, user=request.user, note=form.cleaned_data["change_note"], **changes
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Saved %(person)s.") % {"person": person})
             return done_response(request, reverse("qms:user_detail", args=[person.pk]))
@@ -138,14 +138,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _person_form(request: HttpRequest, form, *, person: User | None) -> TemplateResponse:
     context = {"form": form, "person": person}
     return TemplateResponse(request, "qms/user_form.html", context, status=422 if form.errors else 200)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _send_invite(request: HttpRequest, person: User) -> None:
@@ -300,7 +292,7 @@ def user_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
                     deputies=choice["deputies"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 count = sum(changed.values())
                 messages.success(
