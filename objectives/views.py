@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
@@ -318,18 +319,23 @@ def measurement_edit(request: HttpRequest, pk: int, value_pk: int) -> HttpRespon
     if request.method == "GET":
         form = MeasurementCorrectionForm(measurement=measurement, auto_id=f"{prefix}-%s")
         return _correction_response(request, kpi, measurement, form)
-    form = MeasurementCorrectionForm(request.POST, measurement=measurement, auto_id=f"{prefix}-%s")
-    if form.is_valid():
-        try:
-            corrected = services.measurement_record(
-                kpi=kpi,
-                period=measurement.period,
-                value=form.cleaned_data["value"],
-                comment=form.cleaned_data["comment"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            add_errors(form, error)
+    # The row lock makes a correction saved at the same moment wait, so the version check sees it.
+    with transaction.atomic():
+        locked = Measurement.objects.select_for_update(of=("self",)).select_related("entered_by")
+        measurement = locked.get(pk=measurement.pk)
+        measurement.kpi = kpi
+        form = MeasurementCorrectionForm(request.POST, measurement=measurement, auto_id=f"{prefix}-%s")
+        if form.is_valid():
+            try:
+                corrected = services.measurement_record(
+                    kpi=kpi,
+                    period=measurement.period,
+                    value=form.cleaned_data["value"],
+                    comment=form.cleaned_data["comment"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                add_errors(form, error)
     if not form.is_valid():
         status = 409 if form.has_conflict else 422
         return _correction_response(request, kpi, measurement, form, status=status)
