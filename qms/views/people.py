@@ -28,14 +28,9 @@ from qms.selectors import person_holdings
 from qms.views.generic import Confirmation, confirm_response, done_response, htmx_partial
 
 
-def may_manage(user: User, person: User) -> bool:
-    """The controls to change `person` show to whom services._may_manage lets change them."""
-    return user.administers_qms and (user.is_superuser or not person.is_superuser)
-
-
 def _manageable(request: HttpRequest, pk: int) -> User:
     person = get_object_or_404(User.objects.select_related("org_unit"), pk=pk)
-    if not may_manage(request.user, person):
+    if not services.person_may_manage(request.user, person):
         raise PermissionDenied(_("Only quality managers administer people."))
     return person
 
@@ -81,7 +76,7 @@ class UserDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         user, person = self.request.user, self.object
         context["tab"] = self.tab
-        context["can_manage"] = may_manage(user, person)
+        context["can_manage"] = services.person_may_manage(user, person)
         context["show_history"] = user.administers_qms
         context["invite_pending"] = person.is_active and not person.has_usable_password()
         if self.tab == "history":

@@ -103,8 +103,10 @@ def test_quality_manager_sees_the_controls(client_for, quality, deputy):
         assert client.get(url(name, deputy)).status_code == 200
 
 
-def test_a_superuser_account_is_changed_only_by_a_superuser(client_for, quality):
-    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+@pytest.mark.parametrize("admin", [{"is_superuser": True, "is_staff": True}, {"is_staff": True}])
+def test_an_account_that_signs_in_to_the_admin_is_changed_only_by_a_superuser(client_for, quality, admin):
+    """A quality manager who could change its e-mail address could reset its password and take it over."""
+    root = UserFactory(username="root", **admin)
     client = client_for(quality)
 
     assert url("user_edit", root) not in client.get(url("user_detail", root)).text
