@@ -170,6 +170,7 @@ class Objective(ProcessLinkedRecord):
             kpi=main,
             baseline=baseline,
             target=target,
+            target_range=main.target_range if self.target is None else None,
             now=main.latest_value,
             baseline_set=self.baseline is not None,
             target_set=self.target is not None,
@@ -206,7 +207,13 @@ class Objective(ProcessLinkedRecord):
                 "The main KPI must be one of the KPIs measuring this objective: link %(kpi)s to it first."
             ) % {"kpi": main.reference}
         target = self.target if self.target is not None or main is None else main.target_from(self.baseline)
-        if self.baseline is not None and target is not None:
+        target_range = main.target_range if main is not None and self.target is None else None
+        if self.baseline is not None and target_range and _distance(self.baseline, target_range) == 0:
+            errors["baseline"] = _(
+                "The baseline is within the target range (%(low)s to %(high)s) already: progress is the way into "
+                "it. Give a baseline outside it, or a target of the objective's own."
+            ) % {"low": _plain(target_range[0]), "high": _plain(target_range[1])}
+        elif self.baseline is not None and target is not None:
             if self.baseline == target:
                 errors["baseline"] = _(
                     "The baseline equals the target (%(target)s): progress is the way from one to the other."
@@ -229,8 +236,11 @@ class Progress:
 
     By distance, when it has a main KPI with a baseline, a target and a value: the share of the
     way from baseline to target its latest value has come, (now - baseline) / (target - baseline),
-    which reads the same whether higher or lower is better. Otherwise by the share of its KPIs
-    with a value that are on target. The share is always there as a second figure.
+    which reads the same whether higher or lower is better. A KPI to be kept within a range (when
+    the objective sets no target of its own) has arrived anywhere inside it: the way is measured by
+    the distance to the range, so a value beyond its far end is off target again, not beyond 100 %.
+    Otherwise by the share of its KPIs with a value that are on target. The share is always there
+    as a second figure.
     """
 
     on_target: int
@@ -238,6 +248,7 @@ class Progress:
     kpi: "KPI | None" = None
     baseline: Decimal | None = None
     target: Decimal | None = None
+    target_range: tuple[Decimal, Decimal] | None = None
     now: Decimal | None = None
     baseline_set: bool = False
     target_set: bool = False
@@ -247,7 +258,12 @@ class Progress:
     def travelled(self) -> Decimal | None:
         """Per cent of the way from baseline to target, as it is: below 0 when the KPI moved away
         from the target, above 100 beyond it. None when progress cannot be measured by distance."""
-        if None in (self.kpi, self.baseline, self.target, self.now) or self.baseline == self.target:
+        if None in (self.kpi, self.baseline, self.target, self.now):
+            return None
+        if self.target_range is not None:
+            start = _distance(self.baseline, self.target_range)
+            return 100 * (start - _distance(self.now, self.target_range)) / start if start else None
+        if self.baseline == self.target:
             return None
         return 100 * (self.now - self.baseline) / (self.target - self.baseline)
 
@@ -284,6 +300,8 @@ class Progress:
             return _("it has no main KPI")
         if self.now is None or self.baseline is None:
             return _("%(kpi)s has no value yet") % {"kpi": self.kpi.reference}
+        if self.target_range is not None:
+            return _("its baseline is within the target range already")
         return _("its baseline equals its target")
 
     @property
@@ -475,6 +493,13 @@ class KPI(ProcessLinkedRecord):
             return None
         return self.latest.next() if self.latest else due
 
+    @property
+    def target_range(self) -> tuple[Decimal, Decimal] | None:
+        """The lowest and highest value on target, for a KPI to be kept within a range."""
+        if self.direction == Direction.RANGE and self.target_upper is not None:
+            return self.target, self.target_upper
+        return None
+
     def target_from(self, baseline: Decimal | None) -> Decimal:
         """The value an objective measured by this KPI aims for: its target; for a range, the end
         nearer the baseline."""
@@ -647,6 +672,12 @@ def dependency_graph() -> dict[str, set[str]]:
 
 def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+def _distance(value: Decimal, target_range: tuple[Decimal, Decimal]) -> Decimal:
+    """How far `value` lies outside the range; 0 inside it."""
+    low, high = target_range
+    return max(low - value, value - high, Decimal(0))
 
 
 class MeasurementQuerySet(models.QuerySet):

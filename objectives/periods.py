@@ -105,6 +105,9 @@ class Period:
 # Reading periods
 # ------------------------------------------------------------------------------
 
+# Years a period may fall in: a typo such as 0026 names no period values are kept for, and one at
+# the ends of the calendar has no period before or after it to step to.
+YEARS = range(1900, 9999)
 _SEP = r"[\s,/.-]*"
 _WEEK = re.compile(rf"(?:week|wk|w)\.?\s*(\d{{1,2}}){_SEP}(?:of\s+)?(\d{{4}})", re.IGNORECASE)
 _YEAR_WEEK = re.compile(rf"(\d{{4}}){_SEP}(?:week|wk|w)\.?\s*(\d{{1,2}})(?:-\d)?", re.IGNORECASE)
@@ -136,6 +139,11 @@ def _month_number(name: str) -> int | None:
 def _read(text: str) -> tuple[str | None, date | None]:
     """The frequency a text is written in (None for a date) and a day inside the period it names;
     (None, None) when it names no period."""
+    written, day = _read_any_year(text)
+    return (written, day) if day is not None and day.year in YEARS else (None, None)
+
+
+def _read_any_year(text: str) -> tuple[str | None, date | None]:
     try:
         if m := _WEEK.fullmatch(text) or _YEAR_WEEK.fullmatch(text):
             week, year = (m[1], m[2]) if m.re is _WEEK else (m[2], m[1])

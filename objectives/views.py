@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from qms.exports import plain_number
+from qms.forms import add_errors
 from qms.hub import sections
 from qms.models import Action
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
@@ -250,8 +252,7 @@ def measurement_enter(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_errors(form, error)
     if htmx_partial(request):
         saved = measurement if form.is_valid() else None
         return TemplateResponse(
@@ -318,19 +319,23 @@ def measurement_edit(request: HttpRequest, pk: int, value_pk: int) -> HttpRespon
     if request.method == "GET":
         form = MeasurementCorrectionForm(measurement=measurement, auto_id=f"{prefix}-%s")
         return _correction_response(request, kpi, measurement, form)
-    form = MeasurementCorrectionForm(request.POST, measurement=measurement, auto_id=f"{prefix}-%s")
-    if form.is_valid():
-        try:
-            corrected = services.measurement_record(
-                kpi=kpi,
-                period=measurement.period,
-                value=form.cleaned_data["value"],
-                comment=form.cleaned_data["comment"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+    # The row lock makes a correction saved at the same moment wait, so the version check sees it.
+    with transaction.atomic():
+        locked = Measurement.objects.select_for_update(of=("self",)).select_related("entered_by")
+        measurement = locked.get(pk=measurement.pk)
+        measurement.kpi = kpi
+        form = MeasurementCorrectionForm(request.POST, measurement=measurement, auto_id=f"{prefix}-%s")
+        if form.is_valid():
+            try:
+                corrected = services.measurement_record(
+                    kpi=kpi,
+                    period=measurement.period,
+                    value=form.cleaned_data["value"],
+                    comment=form.cleaned_data["comment"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                add_errors(form, error)
     if not form.is_valid():
         status = 409 if form.has_conflict else 422
         return _correction_response(request, kpi, measurement, form, status=status)

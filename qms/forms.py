@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,16 @@ def form_layout(form: forms.BaseForm) -> list[tuple[str | None, list[list[forms.
     if visible:
         groups.append((None, [[bound] for bound in visible.values()]))
     return groups
+
+
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one of the form's
+    fields, above the form otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
 
 
 class StyledFormMixin:
@@ -75,10 +86,9 @@ class RecordForm(StyledFormMixin, forms.ModelForm):
             self.fields["version"].initial = self.instance.updated_at.isoformat()
         else:
             del self.fields["version"]
-        people = User.objects.filter(is_active=True).select_related("org_unit")
         for name in ("owner", "deputies"):
             if name in self.fields:
-                self.fields[name].queryset = people
+                self.fields[name].queryset = self.instance.choosable_people(name).select_related("org_unit")
         if "processes" in self.fields:
             linked = self.instance.processes.values("pk") if self.instance.pk else []
             self.fields["processes"].queryset = Process.objects.filter(

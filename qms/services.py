@@ -126,13 +126,20 @@ def actions_notify_overdue(*, today: date | None = None) -> int:
 # ------------------------------------------------------------------------------
 
 
-def _may_manage(user: User, person: User) -> None:
-    """Quality managers administer people; a superuser's details are changed only by a superuser,
-    or a quality manager could take over their account through its e-mail address."""
+def person_may_manage(user: User, person: User) -> bool:
+    """Quality managers administer people. An account that signs in to the admin (a superuser's or
+    a staff member's) is changed only by a superuser, or a quality manager could take it over by
+    changing its e-mail address and resetting its password."""
     if not (user.is_authenticated and user.is_active and user.administers_qms):
+        return False
+    return user.is_superuser or not (person.is_superuser or person.is_staff)
+
+
+def _may_manage(user: User, person: User) -> None:
+    if not person_may_manage(user, person):
+        if user.is_authenticated and user.is_active and user.administers_qms:
+            raise PermissionDenied(_("Only a superuser may change an account that signs in to the admin."))
         raise PermissionDenied(_("Only quality managers administer people."))
-    if person.is_superuser and not user.is_superuser:
-        raise PermissionDenied(_("Only a superuser may change a superuser's account."))
 
 
 def _keep_a_quality_manager(person: User, *, user: User, refusal: str) -> None:

@@ -271,8 +271,11 @@ class Risk(ProcessLinkedRecord):
         )
 
     def user_can_approve(self, user) -> bool:
-        """Leadership approves accepting a high or critical risk, and never their own (four eyes)."""
-        return (user.is_superuser or user.role == Role.LEADERSHIP) and user.pk != self.owner_id
+        """Leadership approves accepting a high or critical risk, never their own nor one they are
+        deputy on, who may have written its rationale (four eyes)."""
+        if not (user.is_superuser or user.role == Role.LEADERSHIP) or user.pk == self.owner_id:
+            return False
+        return user.pk not in {deputy.pk for deputy in self.deputies.all()}  # the deputies as prefetched
 
     @property
     def acceptance_pending(self) -> bool:

@@ -54,10 +54,11 @@ def my_reviews_due(request) -> Section | None:
 
 
 def _awaiting_approval_by(user):
-    """Acceptances `user` may approve: Leadership approves, never their own risk's."""
+    """Acceptances `user` may approve (Risk.user_can_approve): Leadership approves, never those of
+    risks they own or are deputy on."""
     if not (user.is_superuser or user.role == Role.LEADERSHIP):
         return Risk.objects.none()
-    return Risk.objects.open().acceptance_pending().exclude(owner=user)
+    return Risk.objects.open().acceptance_pending().exclude(owner=user).exclude(deputies=user)
 
 
 @section("my_work")

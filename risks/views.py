@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qms.forms import ReasonForm
+from qms.forms import ReasonForm, add_errors
 from qms.models import Action
 from qms.views.generic import (
     Confirmation,
@@ -163,8 +163,7 @@ def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.risk_review_record(risk=risk, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_errors(form, error)
         else:
             messages.success(request, _("Review recorded for %(ref)s.") % {"ref": risk.reference})
             return redirect(risk)

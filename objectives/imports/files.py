@@ -24,6 +24,11 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # An XLSX file is a zip: refuse one that unpacks to far more than any sheet of 5,000 rows needs.
 MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
+# A sheet's cells are read this far to the right: one cell in its last column (16,384) would
+# otherwise make every row that wide. Far more than any import's columns.
+MAX_COLUMNS = 100
+# Lines of a file, blank or not: one cell in a sheet's last row would make a million to read.
+MAX_LINES = 20_000
 FOUR_PLACES = Decimal("0.0001")
 
 
@@ -124,7 +129,7 @@ def _xlsx_table(content: bytes) -> Iterator[list]:
         raise ImportFileError(_("This file cannot be read as an Excel workbook. Save it as .xlsx or .csv.")) from None
     try:
         sheet = workbook.worksheets[0]
-        for cells in sheet.iter_rows():
+        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
             yield [_xlsx_text(cell) for cell in cells]
     except Exception as error:
         logger.info("Unreadable XLSX upload: %r", error)
@@ -160,6 +165,14 @@ def _rows_from_table(table: Iterable[list], columns: Columns, max_rows: int, *, 
         positions = _positions(header, columns)
         result = []
         for number, cells in enumerate(rows, start=2):
+            if number > MAX_LINES:
+                raise ImportFileError(
+                    _(
+                        "The file has more than %(max)s lines, blank ones included. Delete the empty rows below "
+                        "the data, or split it into smaller files."
+                    )
+                    % {"max": number_format(MAX_LINES, force_grouping=True)}
+                )
             texts = {name: _cell(cells, index) for name, index in positions.items()}
             if not any(texts.values()):
                 continue

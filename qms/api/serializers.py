@@ -73,15 +73,30 @@ class ModelCleanMixin:
         return attrs
 
 
+def _record_of(field: serializers.Field) -> tuple[models.Model | None, str]:
+    """The record a related field's serializer writes (None when it creates one), and the field's name."""
+    many = isinstance(field.parent, serializers.ManyRelatedField)
+    serializer = field.parent.parent if many else field.parent
+    record = serializer.instance if isinstance(serializer.instance, models.Model) else None
+    return record, field.parent.field_name if many else field.field_name
+
+
+class PeopleField(serializers.PrimaryKeyRelatedField):
+    """The owner or deputies of a record: anyone active, and whoever the record names already even if
+    deactivated since, so sending a record back unchanged keeps them (as the pages do)."""
+
+    def get_queryset(self):
+        record, name = _record_of(self)
+        return record.choosable_people(name) if record is not None else User.objects.filter(is_active=True)
+
+
 class RecordSerializer(serializers.ModelSerializer):
     """Base of every QMS record's serializer: reference and audit stamps are read-only, people and
     processes are written by id and offered only where they make sense."""
 
     reference = serializers.CharField(read_only=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    deputies = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), many=True, required=False
-    )
+    owner = PeopleField()
+    deputies = PeopleField(many=True, required=False)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -91,8 +106,7 @@ class ProcessLinksField(serializers.PrimaryKeyRelatedField):
     retired since, so sending a record back unchanged keeps its links (as the pages do)."""
 
     def get_queryset(self):
-        serializer = self.parent.parent if isinstance(self.parent, serializers.ManyRelatedField) else self.parent
-        record = serializer.instance if isinstance(serializer.instance, models.Model) else None
+        record, _name = _record_of(self)
         linked = record.processes.values("pk") if record is not None else []
         return Process.objects.filter(~Q(status=ProcessStatus.RETIRED) | Q(pk__in=linked))
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import ClassVar, Self
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -163,6 +164,15 @@ class OwnedRecord(models.Model):
         if user.is_read_only:
             return NOTHING
         return Q(owner=user) | Q(pk__in=cls.objects.filter(deputies=user).values("pk"))
+
+    def choosable_people(self, field: str) -> models.QuerySet:
+        """Whom a form or the API offers as the record's `field` ("owner" or "deputies"): active
+        people, and whoever the record names already even if deactivated since, so saving it
+        unchanged keeps them (handing their records over is a step of its own)."""
+        named = Q()
+        if self.pk is not None:
+            named = Q(pk=self.owner_id) if field == "owner" else Q(pk__in=self.deputies.values("pk"))
+        return get_user_model().objects.filter(Q(is_active=True) | named)
 
     @classmethod
     def user_can_add(cls, user) -> bool:

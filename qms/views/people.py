@@ -21,21 +21,16 @@ from django.views.generic import DetailView, ListView
 from qms import services
 from qms.choices import ActionStatus
 from qms.filters import PeopleFilterSet
-from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm
+from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm, add_errors
 from qms.history import record_history
 from qms.models import OrgUnit, User
 from qms.selectors import person_holdings
 from qms.views.generic import Confirmation, confirm_response, done_response, htmx_partial
 
 
-def may_manage(user: User, person: User) -> bool:
-    """The controls to change `person` show to whom services._may_manage lets change them."""
-    return user.administers_qms and (user.is_superuser or not person.is_superuser)
-
-
 def _manageable(request: HttpRequest, pk: int) -> User:
     person = get_object_or_404(User.objects.select_related("org_unit"), pk=pk)
-    if not may_manage(request.user, person):
+    if not services.person_may_manage(request.user, person):
         raise PermissionDenied(_("Only quality managers administer people."))
     return person
 
@@ -81,7 +76,7 @@ class UserDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         user, person = self.request.user, self.object
         context["tab"] = self.tab
-        context["can_manage"] = may_manage(user, person)
+        context["can_manage"] = services.person_may_manage(user, person)
         context["show_history"] = user.administers_qms
         context["invite_pending"] = person.is_active and not person.has_usable_password()
         if self.tab == "history":
@@ -128,7 +123,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 person=person, user=request.user, note=form.cleaned_data["change_note"], **changes
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Saved %(person)s.") % {"person": person})
             return done_response(request, reverse("qms:user_detail", args=[person.pk]))
@@ -138,14 +133,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _person_form(request: HttpRequest, form, *, person: User | None) -> TemplateResponse:
     context = {"form": form, "person": person}
     return TemplateResponse(request, "qms/user_form.html", context, status=422 if form.errors else 200)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _send_invite(request: HttpRequest, person: User) -> None:
@@ -300,7 +287,7 @@ def user_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
                     deputies=choice["deputies"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 count = sum(changed.values())
                 messages.success(

@@ -292,6 +292,42 @@ def test_files_over_the_row_limit_are_refused(client_for, owner, monkeypatch):
     assert "The file has more than 3 rows of values." in response.content.decode()
 
 
+def test_a_workbook_as_wide_as_a_sheet_goes_is_read_only_as_wide_as_an_import_needs(owner, monkeypatch):
+    """One cell in a sheet's last column (16,384) makes the reader fill every row out to it: a small
+    file could keep a web worker busy for minutes."""
+    kpi = KPIFactory(owner=owner)
+    upload = xlsx_file([["kpi", "period", "value"], *[[kpi.reference, f"2026-{m:02d}", 96] for m in range(1, 11)]])
+    workbook = openpyxl.load_workbook(upload)
+    workbook.active.cell(row=1, column=16384, value="far right")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    cells_read = 0
+    as_text = files._xlsx_text
+
+    def counting(cell):
+        nonlocal cells_read
+        cells_read += 1
+        return as_text(cell)
+
+    monkeypatch.setattr(files, "_xlsx_text", counting)
+    rows = files.read_rows(SimpleUploadedFile("wide.xlsx", buffer.getvalue()), value_import.COLUMNS, 5000)
+
+    assert len(rows) == 10
+    assert cells_read <= 11 * files.MAX_COLUMNS
+
+
+def test_a_file_of_far_more_lines_than_rows_is_refused(owner):
+    """A cell in a sheet's last row makes a million blank rows to read before it."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["kpi", "period", "value"])
+    workbook.active.cell(row=1_048_576, column=1, value="KPI-001")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(files.ImportFileError, match="more than 20,000 lines"):
+        files.read_rows(SimpleUploadedFile("tall.xlsx", buffer.getvalue()), value_import.COLUMNS, 5000)
+
+
 # Confirming
 # ------------------------------------------------------------------------------
 

@@ -114,6 +114,13 @@ def test_the_week_of_a_year_end_reads_in_its_iso_year():
         (Frequency.QUARTERLY, "Q5 2026", "is not a period. Write it like Q3 2026"),
         (Frequency.MONTHLY, "2026-02-30", "is not a period"),
         (Frequency.MONTHLY, "", "is not a period"),
+        # A typo for a year long ago or far ahead names no period values are kept for: stored, it
+        # stopped the nightly run, which steps from period to period.
+        (Frequency.YEARLY, "0001", "“0001” is not a period. Write it like 2025"),
+        (Frequency.MONTHLY, "Sep 0026", "is not a period"),
+        (Frequency.WEEKLY, "W01 0001", "is not a period"),
+        (Frequency.QUARTERLY, "0026-09-15", "is not a period"),
+        (Frequency.YEARLY, "9999", "is not a period"),
     ],
 )
 def test_a_wrong_or_unreadable_period_is_refused_with_an_example_as_the_app_shows_it(

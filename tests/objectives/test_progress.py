@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,6 +141,42 @@ def test_a_range_kpi_aims_for_the_end_of_the_range_nearer_the_baseline():
     assert Objective.objects.with_progress().get(pk=objective.pk).progress.target == D(20)
 
 
+def range_objective(baseline: str | None, now: str) -> Objective:
+    """An objective whose main KPI is to be within 20 to 24, its own target left to the KPI."""
+    objective = ObjectiveFactory()
+    cover = KPIFactory(direction=Direction.RANGE, target=D(20), target_upper=D(24), warning=None)
+    cover.objectives.set([objective])
+    MeasurementFactory(kpi=cover, period_start=date(2026, 10, 1), value=D(now))
+    services.kpi_refresh_statuses(KPI.objects.all())
+    objective.main_kpi, objective.baseline = cover, None if baseline is None else D(baseline)
+    objective.save()
+    return Objective.objects.with_progress().get(pk=objective.pk)
+
+
+@pytest.mark.parametrize(
+    ("now", "travelled", "percent"),
+    [
+        ("27", 50, 50),  # half the way from 30 to the range
+        ("24", 100, 100),
+        ("21", 100, 100),  # inside the range: there, not beyond
+        ("15", 17, 17),  # overshot it: off target again, 5 from the range where it started 6 away
+        ("33", -50, 0),  # moved away
+    ],
+)
+def test_a_range_kpi_has_arrived_anywhere_in_its_range_and_not_beyond_it(now, travelled, percent):
+    progress = range_objective("30", now).progress
+
+    assert progress.basis == "distance"
+    assert (progress.travelled_percent, progress.percent) == (travelled, percent)
+
+
+def test_a_range_kpi_that_started_inside_its_range_falls_back_to_the_share():
+    progress = range_objective(None, "23").progress  # its first value, 23, is the default baseline
+
+    assert progress.basis == "kpi_share"
+    assert progress.fallback_reason == "its baseline is within the target range already"
+
+
 # Setting it
 # ------------------------------------------------------------------------------
 
@@ -197,6 +234,16 @@ def test_the_progress_fields_are_checked(client_for, lead, changes, field, messa
     assert 'value="' + changes.get("baseline", "") + '"' in response.content.decode()  # nothing typed is lost
     objective.refresh_from_db()
     assert objective.main_kpi is None
+
+
+def test_a_baseline_inside_the_main_kpis_range_is_refused_unless_the_objective_sets_its_own_target():
+    objective = range_objective("30", "27")
+    objective.baseline = D(22)
+    with pytest.raises(ValidationError, match=r"The baseline is within the target range \(20 to 24\)"):
+        objective.full_clean()
+
+    objective.target = D(21)  # a point inside the range, the objective's own aim
+    objective.full_clean()
 
 
 def test_a_main_kpi_must_measure_the_objective_through_the_api_too(lead):

@@ -3,9 +3,10 @@ every write lands and none is answered with "database is locked"."""
 
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 import qms.services
+from objectives import services as objective_services
 from objectives.models import Measurement
 from objectives.tasks import send_kpi_reminders
 from qms.models import Action, Notification
 from qms.tasks import notify_overdue_actions
 from tests.api import api
-from tests.factories import ActionFactory, KPIFactory, UserFactory
+from tests.factories import ActionFactory, KPIFactory, MeasurementFactory, UserFactory
 from tests.qms.test_permissions import edit_payload
 
 WRITERS = 20
@@ -153,3 +155,31 @@ def test_overdue_notices_go_out_while_someone_else_writes(in_parallel, monkeypat
     monkeypatch.setattr(qms.services, "send_mail", send_while_someone_saves)
 
     assert in_parallel(notify_overdue_actions) == [7]
+
+
+def test_two_corrections_of_one_value_saved_at_once_make_one_a_conflict(in_parallel, owner, deputy, monkeypatch):
+    """Both opened the value as it was; the second to save is told, not silently overwriting the first
+    (the check and the write are one step, however long the write takes)."""
+    kpi = KPIFactory(owner=owner)
+    kpi.deputies.set([deputy])
+    stored = MeasurementFactory(kpi=kpi, period_start=date(2026, 9, 1), value=19)
+    opened = stored.entered_at.isoformat()
+    record = objective_services.measurement_record
+
+    def slow_record(**kwargs):
+        time.sleep(0.3)  # long enough for the other save to check its version meanwhile
+        return record(**kwargs)
+
+    monkeypatch.setattr(objective_services, "measurement_record", slow_record)
+
+    def correct(person, value):
+        client = Client()
+        client.force_login(person)
+        url = reverse("objectives:measurement_edit", args=[kpi.pk, stored.pk])
+        return lambda: client.post(url, {"value": value, "comment": "", "version": opened}).status_code
+
+    answers = in_parallel(correct(owner, "91"), correct(deputy, "92"))
+
+    assert sorted(answers) == [302, 409]
+    (value,) = in_parallel(lambda: Measurement.objects.get(pk=stored.pk).value)
+    assert value == (Decimal(91) if answers[0] == 302 else Decimal(92))

@@ -24,6 +24,7 @@ from qms.models import Action, User
 from qms.selectors import person_holdings
 from risks.choices import RiskStatus
 from tests import factories
+from tests.api import api
 from tests.factories import ActionFactory, KPIFactory, OrgUnitFactory, RiskFactory, UserFactory
 from tests.qms.test_history_truth import assert_snapshot_is_the_stored_row
 
@@ -102,8 +103,10 @@ def test_quality_manager_sees_the_controls(client_for, quality, deputy):
         assert client.get(url(name, deputy)).status_code == 200
 
 
-def test_a_superuser_account_is_changed_only_by_a_superuser(client_for, quality):
-    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+@pytest.mark.parametrize("admin", [{"is_superuser": True, "is_staff": True}, {"is_staff": True}])
+def test_an_account_that_signs_in_to_the_admin_is_changed_only_by_a_superuser(client_for, quality, admin):
+    """A quality manager who could change its e-mail address could reset its password and take it over."""
+    root = UserFactory(username="root", **admin)
     client = client_for(quality)
 
     assert url("user_edit", root) not in client.get(url("user_detail", root)).text
@@ -293,11 +296,44 @@ def test_deactivating_signs_them_out_hides_them_from_pickers_and_keeps_their_rec
     assert client.get(reverse("qms:my_work")).status_code == 302  # signed out
     assert other_session.get(reverse("qms:my_work")).status_code == 200  # the quality manager is not
 
-    form = ActionForm(instance=action, user=quality)
+    form = ActionForm(user=quality)  # a new action
     assert owner not in form.fields["owner"].queryset and owner not in form.fields["deputies"].queryset
     action.refresh_from_db()
     assert action.owner == owner
     assert str(owner) in other_session.get(action.get_absolute_url()).text
+
+
+def test_people_deactivated_since_stay_on_a_record_edited_on_the_page_or_through_the_api(client_for, quality, owner):
+    leaver, gone = UserFactory(username="leaver"), UserFactory(username="gone")
+    action = ActionFactory(owner=owner, deputies=[owner, leaver])
+    User.objects.filter(pk__in=[owner.pk, leaver.pk, gone.pk]).update(is_active=False)
+
+    form = ActionForm(instance=action, user=quality)
+    assert set(form.fields["owner"].queryset.filter(is_active=False)) == {owner}
+    assert set(form.fields["deputies"].queryset.filter(is_active=False)) == {owner, leaver}
+    data = {name: form[name].value() for name in ("kind", "description", "owner", "deputies", "processes")}
+    data |= {
+        "title": "Renamed on the page",
+        "due_date": action.due_date.isoformat(),
+        "version": form["version"].value(),
+    }
+    response = client_for(quality).post(action.get_edit_url(), data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert (action.owner, set(action.deputies.all())) == (owner, {owner, leaver})
+
+    body = api(quality).get(f"/api/actions/{action.pk}/").data
+    sent_back = api(quality).put(
+        f"/api/actions/{action.pk}/", body | {"title": "Renamed through the API"}, format="json"
+    )
+    assert sent_back.status_code == 200, sent_back.data
+    assert sent_back.data["owner"] == owner.pk and set(sent_back.data["deputies"]) == {owner.pk, leaver.pk}
+
+    # No one deactivated is newly chosen.
+    added = api(quality).patch(f"/api/actions/{action.pk}/", {"deputies": [leaver.pk, gone.pk]}, format="json")
+    assert added.status_code == 400 and "deputies" in added.data
+    data["deputies"] = [leaver.pk, gone.pk]
+    data["version"] = ActionForm(instance=Action.objects.get(pk=action.pk), user=quality)["version"].value()
+    assert client_for(quality).post(action.get_edit_url(), data).status_code == 422
 
 
 def test_people_list_hides_deactivated_people_unless_asked(client_for, quality, owner):

@@ -453,3 +453,18 @@ def test_leadership_never_approves_accepting_its_own_risk(client_for, lead):
     with pytest.raises(PermissionDenied):
         services.risk_approve_acceptance(risk=risk, user=lead)
     assert services.risk_approve_acceptance(risk=risk, user=other_lead).accepted_by == other_lead
+
+
+def test_a_deputy_in_leadership_never_approves_the_acceptance_they_may_have_written(client_for, owner, lead):
+    """A deputy changes the risk on its owner's behalf, rationale included: approving it too would
+    leave no second pair of eyes, as with an action's effectiveness check."""
+    risk = RiskFactory(
+        owner=owner, residual_likelihood=4, residual_impact=3, strategy=Strategy.ACCEPT, acceptance_rationale="Why"
+    )
+    risk.deputies.add(lead)
+
+    assert "Approve acceptance" not in client_for(lead).get(risk.get_absolute_url()).content.decode()
+    assert client_for(lead).post(reverse("risks:risk_approve", args=[risk.pk])).status_code == 403
+    assert "awaits your approval" not in client_for(lead).get(reverse("qms:dashboard")).content.decode()
+    with pytest.raises(PermissionDenied):
+        services.risk_approve_acceptance(risk=risk, user=lead)
