@@ -33,6 +33,7 @@ class Nonconformity(ProcessLinkedRecord):
     """
 
     REFERENCE_PREFIX = "NC"
+    FROZEN_WHEN = ~Q(status__in=NCStatus.open())
     # The steps of the workflow, each to the steps that may follow it.
     TRANSITIONS = {
         NCStatus.REPORTED: [NCStatus.CONTAINED, NCStatus.ANALYSED, NCStatus.CANCELLED],

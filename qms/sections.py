@@ -51,7 +51,7 @@ def actions_awaiting_my_check(request) -> Section | None:
     user = request.user
     if not (user.is_superuser or user.role in Action.VERIFIER_ROLES):
         return None
-    waiting = Action.objects.filter(status=ActionStatus.DONE).exclude(owner=user)
+    waiting = Action.objects.filter(status=ActionStatus.DONE).exclude(owner=user).exclude(deputies=user)
     return Section(
         title=_("Done actions awaiting an effectiveness check"),
         template="qms/sections/actions.html",
@@ -73,7 +73,8 @@ def action_todos(request) -> list[Todo]:
     counts = Action.objects.aggregate(
         overdue=Count("pk", filter=mine & active & Q(due_date__lt=timezone.localdate())),
         open=Count("pk", filter=mine & active),
-        to_check=Count("pk", filter=Q(status=ActionStatus.DONE) & ~Q(owner=user)),
+        # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
+        to_check=Count("pk", filter=Q(status=ActionStatus.DONE) & ~mine),
     )
     url = reverse("qms:action_list")
     todos = [
@@ -90,7 +91,7 @@ def action_todos(request) -> list[Todo]:
             label=ngettext("%(n)d open action of yours", "%(n)d open actions of yours", counts["open"])
             % {"n": counts["open"]},
             count=counts["open"],
-            url=f"{url}?mine=true",
+            url=f"{url}?mine=true&status=open&status=in_progress",
             order=40,
         ),
     ]

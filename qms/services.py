@@ -272,7 +272,8 @@ def _sign_out_everywhere(person_id: int) -> None:
 def records_hand_over(
     *, person: User, to: User, user: User, reason: str, only_open: bool = False, deputies: bool = False
 ) -> dict[str, int]:
-    """Hand every record `person` owns (only the open ones with `only_open`) to `to`, and with
+    """Hand every record `person` owns (only the open ones with `only_open`; never one closed for
+    good, such as a checked action) to `to`, and with
     `deputies` make `to` deputy wherever `person` is one, in one transaction over every kind of
     record. Each changed record gets one history entry by `user` with `reason`, its deputies as
     they now are included. Returns how many records of each kind changed, by kind label."""
@@ -288,6 +289,8 @@ def records_hand_over(
     for kind in record_kinds():
         model = kind.model
         scope = model.objects.filter(kind.open_when) if only_open else model.objects.all()
+        if model.FROZEN_WHEN is not None:  # closed for good: they stay as they were closed
+            scope = scope.exclude(model.FROZEN_WHEN)
         records = {r.pk: r for r in scope.filter(owner=person).select_for_update(of=("self",)).order_by("pk")}
         for record in records.values():
             record.owner = to

@@ -56,6 +56,7 @@ class Action(ProcessLinkedRecord):
     """
 
     REFERENCE_PREFIX = "ACT"
+    FROZEN_WHEN = Q(status__in=ActionStatus.closed())
     VERIFIER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.LEADERSHIP, Role.AUDITOR})
 
     title = models.CharField(verbose_name=_("title"), max_length=200)

@@ -181,6 +181,9 @@ class OwnedRecord(models.Model):
     def user_can_change(self, user) -> bool:
         return type(self).objects.restrict(user, "change").filter(pk=self.pk).exists()
 
+    # The records closed for good (checked actions, say), as a query: they never change hands.
+    FROZEN_WHEN: ClassVar[Q | None] = None
+
     @property
     def is_frozen(self) -> bool:
         """A record closed for good (a checked action, say) keeps its fields as they were closed."""

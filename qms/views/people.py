@@ -323,8 +323,10 @@ def _hand_over_preview(request: HttpRequest, person: User, holdings, choice: dic
     fields; None when none would."""
     lines, total = [], 0
     for holding in holdings:
-        owned = holding.owned_open if choice["only_open"] else holding.owned
-        deputised = (holding.deputised_open if choice["only_open"] else holding.deputised) * choice["deputies"]
+        # Records closed for good never move: of those kinds, only the open ones count.
+        only_open = choice["only_open"] or holding.kind.model.FROZEN_WHEN is not None
+        owned = holding.owned_open if only_open else holding.owned
+        deputised = (holding.deputised_open if only_open else holding.deputised) * choice["deputies"]
         if owned or deputised:
             parts = [_("%(count)s as owner") % {"count": owned}] if owned else []
             if deputised:

@@ -545,3 +545,16 @@ def test_an_invite_that_loses_a_race_for_the_username_says_so(client_for, qualit
     assert response.status_code == 422
     assert "meanwhile" in response.context["form"].non_field_errors()[0]
     assert mail.outbox == []
+
+
+def test_a_hand_over_of_everything_still_leaves_closed_actions_as_they_were_closed(quality, owner, lead):
+    open_action = ActionFactory(owner=owner)
+    closed = ActionFactory(owner=owner)
+    services.action_move(action=closed, user=owner, status=ActionStatus.CANCELLED, note="Not needed")
+
+    changed = services.records_hand_over(person=owner, to=lead, user=quality, reason="Left", only_open=False)
+
+    open_action.refresh_from_db()
+    closed.refresh_from_db()
+    assert (open_action.owner, closed.owner) == (lead, owner)
+    assert changed["Actions"] == 1
