@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from processes.choices import ProcessStatus
 from processes.models import Process
 
-from .choices import ActionStatus
+from .choices import ActionStatus, Role
 from .models import Action, OrgUnit, User
 
 
@@ -279,7 +279,7 @@ class HandOverForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, person: User, preview: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = User.objects.filter(is_active=True).exclude(pk=person.pk)
+        self.fields["to"].queryset = User.objects.filter(is_active=True).exclude(role=Role.VIEWER).exclude(pk=person.pk)
         self.fields["to"].empty_label = _("Choose a person")
         self.fields["only_open"].help_text = _("Closed records stay with %(person)s, as they were closed.") % {
             "person": person

@@ -73,21 +73,23 @@ class ModelCleanMixin:
         return attrs
 
 
-def _record_of(field: serializers.Field) -> tuple[models.Model | None, str]:
-    """The record a related field's serializer writes (None when it creates one), and the field's name."""
+def _record_of(field: serializers.Field) -> tuple[models.Model, str]:
+    """The record a related field's serializer writes (a new, unsaved one when it creates one), and
+    the field's name."""
     many = isinstance(field.parent, serializers.ManyRelatedField)
     serializer = field.parent.parent if many else field.parent
-    record = serializer.instance if isinstance(serializer.instance, models.Model) else None
+    instance = serializer.instance
+    record = instance if isinstance(instance, models.Model) else serializer.Meta.model()
     return record, field.parent.field_name if many else field.field_name
 
 
 class PeopleField(serializers.PrimaryKeyRelatedField):
-    """The owner or deputies of a record: anyone active, and whoever the record names already even if
-    deactivated since, so sending a record back unchanged keeps them (as the pages do)."""
+    """The owner or deputies of a record: anyone active who may change records, and whoever the
+    record names already even if deactivated since, so sending it back unchanged keeps them."""
 
     def get_queryset(self):
         record, name = _record_of(self)
-        return record.choosable_people(name) if record is not None else User.objects.filter(is_active=True)
+        return record.choosable_people(name)
 
 
 class RecordSerializer(serializers.ModelSerializer):
@@ -107,7 +109,7 @@ class ProcessLinksField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         record, _name = _record_of(self)
-        linked = record.processes.values("pk") if record is not None else []
+        linked = record.processes.values("pk") if record.pk is not None else []
         return Process.objects.filter(~Q(status=ProcessStatus.RETIRED) | Q(pk__in=linked))
 
 

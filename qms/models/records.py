@@ -167,12 +167,12 @@ class OwnedRecord(models.Model):
 
     def choosable_people(self, field: str) -> models.QuerySet:
         """Whom a form or the API offers as the record's `field` ("owner" or "deputies"): active
-        people, and whoever the record names already even if deactivated since, so saving it
-        unchanged keeps them (handing their records over is a step of its own)."""
+        people who may change records (not viewers), and whoever the record names already even if
+        deactivated since, so saving it unchanged keeps them (handing over is a step of its own)."""
         named = Q()
         if self.pk is not None:
             named = Q(pk=self.owner_id) if field == "owner" else Q(pk__in=self.deputies.values("pk"))
-        return get_user_model().objects.filter(Q(is_active=True) | named)
+        return get_user_model().objects.filter(Q(is_active=True) & ~Q(role=Role.VIEWER) | named)
 
     @classmethod
     def user_can_add(cls, user) -> bool:

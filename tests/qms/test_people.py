@@ -558,3 +558,11 @@ def test_a_hand_over_of_everything_still_leaves_closed_actions_as_they_were_clos
     closed.refresh_from_db()
     assert (open_action.owner, closed.owner) == (lead, owner)
     assert changed["Actions"] == 1
+
+
+def test_viewers_are_never_offered_as_owners_or_deputies(client_for, owner, viewer):
+    form = client_for(owner).get(reverse("qms:action_add")).context["form"]
+
+    assert viewer not in form.fields["owner"].queryset
+    assert viewer not in form.fields["deputies"].queryset
+    assert owner in form.fields["owner"].queryset
