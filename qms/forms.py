@@ -8,6 +8,7 @@ from processes.choices import ProcessStatus
 from processes.models import Process
 
 from .choices import ActionStatus, Role
+from .filetypes import ACCEPT
 from .models import Action, OrgUnit, User
 
 
@@ -151,10 +152,13 @@ class ReasonForm(StyledFormMixin, forms.Form):
         label=_("Reason"), help_text=_("Optional: kept in the history."), required=False, max_length=100
     )
 
-    def __init__(self, *args, label: str | None = None, **kwargs):
+    def __init__(self, *args, label: str | None = None, required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if label:
             self.fields["reason"].label = label
+        if required:
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = _("Kept in the history.")
         self.fields["reason"].widget.attrs["autocomplete"] = "off"
         self._style_widgets()
 
@@ -199,6 +203,47 @@ class EffectivenessForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style_widgets()
+
+
+# Evidence files
+# ------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; what each may be is checked by the service, not here."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        clean_one = super().clean
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [clean_one(file, initial) for file in files]
+
+
+class AttachmentForm(StyledFormMixin, forms.Form):
+    """Files to attach to a record, with one optional description for them. `refused` are the
+    refusals of the upload handler (a file over the size limit), reported as errors of the files."""
+
+    files = MultipleFileField(label=_("Files"), required=False, allow_empty_file=True)
+    description = forms.CharField(label=_("Description"), required=False, max_length=200)
+
+    def __init__(self, *args, refused: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = refused or []
+        self.fields["files"].widget.attrs.update(multiple=True, accept=ACCEPT)
+        self.fields["description"].widget.attrs.update(autocomplete="off", placeholder=_("What the files show"))
+        self._style_widgets()
+
+    def clean_files(self) -> list:
+        if self.refused:
+            raise forms.ValidationError(self.refused)
+        if not self.cleaned_data["files"]:
+            raise forms.ValidationError(_("Choose the files to attach."))
+        return self.cleaned_data["files"]
 
 
 # People

@@ -10,8 +10,9 @@ tables. Two gaps are closed here, once for every model:
 
 Reading. `record_history` compares neighbouring snapshots field by field and merges in the history
 of the parts a person thinks of as belonging to the record (a process's inputs, a KPI's values, a
-risk's reviews), which the parent model names in `history_parts`. Names are resolved with one query
-per related model, so the tab costs a fixed number of queries however long the history is.
+risk's reviews), which the parent model names in `history_parts` or another app adds with
+`add_history_part` (evidence files, on every record that takes them). Names are resolved with one
+query per related model, so the tab costs a fixed number of queries however long the history is.
 """
 
 import operator
@@ -142,6 +143,8 @@ class HistoryPart:
     - `fields`: the fields an entry lists (every tracked field when empty); `note`: a field shown as
       the entry's comment; `added` and `changed`: the words for a new one ("raised") and a change
       ("corrected").
+    - `removed_when`: for parts removed by marking them and kept (evidence files), the field whose
+      setting marks one removed; that change reads as its removal.
     """
 
     related_name: str = ""
@@ -153,6 +156,7 @@ class HistoryPart:
     changed: str = ""
     model: str = ""
     generic: str = ""
+    removed_when: str = ""
 
 
 @dataclass
@@ -263,6 +267,22 @@ def _show(f: models.Field, value, names: dict) -> str:
     return format_value(value)
 
 
+# Parts another app adds to a model's tab (evidence files on every record that takes them), by model label.
+_added_parts: dict[str, list[HistoryPart]] = defaultdict(list)
+
+
+def add_history_part(model_label: str, part: HistoryPart) -> None:
+    """Show `part` on the History tab of the model `model_label` ("audits.finding") as well as the
+    parts the model declares itself."""
+    if part not in _added_parts[model_label.lower()]:
+        _added_parts[model_label.lower()].append(part)
+
+
+def history_parts(model: type[models.Model]) -> tuple[HistoryPart, ...]:
+    """The parts shown on a model's History tab: its own `history_parts`, then those added to it."""
+    return (*getattr(model, "history_parts", ()), *_added_parts[model._meta.label_lower])
+
+
 def record_history(record: models.Model) -> list[HistoryEntry]:
     """The record's changes and those of its `history_parts`, newest first."""
     own = _Reader(type(record))
@@ -271,7 +291,7 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
         .prefetch_related(*own.m2m.values())
         .order_by("history_date", "history_id")
     )
-    parts = [_PartReader(record, part) for part in getattr(type(record), "history_parts", ())]
+    parts = [_PartReader(record, part) for part in history_parts(type(record))]
     wanted: dict[type[models.Model], set] = defaultdict(set)
     own.want(versions, wanted)
     for part in parts:
@@ -348,6 +368,11 @@ class _PartReader:
         value = operator.attrgetter(self.part.title)(instance) if self.part.title else instance
         return format_value(value) if not isinstance(value, str | models.Model) else str(value)
 
+    def marks_removal(self, previous, version) -> bool:
+        """Whether `version` is the snapshot that marked the part removed (see HistoryPart.removed_when)."""
+        field = self.part.removed_when
+        return bool(field) and previous is not None and getattr(previous, field) is None and getattr(version, field)
+
     def entries(self, names: dict) -> list[HistoryEntry]:
         """One entry per snapshot that added, changed or removed one of the part."""
         entries = []
@@ -359,12 +384,15 @@ class _PartReader:
             if previous is not None and getattr(previous, pk) != getattr(version, pk):
                 previous = None
             kind = version.history_type
-            # A removal's snapshot holds the part as it was when removed.
-            before = None if kind == "+" else version if kind == "-" else previous
-            changes = self.reader.changes(before, None if kind == "-" else version, names)
-            if kind == "~" and before is None:  # written before its history was kept: the old value is unknown
-                for change in changes:
-                    change.old = str(_("not recorded"))
+            if self.marks_removal(previous, version):
+                kind, changes = "-", []
+            else:
+                # A removal's snapshot holds the part as it was when removed.
+                before = None if kind == "+" else version if kind == "-" else previous
+                changes = self.reader.changes(before, None if kind == "-" else version, names)
+                if kind == "~" and before is None:  # written before its history was kept: the old value is unknown
+                    for change in changes:
+                        change.old = str(_("not recorded"))
             previous = version
             if kind == "~" and not changes:
                 continue
@@ -389,9 +417,11 @@ __all__ = [
     "HistoryEntry",
     "HistoryPart",
     "RecordHistory",
+    "add_history_part",
     "bulk_create_with_history",
     "bulk_update_with_history",
     "format_value",
     "history_bulk_record",
+    "history_parts",
     "record_history",
 ]

@@ -1,11 +1,19 @@
-"""Reads that combine the records of every app: what a person owns and deputises."""
+"""Reads that combine the records of every app: what a person owns and deputises, and the evidence
+files of a record."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Case, CharField, Count, F, Model, QuerySet, Value, When
+from django.urls import reverse
 
+from .filetypes import ACCEPT
+from .forms import AttachmentForm
 from .hub import RecordKind, record_kinds
-from .models import User
+from .models import Attachment, User
+from .models.attachments import files_frozen, user_can_attach
+from .uploads import max_file_bytes
 
 HOLDING_ROWS = 10
 
@@ -109,3 +117,49 @@ def _shown(kind: RecordKind, *, pk: int, reference: str, title: str, status: str
     if status:
         values["status"] = status
     return kind.model(**values)
+
+
+# Evidence files
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class EvidencePanel:
+    """What components/attachments.html shows of a record's files, and what the user may do."""
+
+    record: Model
+    section_id: str
+    files: list[Attachment]
+    can_attach: bool
+    can_remove: bool
+    upload_url: str
+    form: AttachmentForm | None
+    max_mb: int = field(default_factory=lambda: settings.EVIDENCE_MAX_UPLOAD_MB)
+    max_files: int = field(default_factory=lambda: settings.EVIDENCE_MAX_FILES)
+    max_bytes: int = field(default_factory=max_file_bytes)
+    accept: str = ACCEPT
+
+
+def evidence_section_id(record: Model) -> str:
+    """The id of a record's files section, unique on a page that shows several records' files."""
+    return f"evidence-{ContentType.objects.get_for_model(record).pk}-{record.pk}"
+
+
+def evidence_panel(record: Model, user: User, form: AttachmentForm | None = None) -> EvidencePanel:
+    """The record's current files, oldest first, with who uploaded them, and the user's permissions:
+    two queries whatever the number of files (the files, and whether the user may change the record
+    that governs them). `form` is an upload form with its errors, to show again."""
+    section_id = evidence_section_id(record)
+    files = list(Attachment.objects.of(record).current().select_related("uploaded_by"))
+    can_attach = user_can_attach(user, record)
+    if can_attach and form is None:
+        form = AttachmentForm(auto_id=f"{section_id}-%s")
+    return EvidencePanel(
+        record=record,
+        section_id=section_id,
+        files=files,
+        can_attach=can_attach,
+        can_remove=can_attach and not files_frozen(record),
+        upload_url=reverse("qms:attachment_list", args=[record._meta.label_lower, record.pk]),
+        form=form if can_attach else None,
+    )

@@ -1,5 +1,5 @@
-"""Writes that go beyond saving one form: action lifecycle, the overdue notifications, and people
-(invite, change, deactivate, hand their records over)."""
+"""Writes that go beyond saving one form: action lifecycle, the overdue notifications, evidence files
+(attach, remove), and people (invite, change, deactivate, hand their records over)."""
 
 import logging
 from datetime import date, datetime
@@ -23,9 +23,12 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from .choices import ActionStatus, Role
+from .filetypes import identify
 from .history import bulk_update_with_history
 from .hub import record_kinds
-from .models import Action, Notification, User
+from .models import Action, Attachment, Notification, User
+from .models.attachments import files_frozen, is_attachable, user_can_attach
+from .uploads import clean_file_name, file_problem, file_sha256, max_file_bytes, too_large_message, too_many_message
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +123,91 @@ def actions_notify_overdue(*, today: date | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+# Evidence files
+# ------------------------------------------------------------------------------
+
+
+def attachment_add(*, record, user: User, files: list, description: str = "") -> list[Attachment]:
+    """Attach `files` (uploaded files) to `record` as evidence, all or none.
+
+    1. The user must be allowed to change the record that governs its files.
+    2. Each file is checked by its size and its content (qms.filetypes), never its name; a
+       ValidationError on "files" names every refused file and why.
+    3. Each is stored under a generated name, outside the database transaction (a large copy does
+       not hold SQLite's write lock); its SHA-256 is the one taken as it streamed in
+       (qms.uploads.EvidenceUploadHandler), or is taken here for files from elsewhere.
+    4. The rows are written in one transaction with their history; if that fails, the stored copies
+       are deleted again, as nothing refers to them.
+    """
+    if not is_attachable(record):
+        raise ValidationError(_("Files cannot be attached to %(kind)s.") % {"kind": record._meta.verbose_name_plural})
+    if not user_can_attach(user, record):
+        raise PermissionDenied(_("You may view %(record)s but not attach files to it.") % {"record": record})
+    if not files:
+        raise ValidationError({"files": _("Choose the files to attach.")})
+    if len(files) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"files": too_many_message()})
+    content_type = ContentType.objects.get_for_model(record)
+    attachments, errors = [], []
+    for upload in files:
+        try:
+            if upload.size > max_file_bytes():
+                raise ValidationError(too_large_message())
+            file_type = identify(upload)
+        except ValidationError as error:
+            errors.append(file_problem(upload.name, " ".join(error.messages)))
+            continue
+        attachment = Attachment(
+            content_type=content_type,
+            object_id=record.pk,
+            name=clean_file_name(upload.name, file_type),
+            description=description.strip(),
+            media_type=file_type.media_type,
+            size=upload.size,
+            sha256=getattr(upload, "sha256", None) or file_sha256(upload),
+            uploaded_by=user,
+        )
+        attachments.append((attachment, upload))
+    if errors:
+        raise ValidationError({"files": errors})
+    stored = []
+    try:
+        for attachment, upload in attachments:
+            attachment.file.save(attachment.name, upload, save=False)
+            stored.append(attachment.file)
+        with transaction.atomic():
+            for attachment, _upload in attachments:
+                attachment.full_clean(exclude=["file"])
+                attachment._history_user = user
+                attachment.save()
+    except BaseException:
+        for file in stored:
+            file.storage.delete(file.name)
+        raise
+    return [attachment for attachment, _upload in attachments]
+
+
+@transaction.atomic
+def attachment_remove(*, attachment: Attachment, user: User, reason: str) -> Attachment:
+    """Remove an evidence file from its record: it leaves the record's pages, and its history says
+    who removed it, when and why. The row and the stored file stay (evidence is never destroyed by
+    the product), so a pack made before can still account for it. Not on a frozen record."""
+    attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+    record = attachment.record
+    if not user_can_attach(user, record):
+        raise PermissionDenied(_("You may view %(record)s but not remove its files.") % {"record": record})
+    if files_frozen(record):
+        raise PermissionDenied(_("%(record)s is closed: its evidence files stay as they were.") % {"record": record})
+    if attachment.is_removed:
+        raise ValidationError(_("“%(name)s” was removed already.") % {"name": attachment.name})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the file is removed: the history keeps the reason.")})
+    attachment.removed_at, attachment.removed_by, attachment.removal_reason = timezone.now(), user, reason.strip()
+    attachment._history_user = user
+    attachment.save(update_fields=["removed_at", "removed_by", "removal_reason"])
+    return attachment
 
 
 # People

@@ -255,10 +255,22 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+# Uploaded evidence lives in MEDIA_ROOT and has no URL: no web server and no route serves it, only
+# the permission-checked download view (so MEDIA_URL is left unset).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest evidence file, and how many one upload may hold; a request larger than both together
+# is refused before it is read (qms.uploads).
+EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 20, minimum=1, maximum=1024)
+EVIDENCE_MAX_FILES = 10
+# Uploads larger than this stream to a temporary file instead of memory (evidence always does).
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(5, EVIDENCE_MAX_UPLOAD_MB) * 1024 * 1024
+# The form fields of a request besides its files (a file's size is bounded above, not here).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A backstop above EVIDENCE_MAX_FILES: the upload says so itself, with a message, up to here.
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * EVIDENCE_MAX_FILES
+# Stored files are readable by the app's user and group only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

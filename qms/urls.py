@@ -6,7 +6,7 @@ from rest_framework.routers import APIRootView
 from objectives.api.urls import router as objectives_api
 from processes.api.urls import router as processes_api
 from qms.api.urls import router as core_api
-from qms.views import actions, dashboard, people
+from qms.views import actions, attachments, dashboard, people
 from risks.api.urls import router as risks_api
 
 qms_patterns = [
@@ -19,6 +19,9 @@ qms_patterns = [
     path("actions/<int:pk>/edit/", actions.ActionEditView.as_view(), name="action_edit"),
     path("actions/<int:pk>/status/", actions.action_move, name="action_move"),
     path("actions/<int:pk>/effectiveness/", actions.action_check_effectiveness, name="action_effectiveness"),
+    path("evidence/<str:kind>/<int:pk>/", attachments.attachment_list, name="attachment_list"),
+    path("evidence/<int:pk>/download/", attachments.attachment_download, name="attachment_download"),
+    path("evidence/<int:pk>/remove/", attachments.attachment_remove, name="attachment_remove"),
     path("people/", people.UserListView.as_view(), name="user_list"),
     path("people/invite/", people.user_invite, name="user_invite"),
     path("people/<int:pk>/", people.UserDetailView.as_view(), name="user_detail"),

@@ -25,6 +25,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files go to the test's own directory, never the developer's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def _person(username: str, role: str):
     @pytest.fixture
     def person(db):

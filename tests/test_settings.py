@@ -49,6 +49,8 @@ def run_django(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("LOGIN_FAILURE_LIMIT", "0"),
         ("CSRF_TRUSTED_ORIGINS", "qms.example.com"),
         ("LOG_LEVEL", "chatty"),
+        ("EVIDENCE_MAX_UPLOAD_MB", "0"),
+        ("EVIDENCE_MAX_UPLOAD_MB", "20MB"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):

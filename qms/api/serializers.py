@@ -3,13 +3,15 @@ import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from processes.choices import ProcessStatus
 from processes.models import Process
-from qms.models import Action, OrgUnit, User
+from qms.models import Action, Attachment, OrgUnit, User
+from qms.models.attachments import attachable_labels
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -174,3 +176,55 @@ class ActionMoveSerializer(serializers.Serializer):
 class EffectivenessSerializer(serializers.Serializer):
     effective = serializers.BooleanField()
     note = serializers.CharField(max_length=2000)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """An evidence file as the API shows it; the file itself comes from `download_url`."""
+
+    record_type = serializers.SerializerMethodField(help_text=_("The kind of record it is attached to, as app.model."))
+    record_id = serializers.IntegerField(source="object_id", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "record_type",
+            "record_id",
+            "name",
+            "description",
+            "media_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_record_type(self, attachment: Attachment) -> str:
+        return f"{attachment.content_type.app_label}.{attachment.content_type.model}"
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        url = reverse("attachment-download", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class AttachmentRecordSerializer(serializers.Serializer):
+    """Which record: its kind as app.model and its id."""
+
+    record_type = serializers.ChoiceField(choices=attachable_labels())
+    record_id = serializers.IntegerField(min_value=1)
+
+
+class AttachmentUploadSerializer(AttachmentRecordSerializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        help_text=_("One or more files, as multipart parts named files."),
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class AttachmentRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=100, help_text=_("Why the file is removed; the history keeps it."))

@@ -9,6 +9,7 @@ router = SimpleRouter()  # /api/ itself is the root of all apps, in qms.urls
 router.register("users", views.UserViewSet)
 router.register("org-units", views.OrgUnitViewSet)
 router.register("actions", views.ActionViewSet)
+router.register("attachments", views.AttachmentViewSet)
 
 urlpatterns = [
     path("", include(router.urls)),

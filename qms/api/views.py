@@ -1,19 +1,35 @@
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from qms import services
 from qms.filters import ActionFilterSet, UserFilterSet
-from qms.models import Action, OrgUnit, User
+from qms.models import Action, Attachment, OrgUnit, User
+from qms.models.attachments import (
+    attachable_labels,
+    user_can_attach,
+    user_can_remove_files,
+    visible_attachment,
+    visible_record,
+)
+from qms.uploads import install_upload_handler, request_too_large, request_too_large_message
+from qms.views.attachments import file_response
 
 from .permissions import QualityManagerOrReadOnly, RecordPermission
 from .serializers import (
     ActionMoveSerializer,
     ActionSerializer,
+    AttachmentRecordSerializer,
+    AttachmentRemoveSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     EffectivenessSerializer,
     OrgUnitSerializer,
     UserSerializer,
@@ -114,3 +130,107 @@ class ActionViewSet(RecordViewSet):
         payload.is_valid(raise_exception=True)
         services.action_check_effectiveness(action=action, user=request.user, **payload.validated_data)
         return Response(ActionSerializer(action, context=self.get_serializer_context()).data)
+
+
+# Evidence files
+# ------------------------------------------------------------------------------
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets a client that asks for a file's own type (Accept: application/pdf) get the download;
+    the view answers with the file itself, so this renders only errors (as JSON)."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data, "application/json", renderer_context)
+
+
+RECORD_PARAMETERS = [
+    OpenApiParameter("record_type", str, enum=attachable_labels(), required=True, description="The kind of record."),
+    OpenApiParameter("record_id", int, required=True, description="The record's id."),
+]
+
+
+class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Evidence files of audits, findings, nonconformities and actions, with the pages' rules: those
+    who may view the record see and download its files (others get 404), those who may change it
+    attach them, and remove them while it is not frozen. Uploads are multipart, checked by content."""
+
+    queryset = Attachment.objects.current().select_related("content_type", "uploaded_by")
+    serializer_class = AttachmentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (authentication checks CSRF on it): files stream through
+        # the evidence handler, which hashes them and stops at the size limit.
+        self.upload_handler = install_upload_handler(request) if request.method == "POST" else None
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST" and request_too_large(request):
+            raise UploadTooLarge(request_too_large_message())
+        super().initial(request, *args, **kwargs)
+
+    def get_object(self) -> Attachment:
+        return visible_attachment(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(parameters=RECORD_PARAMETERS)
+    def list(self, request, *args, **kwargs):
+        """The files of one record, oldest first (removed files show in its history, not here)."""
+        which = AttachmentRecordSerializer(data=request.query_params)
+        which.is_valid(raise_exception=True)
+        record = visible_record(request.user, which.validated_data["record_type"], which.validated_data["record_id"])
+        files = self.get_queryset().of(record)
+        page = self.paginate_queryset(files)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer(many=True),
+            413: OpenApiResponse(description="Larger than an upload may be."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Attach files to a record, all or none: multipart with record_type, record_id, one or more
+        parts named files, and an optional description."""
+        record = visible_record(request.user, request.data.get("record_type", ""), request.data.get("record_id"))
+        if not user_can_attach(request.user, record):
+            raise PermissionDenied("You may view this record but not attach files to it.")
+        if self.upload_handler.refused:
+            raise ValidationError({"files": self.upload_handler.refused})
+        payload = AttachmentUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        attached = services.attachment_add(
+            record=record,
+            user=request.user,
+            files=payload.validated_data["files"],
+            description=payload.validated_data["description"],
+        )
+        return Response(self.get_serializer(attached, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
+    @api_action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyMediaRenderer])
+    def download(self, request, pk=None):
+        """The file, as an attachment of the type its content showed."""
+        return file_response(request._request, self.get_object())
+
+    @extend_schema(request=AttachmentRemoveSerializer, responses=AttachmentSerializer)
+    @api_action(detail=True, methods=["post"])
+    def remove(self, request, pk=None):
+        """Remove a file from its record, with the reason its history keeps; the stored file stays."""
+        attachment = self.get_object()
+        if not user_can_remove_files(request.user, attachment.record):
+            raise PermissionDenied("You may not remove the files of this record (or it is closed).")
+        payload = AttachmentRemoveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.attachment_remove(attachment=attachment, user=request.user, reason=payload.validated_data["reason"])
+        attachment.refresh_from_db()
+        return Response(self.get_serializer(attachment).data)

@@ -4,7 +4,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from qms.forms import form_layout
+from qms.forms import AttachmentForm, form_layout
+from qms.selectors import evidence_panel as build_evidence_panel
 
 register = template.Library()
 
@@ -61,3 +62,11 @@ def content_type_id(record) -> int:
 def layout(form):
     """`{% for legend, rows in form|layout %}`: the form's fields in their groups and rows."""
     return form_layout(form)
+
+
+@register.simple_tag(takes_context=True)
+def evidence_panel(context, record, form=None):
+    """`{% evidence_panel record as evidence %}`: the record's files and what the signed-in user may
+    do with them (see components/attachments.html); `form` an upload form to show with its errors."""
+    form = form if isinstance(form, AttachmentForm) else None
+    return build_evidence_panel(record, context["request"].user, form=form)
