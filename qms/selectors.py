@@ -88,7 +88,9 @@ def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
         kind = holding.kind
         status = F("status") if _has_status(kind.model) else Value("", output_field=CharField())
         for as_deputy in roles:
-            first = _held(kind, person, as_deputy).order_by(_is_open(kind).desc(), "-pk").values("pk")[:rows]
+            # Open ones first; PostgreSQL refuses a constant to order by, for kinds where all are open.
+            order = (_is_open(kind).desc(), "-pk") if kind.open_when else ("-pk",)
+            first = _held(kind, person, as_deputy).order_by(*order).values("pk")[:rows]
             firsts.append(
                 kind.model.objects.filter(pk__in=first)
                 .order_by()
