@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import ProcessLinkedRecord, RecordQuerySet
 
@@ -22,6 +23,12 @@ class NonconformityQuerySet(RecordQuerySet):
     def complaints(self) -> Self:
         return self.filter(origin=Origin.CUSTOMER_COMPLAINT)
 
+    def awaiting_review_by(self, user) -> Self:
+        """Those awaiting an effectiveness review that `user` may make (see user_can_review_effectiveness)."""
+        if not (user.is_superuser or user.role in Nonconformity.REVIEWER_ROLES):
+            return self.none()
+        return self.filter(status=NCStatus.EFFECTIVENESS_REVIEW).exclude(owner=user).exclude(deputies=user)
+
 
 class Nonconformity(ProcessLinkedRecord):
     """Something that did not conform (ISO 9001 10.2), wherever it was found: an audit finding, a
@@ -33,6 +40,8 @@ class Nonconformity(ProcessLinkedRecord):
     """
 
     REFERENCE_PREFIX = "NC"
+    # Who reviews effectiveness, as for actions: never the owner or a deputy.
+    REVIEWER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.LEADERSHIP, Role.AUDITOR})
     FROZEN_WHEN = ~Q(status__in=NCStatus.open())
     # The steps of the workflow, each to the steps that may follow it.
     TRANSITIONS = {
@@ -174,6 +183,12 @@ class Nonconformity(ProcessLinkedRecord):
 
     def allowed_transitions(self) -> list[str]:
         return list(self.TRANSITIONS[self.status])
+
+    def user_can_review_effectiveness(self, user) -> bool:
+        """The review is independent: by quality, leadership or an auditor, never by the owner or a deputy."""
+        if not user.is_authenticated or not (user.is_superuser or user.role in self.REVIEWER_ROLES):
+            return False
+        return user.pk != self.owner_id and not self.deputies.filter(pk=user.pk).exists()
 
     def has_root_cause(self) -> bool:
         if not (self.root_cause_method and self.root_cause.strip()):

@@ -55,11 +55,13 @@ def nonconformity_move(*, nc: Nonconformity, user: User, status: str, note: str 
 
 @transaction.atomic
 def nonconformity_review_effectiveness(*, nc: Nonconformity, user: User, effective: bool, note: str) -> Nonconformity:
-    """Someone other than its owner and deputies reviews whether the corrective actions worked:
-    effective closes the nonconformity, not effective sends it back to corrective action."""
+    """Quality, leadership or an auditor other than its owner and deputies reviews whether the
+    corrective actions worked: effective closes it, not effective sends it back to corrective action."""
     nc = _locked(nc)
-    if user.pk == nc.owner_id or nc.deputies.filter(pk=user.pk).exists() or user.is_read_only:
-        raise PermissionDenied(_("The effectiveness review is made by someone other than the owner and deputies."))
+    if not nc.user_can_review_effectiveness(user):
+        raise PermissionDenied(
+            _("The effectiveness review is made by quality, leadership or an auditor, never the owner or a deputy.")
+        )
     nc.record_effectiveness(effective=effective, by=user, note=note)
     nc._history_user = user
     nc.save()

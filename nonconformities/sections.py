@@ -1,0 +1,136 @@
+"""The nonconformities' sections: a process's nonconformities with their age, those the user owns
+or must review on My work and the dashboard's to-dos, and the dashboard card (open ones by age,
+complaints and their response time); and which are open, for a person's page and hand-over."""
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from qms.hub import Section, Todo, record_kind, section
+
+from .choices import NCStatus
+from .models import Nonconformity
+from .selectors import open_by_age
+
+SECTION_ROWS = 10
+
+
+def _rows(queryset):
+    return queryset.select_related("owner").prefetch_related("processes")
+
+
+@section("process")
+def process_nonconformities(request, process) -> Section:
+    """Its nonconformities, open ones first (the oldest first), then the latest closed."""
+    linked = Nonconformity.objects.filter(processes=process)
+    open_ones = list(_rows(linked.open()).order_by("detected_on", "pk")[:SECTION_ROWS])
+    closed = list(_rows(linked.exclude(status__in=NCStatus.open()))[: SECTION_ROWS - len(open_ones)])
+    return Section(
+        title=_("Nonconformities"),
+        template="nonconformities/sections/nonconformities.html",
+        context={
+            "ncs": open_ones + closed,
+            "more_url_query": f"process={process.pk}",
+            "raise_query": f"process={process.pk}",
+        },
+        order=40,
+        count=linked.open().count(),
+    )
+
+
+@section("my_work")
+def my_nonconformities(request) -> Section | None:
+    mine = Nonconformity.objects.owned_by(request.user).open()
+    rows = list(_rows(mine).order_by("detected_on", "pk")[:SECTION_ROWS])
+    if not rows:
+        return None
+    return Section(
+        title=_("My open nonconformities"),
+        template="nonconformities/sections/nonconformities.html",
+        context={"ncs": rows, "more_url_query": "mine=true"},
+        order=15,
+        count=mine.count(),
+    )
+
+
+@section("my_work")
+def nonconformities_awaiting_my_review(request) -> Section | None:
+    waiting = Nonconformity.objects.awaiting_review_by(request.user)
+    rows = list(_rows(waiting).order_by("detected_on", "pk")[:SECTION_ROWS])
+    if not rows:
+        return None
+    return Section(
+        title=_("Nonconformities awaiting my effectiveness review"),
+        template="nonconformities/sections/nonconformities.html",
+        context={"ncs": rows, "more_url_query": "awaiting_review=true"},
+        order=22,
+        count=waiting.count(),
+    )
+
+
+@section("todo")
+def nonconformity_todos(request) -> list[Todo]:
+    """The person's open nonconformities and those awaiting their review, in one query."""
+    user = request.user
+    counts = Nonconformity.objects.aggregate(
+        mine=Count("pk", filter=Q(pk__in=Nonconformity.objects.owned_by(user).open().values("pk"))),
+        to_review=Count("pk", filter=Q(pk__in=Nonconformity.objects.awaiting_review_by(user).values("pk"))),
+    )
+    url = reverse("nonconformities:nonconformity_list")
+    return [
+        Todo(
+            label=ngettext(
+                "%(n)d nonconformity awaits your effectiveness review",
+                "%(n)d nonconformities await your effectiveness review",
+                counts["to_review"],
+            )
+            % {"n": counts["to_review"]},
+            count=counts["to_review"],
+            url=f"{url}?awaiting_review=true",
+            icon="clipboard-check",
+            urgent=True,
+            order=22,
+        ),
+        Todo(
+            label=ngettext("%(n)d open nonconformity of yours", "%(n)d open nonconformities of yours", counts["mine"])
+            % {"n": counts["mine"]},
+            count=counts["mine"],
+            url=f"{url}?mine=true",
+            icon="exclamation-octagon",
+            order=40,
+        ),
+    ]
+
+
+@section("dashboard")
+def nonconformity_summary(request) -> Section:
+    """Open nonconformities by age, and the last twelve months' customer complaints with their
+    average response time."""
+    ncs = Nonconformity.objects.all()
+    bands = open_by_age(ncs)
+    recent = ncs.complaints().filter(received_on__gt=timezone.localdate() - timedelta(days=365))
+    complaints = recent.aggregate(
+        total=Count("pk"),
+        unanswered=Count("pk", filter=Q(responded_on__isnull=True)),
+        average_response=Avg(F("responded_on") - F("received_on")),
+    )
+    response = complaints["average_response"]
+    return Section(
+        title=_("Nonconformities"),
+        template="nonconformities/sections/dashboard.html",
+        context={
+            "bands": bands,
+            "total": sum(count for _band, count in bands),
+            "complaints": complaints,
+            "average_response_days": round(response.total_seconds() / 86400, 1) if response is not None else None,
+        },
+        order=25,
+        count=sum(count for _band, count in bands),
+    )
+
+
+record_kind(Nonconformity, open_when=Q(status__in=NCStatus.open()), owner_filter="owner")
