@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Self
 
 from django.conf import settings
@@ -212,16 +213,17 @@ class Nonconformity(ProcessLinkedRecord):
             raise ValidationError({"status": _("A nonconformity closes with its effectiveness review.")})
         self.status = status
 
-    def record_effectiveness(self, *, effective: bool, by, note: str) -> None:
+    def record_effectiveness(self, *, effective: bool, by, note: str, at: datetime | None = None) -> None:
         """The effectiveness review of the corrective actions: effective closes the nonconformity;
-        not effective sends it back to corrective action. `by` is never its owner (the service checks)."""
+        not effective sends it back to corrective action. `by` is never its owner (the service checks);
+        `at` is when it was made, when that was before now (the demo's past)."""
         if self.status != NCStatus.EFFECTIVENESS_REVIEW:
             raise ValidationError({"status": _("Only a nonconformity awaiting its review can be reviewed.")})
         if not note.strip():
             raise ValidationError({"effectiveness_note": _("Say what showed whether the actions worked.")})
         self.effective, self.effectiveness_note = effective, note.strip()
-        self.reviewed_by, self.reviewed_at = by, timezone.now()
+        self.reviewed_by, self.reviewed_at = by, at or timezone.now()
         if effective:
-            self.status, self.closed_on = NCStatus.CLOSED, timezone.localdate()
+            self.status, self.closed_on = NCStatus.CLOSED, timezone.localdate(self.reviewed_at)
         else:
             self.status = NCStatus.CORRECTIVE_ACTION

@@ -1,6 +1,8 @@
 """Nonconformity writes: raising one from wherever it was found, moving it through its gated
 workflow, and its effectiveness review."""
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -54,7 +56,9 @@ def nonconformity_move(*, nc: Nonconformity, user: User, status: str, note: str 
 
 
 @transaction.atomic
-def nonconformity_review_effectiveness(*, nc: Nonconformity, user: User, effective: bool, note: str) -> Nonconformity:
+def nonconformity_review_effectiveness(
+    *, nc: Nonconformity, user: User, effective: bool, note: str, at: datetime | None = None
+) -> Nonconformity:
     """Quality, leadership or an auditor other than its owner and deputies reviews whether the
     corrective actions worked: effective closes it, not effective sends it back to corrective action."""
     nc = _locked(nc)
@@ -62,7 +66,7 @@ def nonconformity_review_effectiveness(*, nc: Nonconformity, user: User, effecti
         raise PermissionDenied(
             _("The effectiveness review is made by quality, leadership or an auditor, never the owner or a deputy.")
         )
-    nc.record_effectiveness(effective=effective, by=user, note=note)
+    nc.record_effectiveness(effective=effective, by=user, note=note, at=at)
     nc._history_user = user
     nc.save()
     return nc
