@@ -88,11 +88,11 @@ class NonconformityForm(RecordForm):
                 }
             )
         if self.origin == Origin.CUSTOMER_COMPLAINT:
-            self.fields["party"].label = _("Customer")
+            self.fields["party"].label, self.fields["party"].help_text = _("Customer"), _("Who complained.")
             self.fields["party"].required = True
             self.fields["received_on"].required = True
         elif self.origin == Origin.SUPPLIER:
-            self.fields["party"].label = _("Supplier")
+            self.fields["party"].label, self.fields["party"].help_text = _("Supplier"), _("Who supplied it.")
             del self.fields["received_on"], self.fields["responded_on"]
         else:
             del self.fields["party"], self.fields["received_on"], self.fields["responded_on"]
@@ -110,13 +110,16 @@ class NonconformityForm(RecordForm):
     @property
     def fieldsets(self) -> list:
         found_with = {Origin.CUSTOMER_COMPLAINT: _("The complaint"), Origin.SUPPLIER: _("The supplier")}
-        return [
+        groups = [
             (_("What was found"), ["origin", "title", "description", ("severity", "detected_on")]),
             (found_with.get(self.origin), ["party", ("received_on", "responded_on")]),
             (_("Who and where"), [("owner", "deputies"), "processes"]),
             (_("Containment and correction"), ["containment"]),
             (_("Root cause"), ["root_cause_method", "whys", "root_cause"]),
         ]
+        # A group whose fields this source or stage leaves out is left out with its title.
+        present = set(self.fields)
+        return [(legend, rows) for legend, rows in groups if present & set(_names(rows))]
 
 
 class NonconformityMoveForm(StyledFormMixin, forms.Form):
@@ -135,3 +138,7 @@ class NonconformityMoveForm(StyledFormMixin, forms.Form):
             self.fields["note"].error_messages["required"] = _("Say why the nonconformity is cancelled.")
         self.fields["note"].widget.attrs["autocomplete"] = "off"
         self._style_widgets()
+
+
+def _names(rows: list) -> list[str]:
+    return [name for row in rows for name in ((row,) if isinstance(row, str) else row)]

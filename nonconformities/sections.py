@@ -4,7 +4,7 @@ complaints and their response time); and which are open, for a person's page and
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Case, Count, F, Q, When, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,20 +25,23 @@ def _rows(queryset):
 
 @section("process")
 def process_nonconformities(request, process) -> Section:
-    """Its nonconformities, open ones first (the oldest first), then the latest closed."""
-    linked = Nonconformity.objects.filter(processes=process)
-    open_ones = list(_rows(linked.open()).order_by("detected_on", "pk")[:SECTION_ROWS])
-    closed = list(_rows(linked.exclude(status__in=NCStatus.open()))[: SECTION_ROWS - len(open_ones)])
+    """Its nonconformities, open ones first (the oldest first), then the latest closed; with the
+    number open counted in the same query."""
+    is_open = Q(status__in=NCStatus.open())
+    rows = list(
+        Nonconformity.objects.filter(processes=process)
+        .select_related("owner")
+        .annotate(open_count=Window(Count("pk", filter=is_open)))
+        .order_by(Case(When(is_open, then=F("detected_on"))).asc(nulls_last=True), F("detected_on").desc(), "pk")[
+            :SECTION_ROWS
+        ]
+    )
     return Section(
         title=_("Nonconformities"),
         template="nonconformities/sections/nonconformities.html",
-        context={
-            "ncs": open_ones + closed,
-            "more_url_query": f"process={process.pk}",
-            "raise_query": f"process={process.pk}",
-        },
+        context={"ncs": rows, "more_url_query": f"process={process.pk}", "raise_query": f"process={process.pk}"},
         order=40,
-        count=linked.open().count(),
+        count=rows[0].open_count if rows else 0,
     )
 
 

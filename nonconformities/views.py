@@ -165,10 +165,12 @@ class NonconformityEditView(RecordEditView):
         """A new record starts from where it was raised; when the form is redrawn for another
         source, from everything typed so far."""
         query, initial = self.request.GET, {}
+        if self.object.pk:
+            return initial
         kpi = self.object.source if isinstance(self.object.source, KPI) else None
         if kpi is not None:
             initial.update(origin=Origin.KPI_BREACH, processes=list(kpi.processes.all()), title=str(kpi.name))
-            initial["description"] = _("%(kpi)s is %(status)s.") % {
+            initial["description"] = _("%(kpi)s: %(status)s in its latest period.") % {
                 "kpi": kpi, "status": kpi.get_status_display().lower()
             }  # fmt: skip
         if process := query.get("process"):

@@ -75,6 +75,8 @@ def test_a_nonconformity_is_raised_from_a_kpi_with_its_processes(client_for, own
 
     nc = Nonconformity.objects.get()
     assert response.status_code == 302 and (nc.origin, nc.source) == (Origin.KPI_BREACH, kpi)
+    edit = client.get(nc_url(nc, "edit")).content.decode()
+    assert 'value="Scrap above limit"' in edit and "Three months off target." in edit  # its own, not the KPI's
 
 
 def test_the_process_page_lists_its_nonconformities_open_first_with_age_and_raises_one(client_for, owner):
