@@ -1,0 +1,39 @@
+"""The demo's nonconformities, worked through the product's own rules."""
+
+from datetime import date
+
+import pytest
+
+from nonconformities.choices import NCStatus, Origin, RootCauseMethod
+from nonconformities.models import Nonconformity
+from objectives.models import KPI
+from qms.models import Action, Attachment, User
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
+
+
+def test_the_demo_has_nonconformities_in_every_state_worked_as_people_would(client_for):
+    ncs = Nonconformity.objects.prefetch_related("deputies")
+
+    assert set(ncs.values_list("status", flat=True)) == set(NCStatus.values)
+    assert set(ncs.values_list("origin", flat=True)) >= {
+        Origin.CUSTOMER_COMPLAINT, Origin.SUPPLIER, Origin.KPI_BREACH, Origin.PROCESS
+    }  # fmt: skip
+    assert {RootCauseMethod.FIVE_WHYS, RootCauseMethod.FREE_TEXT} <= set(
+        ncs.values_list("root_cause_method", flat=True)
+    )
+    for nc in ncs.exclude(status__in=[NCStatus.REPORTED, NCStatus.CANCELLED]):
+        assert nc.containment, nc
+    for nc in ncs.filter(status__in=[NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION, NCStatus.CLOSED]):
+        assert nc.has_root_cause(), nc
+    for nc in ncs.filter(status=NCStatus.CLOSED):
+        assert nc.effective and nc.reviewed_by_id != nc.owner_id and nc.reviewed_by not in nc.deputies.all()
+        assert nc.closed_on < date.today() and Action.objects.raised_by(nc).exists()
+    assert ncs.filter(effective=False, status=NCStatus.CORRECTIVE_ACTION).exists()  # one review found it wanting
+    assert ncs.get(origin=Origin.KPI_BREACH).source == KPI.objects.get(name="Scrap rate")
+    answered = ncs.complaints().filter(responded_on__isnull=False)
+    assert answered.count() >= 2 and all(nc.response_days >= 0 for nc in answered)
+    assert Attachment.objects.filter(object_id__in=ncs.values("pk")).count() == 2
+    cancelled = ncs.get(status=NCStatus.CANCELLED)
+    assert cancelled.history.first().history_change_reason.startswith("Measurement error")
+    assert client_for(User.objects.get(username="auditor")).get("/nonconformities/?show=all").status_code == 200
