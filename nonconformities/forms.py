@@ -74,6 +74,10 @@ class NonconformityForm(RecordForm):
         super().__init__(*args, **kwargs)
         origin = self.data.get("origin") or self.initial.get("origin") or self.instance.origin
         self.origin = origin if origin in Origin.values else Origin.PROCESS
+        # Audit findings raise theirs from the audit; here only the sources people record by hand.
+        self.fields["origin"].choices = [
+            (value, label) for value, label in Origin.choices if value != Origin.AUDIT_FINDING or value == origin
+        ]
         if self.instance.source_type_id:
             self.fields["origin"].disabled = True  # it says where it was raised from
         else:
