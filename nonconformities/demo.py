@@ -93,6 +93,7 @@ def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
             source=kpi and demo.get(KPI, kpi),
             **fields,
         )
+    nc = Nonconformity.objects.get(pk=nc.pk)  # as its edit page loads it, without the recorder's history user
     if worked:
         demo.change(nc, worked, by=owner)
     with demo.acting_as(owner):

@@ -12,9 +12,9 @@ from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, record_kind, section
 
-from .choices import NCStatus
+from .choices import NCStatus, Origin
 from .models import Nonconformity
-from .selectors import open_by_age
+from .selectors import AGE_BANDS
 
 SECTION_ROWS = 10
 
@@ -75,14 +75,28 @@ def nonconformities_awaiting_my_review(request) -> Section | None:
     )
 
 
+def _figures(request) -> dict:
+    """The dashboard's nonconformity counts, for its to-dos and its card: the person's open ones and
+    those awaiting their review, the open ones by age, and the last twelve months' complaints with
+    their average response time. One query, kept on the request, as both read it."""
+    if not hasattr(request, "_nonconformity_figures"):
+        user, is_open = request.user, Q(status__in=NCStatus.open())
+        complaint = Q(origin=Origin.CUSTOMER_COMPLAINT, received_on__gt=timezone.localdate() - timedelta(days=365))
+        request._nonconformity_figures = Nonconformity.objects.aggregate(
+            mine=Count("pk", filter=Q(pk__in=Nonconformity.objects.owned_by(user).open().values("pk"))),
+            to_review=Count("pk", filter=Q(pk__in=Nonconformity.objects.awaiting_review_by(user).values("pk"))),
+            **{band.key: Count("pk", filter=is_open & band.condition()) for band in AGE_BANDS.values()},
+            complaints=Count("pk", filter=complaint),
+            unanswered=Count("pk", filter=complaint & Q(responded_on__isnull=True)),
+            average_response=Avg(F("responded_on") - F("received_on"), filter=complaint),
+        )
+    return request._nonconformity_figures
+
+
 @section("todo")
 def nonconformity_todos(request) -> list[Todo]:
-    """The person's open nonconformities and those awaiting their review, in one query."""
-    user = request.user
-    counts = Nonconformity.objects.aggregate(
-        mine=Count("pk", filter=Q(pk__in=Nonconformity.objects.owned_by(user).open().values("pk"))),
-        to_review=Count("pk", filter=Q(pk__in=Nonconformity.objects.awaiting_review_by(user).values("pk"))),
-    )
+    """The person's open nonconformities and those awaiting their review."""
+    counts = _figures(request)
     url = reverse("nonconformities:nonconformity_list")
     return [
         Todo(
@@ -113,22 +127,17 @@ def nonconformity_todos(request) -> list[Todo]:
 def nonconformity_summary(request) -> Section:
     """Open nonconformities by age, and the last twelve months' customer complaints with their
     average response time."""
-    ncs = Nonconformity.objects.all()
-    bands = open_by_age(ncs)
-    recent = ncs.complaints().filter(received_on__gt=timezone.localdate() - timedelta(days=365))
-    complaints = recent.aggregate(
-        total=Count("pk"),
-        unanswered=Count("pk", filter=Q(responded_on__isnull=True)),
-        average_response=Avg(F("responded_on") - F("received_on")),
-    )
-    response = complaints["average_response"]
+    figures = _figures(request)
+    bands = [(band, figures[band.key]) for band in AGE_BANDS.values()]
+    response = figures["average_response"]
     return Section(
         title=_("Nonconformities"),
         template="nonconformities/sections/dashboard.html",
         context={
             "bands": bands,
             "total": sum(count for _band, count in bands),
-            "complaints": complaints,
+            "complaints": figures["complaints"],
+            "unanswered": figures["unanswered"],
             "average_response_days": round(response.total_seconds() / 86400, 1) if response is not None else None,
         },
         order=25,

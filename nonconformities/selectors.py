@@ -1,15 +1,15 @@
-"""Reads over nonconformities: their age bands, and the complaint figures a KPI can take its values from."""
+"""Reads over nonconformities: the age bands of open ones, and the complaint figures a KPI can take its values from."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from objectives.periods import Period
 
-from .models import Nonconformity, NonconformityQuerySet
+from .models import Nonconformity
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,6 @@ AGE_BANDS = {
         AgeBand("old", _("over 90 days"), 90, None),
     )
 }
-
-
-def open_by_age(queryset: NonconformityQuerySet) -> list[tuple[AgeBand, int]]:
-    """How many of the open ones fall in each age band, in one query."""
-    counts = queryset.open().aggregate(
-        **{band.key: Count("pk", filter=band.condition()) for band in AGE_BANDS.values()}
-    )
-    return [(band, counts[band.key]) for band in AGE_BANDS.values()]
 
 
 @dataclass(frozen=True)

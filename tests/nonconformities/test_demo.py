@@ -34,6 +34,8 @@ def test_the_demo_has_nonconformities_in_every_state_worked_as_people_would(clie
     answered = ncs.complaints().filter(responded_on__isnull=False)
     assert answered.count() >= 2 and all(nc.response_days >= 0 for nc in answered)
     assert Attachment.objects.filter(object_id__in=ncs.values("pk")).count() == 2
+    for nc in ncs.exclude(root_cause=""):  # the owner found the cause, whoever recorded it
+        assert nc.history.exclude(root_cause="").earliest("history_id").history_user == nc.owner, nc
     cancelled = ncs.get(status=NCStatus.CANCELLED)
     assert cancelled.history.first().history_change_reason.startswith("Measurement error")
     assert client_for(User.objects.get(username="auditor")).get("/nonconformities/?show=all").status_code == 200

@@ -336,5 +336,5 @@ def test_the_dashboard_card_counts_open_ones_by_age_and_complaints_response(clie
     context = nonconformity_summary(request).context
 
     assert [(band.key, n) for band, n in context["bands"]] == [("new", 3), ("month", 2), ("old", 1)]
-    assert (context["complaints"]["total"], context["average_response_days"]) == (2, 6.0)
+    assert (context["complaints"], context["unanswered"], context["average_response_days"]) == (2, 0, 6.0)
     assert ">6.0</span> days on average" in client_for(viewer).get(reverse("qms:dashboard")).content.decode()
