@@ -4,9 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.forms import RecordForm, StyledFormMixin
 
 from .choices import NCStatus, Origin
-from .models import Nonconformity
-
-WHYS = 5
+from .models import MAX_WHYS, Nonconformity
 
 
 class WhysWidget(forms.MultiWidget):
@@ -21,13 +19,13 @@ class WhysWidget(forms.MultiWidget):
                     "aria-label": _("Why %(n)d") % {"n": number},
                 }
             )
-            for number in range(1, WHYS + 1)
+            for number in range(1, MAX_WHYS + 1)
         ]
         super().__init__(answers, {"class": "mb-1", **(attrs or {})})
 
     def decompress(self, value):
         answers = list(value or [])
-        return (answers + [""] * WHYS)[:WHYS]
+        return (answers + [""] * MAX_WHYS)[:MAX_WHYS]
 
 
 class WhysField(forms.MultiValueField):
@@ -36,7 +34,7 @@ class WhysField(forms.MultiValueField):
     widget = WhysWidget
 
     def __init__(self, **kwargs):
-        fields = [forms.CharField(required=False, max_length=300) for _number in range(WHYS)]
+        fields = [forms.CharField(required=False, max_length=300) for _number in range(MAX_WHYS)]
         super().__init__(fields, require_all_fields=False, required=False, **kwargs)
 
     def compress(self, data_list):

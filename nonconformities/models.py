@@ -16,6 +16,8 @@ from qms.models import ProcessLinkedRecord, RecordQuerySet
 
 from .choices import NC_STATUS_COLOURS, NCStatus, Origin, RootCauseMethod, Severity
 
+MAX_WHYS = 5  # the answers a root cause by the 5 whys keeps, as its form offers them
+
 
 class NonconformityQuerySet(RecordQuerySet):
     def open(self) -> Self:
@@ -174,8 +176,12 @@ class Nonconformity(ProcessLinkedRecord):
             errors["received_on"] = _("Say when the complaint came in.")
         if self.responded_on and self.received_on and self.responded_on < self.received_on:
             errors["responded_on"] = _("The answer cannot come before the complaint.")
-        if not isinstance(self.whys, list) or not all(isinstance(w, str) for w in self.whys) or len(self.whys) > 7:
-            errors["whys"] = _("Give up to seven answers, one per why.")
+        if (
+            not isinstance(self.whys, list)
+            or not all(isinstance(w, str) for w in self.whys)
+            or len(self.whys) > MAX_WHYS
+        ):
+            errors["whys"] = _("Give up to five answers, one per why.")
         if errors:
             raise ValidationError(errors)
 

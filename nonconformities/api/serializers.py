@@ -4,7 +4,7 @@ from rest_framework import serializers
 from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer
 
 from ..choices import NCStatus
-from ..models import Nonconformity
+from ..models import MAX_WHYS, Nonconformity
 
 
 class NonconformitySerializer(ModelCleanMixin, ProcessLinkedSerializer):
@@ -15,7 +15,7 @@ class NonconformitySerializer(ModelCleanMixin, ProcessLinkedSerializer):
     age_days = serializers.IntegerField(read_only=True)
     response_days = serializers.IntegerField(read_only=True, allow_null=True)
     source_type = serializers.SerializerMethodField(help_text=_("The kind of record it was raised from, as app.model."))
-    whys = serializers.ListField(child=serializers.CharField(max_length=300), max_length=7, required=False)
+    whys = serializers.ListField(child=serializers.CharField(max_length=300), max_length=MAX_WHYS, required=False)
 
     class Meta:
         model = Nonconformity

@@ -58,6 +58,8 @@ def test_the_gates_hold_through_the_api_and_notes_go_into_history(nc, deputy):
     closed = client.post(f"{url}status/", {"status": "closed"}, format="json")
     assert closed.status_code == 400
 
+    six = client.patch(url, {"whys": ["Why?"] * 6}, format="json")
+    assert six.status_code == 400 and "whys" in six.json()  # five, as the page offers: none is lost there
     etag = client.get(url)["ETag"]
     edited = client.patch(
         url, {"root_cause_method": "five_whys", "whys": ["No first-off check", "Night shift not briefed"],
