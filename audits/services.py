@@ -329,8 +329,11 @@ def _item_locked(item: ChecklistItem) -> ChecklistItem:
 
 
 @transaction.atomic
-def checklist_answer(*, item: ChecklistItem, user: User, result: str, notes: str = "") -> ChecklistItem:
-    """Record the result of one question and the notes: who answered and when are kept."""
+def checklist_answer(
+    *, item: ChecklistItem, user: User, result: str, notes: str = "", at: datetime | None = None
+) -> ChecklistItem:
+    """Record the result of one question and the notes: who answered and when are kept. `at` is
+    when it was answered when that was before now (the demo's past)."""
     item = _item_locked(item)
     audit = _lock(item.audit)
     _may_change(audit, user)
@@ -340,7 +343,7 @@ def checklist_answer(*, item: ChecklistItem, user: User, result: str, notes: str
         raise ValidationError({"result": _("Choose one of the results.")})
     _start(audit, user)
     item.result, item.notes = result, notes.strip()
-    item.answered_by, item.answered_at = (user, timezone.now()) if result else (None, None)
+    item.answered_by, item.answered_at = (user, at or timezone.now()) if result else (None, None)
     item._history_user = user
     item.save()
     return item
@@ -441,14 +444,15 @@ def finding_correct(*, finding: Finding, user: User, reason: str = "", **changes
 
 
 @transaction.atomic
-def finding_respond(*, finding: Finding, user: User, response: str) -> Finding:
-    """An auditee answers a finding of their audit (how they see it, what they will do)."""
+def finding_respond(*, finding: Finding, user: User, response: str, at: datetime | None = None) -> Finding:
+    """An auditee answers a finding of their audit (how they see it, what they will do); `at` as
+    for checklist_answer."""
     finding = Finding.objects.select_for_update().select_related("audit").get(pk=finding.pk)
     if not finding.user_can_respond(user):
         raise PermissionDenied(_("The auditees of %(ref)s answer its findings.") % {"ref": finding.audit.reference})
     if not response.strip():
         raise ValidationError({"auditee_response": _("Write the answer.")})
-    finding.auditee_response, finding.responded_by, finding.responded_at = response.strip(), user, timezone.now()
+    finding.auditee_response, finding.responded_by, finding.responded_at = response.strip(), user, at or timezone.now()
     finding._history_user = user
     finding.save()
     return finding
