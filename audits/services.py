@@ -410,7 +410,7 @@ def finding_record(*, audit: Audit, user: User, raise_nonconformity: bool = Fals
     finding._history_user = user
     finding.save()
     if raise_nonconformity and finding.is_nonconformity:
-        finding_raise_nonconformity(finding=finding, user=user)
+        finding.nonconformity = finding_raise_nonconformity(finding=finding, user=user)
     return finding
 
 

@@ -45,9 +45,13 @@ RESULT_CHOICES = [(value, label, RESULT_COLOURS[value]) for value, label in Resu
 
 
 class AuditProgrammeListView(RecordListView):
-    queryset = AuditProgramme.objects.select_related("owner").annotate(
-        audit_count=Count("audits", distinct=True),
-        open_count=Count("audits", filter=Q(audits__status__in=AuditStatus.open()), distinct=True),
+    queryset = (
+        AuditProgramme.objects.select_related("owner")
+        .annotate(
+            audit_count=Count("audits", distinct=True),
+            open_count=Count("audits", filter=Q(audits__status__in=AuditStatus.open()), distinct=True),
+        )
+        .order_by("-year")
     )
     filterset_class = AuditProgrammeFilterSet
     template_name = "audits/auditprogramme_list.html"
@@ -413,7 +417,6 @@ class FindingListView(RecordListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_add"] = False  # findings are recorded on their audit's page
         audit_id = self.filterset.form.cleaned_data.get("audit") if self.filterset.form.is_valid() else None
         context["filtered_audit"] = Audit.objects.filter(pk=audit_id).first() if audit_id else None
         return context
