@@ -176,28 +176,24 @@ class AuditEditView(RecordEditView):
     queryset = Audit.objects.all()
     form_class = AuditForm
 
-    def get(self, request, **kwargs):
-        # Choosing processes redraws the form (hx-get) with everything typed so far.
-        self.object = self.get_object()
-        if htmx_partial(request) and "title" in request.GET:
-            form = self.form_class(data=request.GET, **self.get_form_kwargs())
-            form.errors.clear()  # a redraw, not a save: no errors yet
-            return self.render(form)
-        return super().get(request, **kwargs)
-
     def initial_data(self) -> dict:
+        """A new audit starts in the programme and for the process it was planned from; choosing
+        processes redraws the form (hx-get) from everything typed so far."""
         query = self.request.GET
         initial = {}
-        if self.object.pk:
-            return initial
-        programme = AuditProgramme.objects.filter(pk=query.get("programme") or 0).first()
-        programme = programme or AuditProgramme.objects.filter(year=timezone.localdate().year).first()
-        if programme:
-            initial["programme"] = programme
-        if process := query.get("process"):
-            initial["processes"] = [process]
-        initial["clauses"] = ["4.4"]
-        initial["criteria"] = _("ISO 9001:2015, the process descriptions and the customer requirements that apply.")
+        if not self.object.pk:
+            programme = AuditProgramme.objects.filter(pk=query.get("programme") or 0).first()
+            programme = programme or AuditProgramme.objects.filter(year=timezone.localdate().year).first()
+            initial = {
+                "programme": programme,
+                "processes": [query["process"]] if query.get("process") else [],
+                "clauses": ["4.4"],
+                "criteria": _("ISO 9001:2015, the process descriptions and the customer requirements that apply."),
+            }
+        for name, field in self.form_class.base_fields.items():
+            if name in query:
+                multiple = isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
+                initial[name] = query.getlist(name) if multiple else query[name]
         return initial
 
 
