@@ -81,7 +81,11 @@ class AuditForm(RecordForm):
             "planned_start": forms.DateInput(attrs={"type": "date"}),
             "planned_end": forms.DateInput(attrs={"type": "date"}),
         }
-        labels = {"owner": _("lead auditor")}
+        labels = {"owner": _("Lead auditor")}
+        help_texts = {
+            "owner": _("Leads the audit and issues its report."),
+            "processes": _("The processes audited: the checklist walks each one's own turtle."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

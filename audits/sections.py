@@ -2,7 +2,7 @@
 the signed-in person, their to-dos, and the audits card on the dashboard; and which audits are
 open, for a person's page and hand-over. Each runs a fixed number of queries."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,26 +10,32 @@ from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, record_kind, section
 
-from .choices import AuditStatus
+from .choices import AuditStatus, FindingKind
 from .models import Audit, Finding
 
 SECTION_ROWS = 10
+DASHBOARD_ROWS = 8
 
 
 @section("process")
 def process_audits(request, process) -> Section:
+    """Its latest audits, each with what it found in this process: one query."""
+    here = Q(findings__process=process)
     audits = list(
-        Audit.objects.filter(processes=process).select_related("owner").order_by("-planned_start")[:SECTION_ROWS]
-    )
-    findings = list(
-        Finding.objects.filter(process=process)
-        .select_related("audit", "nonconformity", "action")
-        .order_by("-audit__planned_start", "-number")[:SECTION_ROWS]
+        Audit.objects.filter(processes=process)
+        .select_related("owner")
+        .annotate(
+            findings_here=Count("findings", filter=here, distinct=True),
+            nonconformities_here=Count(
+                "findings", filter=here & Q(findings__kind__in=FindingKind.nonconformities()), distinct=True
+            ),
+        )
+        .order_by("-planned_start")[:SECTION_ROWS]
     )
     return Section(
-        title=_("Audits and findings"),
+        title=_("Audits"),
         template="audits/sections/process.html",
-        context={"audits": audits, "findings": findings, "process": process},
+        context={"audits": audits, "process": process},
         order=40,
         count=len(audits),
     )
@@ -76,24 +82,35 @@ def findings_to_answer(request) -> Section | None:
 
 @section("todo")
 def audit_todos(request) -> list[Todo]:
-    """Reports the person should issue, and findings they should answer: two queries."""
+    """Reports the person should issue, and findings they should answer: one query (none for
+    viewers, who do neither)."""
     user = request.user
-    reports = Audit.objects.report_overdue().filter(owner=user).count()
-    answers = Finding.objects.to_answer_by(user).count()
+    if user.is_read_only:
+        return []
+    counts = Audit.objects.aggregate(
+        reports=Count(
+            "pk", distinct=True, filter=Q(pk__in=Audit.objects.report_overdue().filter(owner=user).values("pk"))
+        ),
+        answers=Count(
+            "findings", distinct=True, filter=Q(findings__in=Finding.objects.to_answer_by(user).values("pk"))
+        ),
+    )
     return [
         Todo(
-            label=ngettext("%(n)d audit report is overdue", "%(n)d audit reports are overdue", reports)
-            % {"n": reports},
-            count=reports,
+            label=ngettext("%(n)d audit report is overdue", "%(n)d audit reports are overdue", counts["reports"])
+            % {"n": counts["reports"]},
+            count=counts["reports"],
             url=f"{reverse('audits:audit_list')}?mine=true",
             icon="file-earmark-text",
             urgent=True,
             order=40,
         ),
         Todo(
-            label=ngettext("%(n)d audit finding awaits your answer", "%(n)d audit findings await your answer", answers)
-            % {"n": answers},
-            count=answers,
+            label=ngettext(
+                "%(n)d audit finding awaits your answer", "%(n)d audit findings await your answer", counts["answers"]
+            )
+            % {"n": counts["answers"]},
+            count=counts["answers"],
             url=f"{reverse('audits:finding_list')}?to_answer=true",
             icon="chat-left-text",
             order=41,
@@ -103,18 +120,16 @@ def audit_todos(request) -> list[Todo]:
 
 @section("dashboard")
 def audit_summary(request) -> Section:
+    """Overdue reports first, then the next audits: the open audits by their last day, one query."""
     today = timezone.localdate()
-    upcoming = list(
-        Audit.objects.filter(status__in=[AuditStatus.PLANNED, AuditStatus.PREPARED, AuditStatus.IN_PROGRESS])
-        .filter(planned_end__gte=today)
-        .select_related("owner")
-        .order_by("planned_start")[:5]
-    )
-    overdue = list(Audit.objects.report_overdue(today).select_related("owner").order_by("planned_end")[:5])
+    audits = list(Audit.objects.open().select_related("owner").order_by("planned_end", "reference")[:DASHBOARD_ROWS])
     return Section(
         title=_("Audits"),
         template="audits/sections/dashboard.html",
-        context={"upcoming": upcoming, "overdue": overdue},
+        context={
+            "overdue": [audit for audit in audits if audit.planned_end < today],
+            "upcoming": [audit for audit in audits if audit.planned_end >= today],
+        },
         order=40,
     )
 

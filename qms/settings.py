@@ -353,7 +353,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a choice set several fields share (inherent, residual and review bands).
-    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band"},
+    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band", "AuditStatusEnum": "audits.choices.AuditStatus"},
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")
