@@ -37,6 +37,16 @@ class Result(models.TextChoices):
     NOT_AUDITED = "not_audited", _("Not audited")
 
 
+RESULT_COLOURS = {
+    Result.CONFORMS: "success",
+    Result.MINOR_NC: "warning",
+    Result.MAJOR_NC: "danger",
+    Result.OBSERVATION: "info",
+    Result.OFI: "primary",
+    Result.NOT_AUDITED: "secondary",
+}
+
+
 class FindingKind(models.TextChoices):
     MAJOR_NC = "major_nc", _("Major nonconformity")
     MINOR_NC = "minor_nc", _("Minor nonconformity")

@@ -1,21 +1,69 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from processes.models import Process
+from qms.clauses import Clause
 from qms.filters import SearchFilterSet
+from qms.models import User
 
-from .choices import AuditStatus
-from .models import Audit
+from .choices import AuditStatus, FindingKind
+from .models import AUDIT_ROLES, Audit, AuditProgramme, Finding
+
+
+def lead_auditors():
+    return User.objects.filter(is_active=True, role__in=AUDIT_ROLES)
+
+
+class AuditProgrammeFilterSet(SearchFilterSet):
+    search_fields = ("reference", "title")
+
+    class Meta:
+        model = AuditProgramme
+        fields = ["q"]
 
 
 class AuditFilterSet(SearchFilterSet):
     search_fields = ("reference", "title")
 
+    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine")
     year = django_filters.NumberFilter(label=_("Year"), field_name="programme__year")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AuditStatus.choices)
+    process = django_filters.ModelChoiceFilter(
+        label=_("Process"), field_name="processes", queryset=Process.objects.all()
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Lead auditor"), queryset=lead_auditors())
     o = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("title", "title"), ("planned_start", "start"), ("status", "status")),
     )
 
     class Meta:
         model = Audit
-        fields = ["q", "year", "status"]
+        fields = ["q", "mine", "year", "status", "process", "owner"]
+
+    def filter_mine(self, queryset, name, value):
+        """Audits I lead, deputise, audit in or am audited in."""
+        return queryset.involving(self.request.user) if value else queryset
+
+
+class FindingFilterSet(SearchFilterSet):
+    search_fields = ("title", "description", "evidence")
+
+    audit = django_filters.NumberFilter(label=_("Audit"), field_name="audit")
+    kind = django_filters.ChoiceFilter(label=_("Type"), choices=FindingKind.choices)
+    clause = django_filters.ChoiceFilter(label=_("Clause"), choices=Clause.choices)
+    process = django_filters.ModelChoiceFilter(label=_("Process"), queryset=Process.objects.all())
+    year = django_filters.NumberFilter(label=_("Year"), field_name="audit__programme__year")
+    to_answer = django_filters.BooleanFilter(label=_("For me to answer"), method="filter_to_answer")
+    o = django_filters.OrderingFilter(
+        fields=(("audit__planned_start", "audit"), ("kind", "kind"), ("clause", "clause"), ("title", "title")),
+    )
+
+    class Meta:
+        model = Finding
+        fields = ["q", "audit", "kind", "clause", "process", "year", "to_answer"]
+
+    def filter_to_answer(self, queryset, name, value):
+        """Findings of audits I am audited in that have no answer yet."""
+        if not value:
+            return queryset
+        return queryset.to_answer_by(self.request.user)

@@ -14,7 +14,15 @@ from qms.clauses import Clause
 from qms.history import HistoryPart, RecordHistory
 from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 
-from .choices import AUDIT_STATUS_COLOURS, FINDING_COLOURS, AuditStatus, FindingKind, QuestionOrigin, Result
+from .choices import (
+    AUDIT_STATUS_COLOURS,
+    FINDING_COLOURS,
+    RESULT_COLOURS,
+    AuditStatus,
+    FindingKind,
+    QuestionOrigin,
+    Result,
+)
 
 AUDIT_ROLES = frozenset({Role.QUALITY_MANAGER, Role.AUDITOR})
 
@@ -48,12 +56,16 @@ class AuditProgramme(OwnedRecord):
 
     @classmethod
     def get_list_url(cls) -> str:
-        return reverse("audits:index")
+        return reverse("audits:auditprogramme_list")
 
 
 class AuditQuerySet(RecordQuerySet):
     def open(self) -> Self:
         return self.filter(status__in=AuditStatus.open())
+
+    def report_overdue(self, today=None) -> Self:
+        """Audits whose last day has passed without an issued report."""
+        return self.open().filter(planned_end__lt=today or timezone.localdate())
 
     def involving(self, user) -> Self:
         """Audits the user leads, deputises, audits in or is audited in."""
@@ -73,6 +85,17 @@ class Audit(ProcessLinkedRecord):
 
     REFERENCE_PREFIX = "AUD"
     ADD_ROLES = AUDIT_ROLES
+    FROZEN_WHEN = Q(status__in=[AuditStatus.CLOSED, AuditStatus.CANCELLED])
+    # The steps of an audit, each to the steps that may follow it. Reporting is the issue of the
+    # report (audits.services.audit_issue_report), not a move of its own.
+    TRANSITIONS = {
+        AuditStatus.PLANNED: [AuditStatus.PREPARED, AuditStatus.IN_PROGRESS, AuditStatus.CANCELLED],
+        AuditStatus.PREPARED: [AuditStatus.IN_PROGRESS, AuditStatus.PLANNED, AuditStatus.CANCELLED],
+        AuditStatus.IN_PROGRESS: [AuditStatus.CANCELLED],
+        AuditStatus.REPORTED: [AuditStatus.CLOSED],
+        AuditStatus.CLOSED: [],
+        AuditStatus.CANCELLED: [],
+    }
 
     programme = models.ForeignKey(
         AuditProgramme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="audits"
@@ -148,6 +171,23 @@ class Audit(ProcessLinkedRecord):
         return self.issued_at is not None
 
     @property
+    def is_frozen(self) -> bool:
+        """A closed or cancelled audit stays as it was closed."""
+        return self.status in (AuditStatus.CLOSED, AuditStatus.CANCELLED)
+
+    @property
+    def is_under_way(self) -> bool:
+        """Its checklist and findings are being worked: prepared or in progress."""
+        return self.status in (AuditStatus.PLANNED, AuditStatus.PREPARED, AuditStatus.IN_PROGRESS)
+
+    def allowed_transitions(self) -> list[str]:
+        return self.TRANSITIONS[self.status]
+
+    def user_can_issue(self, user) -> bool:
+        """The lead auditor issues the report (or a quality manager in their stead)."""
+        return self.is_under_way and user.is_active and (user.pk == self.owner_id or user.administers_qms)
+
+    @property
     def report_overdue(self) -> bool:
         return self.status in AuditStatus.open() and self.planned_end < timezone.localdate()
 
@@ -157,6 +197,8 @@ class Audit(ProcessLinkedRecord):
         one; quality managers change all."""
         scope = super().permission_scope(user, action)
         if action == "view" or not (user.is_authenticated and user.is_active) or user.is_read_only:
+            return scope
+        if user.administers_qms:  # everything: Q() | Q(...) would narrow it to the second term
             return scope
         return scope | Q(pk__in=cls.objects.filter(team=user).values("pk"))
 
@@ -245,6 +287,30 @@ class ChecklistItem(models.Model):
     def __str__(self) -> str:
         return self.question
 
+    @property
+    def result_colour(self) -> str:
+        return RESULT_COLOURS.get(self.result, "light")
+
+    @property
+    def raises_finding(self) -> bool:
+        """A result that calls for a finding: a nonconformity, an observation or an opportunity."""
+        return self.result in FindingKind.values
+
+
+class FindingQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> Self:
+        """Findings follow their audit: those of the audits the user may view, or change."""
+        return self.filter(audit__in=Audit.objects.restrict(user, action).values("pk"))
+
+    def to_answer_by(self, user) -> Self:
+        """Findings of open audits the user is audited in, not answered yet."""
+        return self.filter(
+            audit__in=Audit.objects.filter(auditees=user)
+            .exclude(status__in=[AuditStatus.CLOSED, AuditStatus.CANCELLED])
+            .values("pk"),
+            auditee_response="",
+        )
+
 
 class Finding(models.Model):
     """What an audit found, typed (major or minor nonconformity, observation, opportunity for
@@ -310,6 +376,7 @@ class Finding(models.Model):
         editable=False,
     )
 
+    objects = FindingQuerySet.as_manager()
     history = RecordHistory()
 
     class Meta:
@@ -325,11 +392,32 @@ class Finding(models.Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return f"{reverse('audits:audit_detail', args=[self.audit_id])}#finding-{self.number}"
+        return reverse("audits:finding_detail", args=[self.pk])
+
+    @property
+    def is_frozen(self) -> bool:
+        """Once the report is issued, a finding stands as issued: a correction needs a reason, and
+        its evidence files stay."""
+        return self.audit.is_issued
+
+    def user_can_change(self, user) -> bool:
+        """Whoever may change the audit records and corrects its findings, while it is open."""
+        return not self.audit.is_frozen and self.audit.user_can_change(user)
+
+    def user_can_respond(self, user) -> bool:
+        """The auditees answer the findings of their audit (and whoever may change the audit)."""
+        if self.audit.is_frozen or not (user.is_authenticated and user.is_active) or user.is_read_only:
+            return False
+        return self.audit.auditees.filter(pk=user.pk).exists() or self.audit.user_can_change(user)
 
     @property
     def reference(self) -> str:
         return f"{self.audit.reference}-F{self.number}"
+
+    @classmethod
+    def user_can_add(cls, user) -> bool:
+        """Findings are recorded inside an audit, by those who may change it; these roles may."""
+        return Audit.user_can_add(user)
 
     @property
     def colour(self) -> str:

@@ -307,6 +307,8 @@ SITE_URL = env_url(
 KPI_DATA_GRACE_DAYS = env_int("KPI_DATA_GRACE_DAYS", 7)
 # Days after a period closes before a still missing value is escalated to the process owner.
 KPI_ESCALATION_DAYS = env_int("KPI_ESCALATION_DAYS", 14)
+# Days before an audit starts when its team and auditees are reminded.
+AUDIT_REMINDER_DAYS = env_int("AUDIT_REMINDER_DAYS", 7)
 
 # SECURITY
 # ------------------------------------------------------------------------------
@@ -351,7 +353,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a choice set several fields share (inherent, residual and review bands).
-    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band"},
+    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band", "AuditStatusEnum": "audits.choices.AuditStatus"},
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")
@@ -399,6 +401,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-kpi-reminders": {
         "task": "objectives.tasks.send_kpi_reminders",
         "schedule": crontab(minute=30),
+    },
+    # Daily: remind audit teams and auditees before an audit, lead auditors of overdue reports (each once).
+    "audit-reminders": {
+        "task": "audits.tasks.send_audit_reminders",
+        "schedule": crontab(hour=6, minute=10),
     },
     # Safe to run often: each action is notified at most once a day.
     "notify-overdue-actions": {

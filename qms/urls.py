@@ -1,14 +1,11 @@
+from importlib import import_module
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import APIRootView
 
-from nonconformities.api.urls import router as nonconformities_api
-from objectives.api.urls import router as objectives_api
-from processes.api.urls import router as processes_api
-from qms.api.urls import router as core_api
 from qms.views import actions, attachments, dashboard, people
-from risks.api.urls import router as risks_api
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -35,12 +32,13 @@ qms_patterns = [
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
 ]
 
-# /api/ lists the endpoints of every app's router.
+# The apps that serve an API under /api/, each from the router in its api/urls.py; /api/ lists them all.
+API_APPS = ("processes", "objectives", "risks", "nonconformities", "audits", "packs", "reviews", "qms")
 api_root = APIRootView.as_view(
     api_root_dict={
         prefix: f"{basename}-list"
-        for router in (core_api, processes_api, objectives_api, risks_api, nonconformities_api)
-        for prefix, _viewset, basename in router.registry
+        for app in API_APPS
+        for prefix, _viewset, basename in import_module(f"{app}.api.urls").router.registry
     }
 )
 
@@ -52,12 +50,9 @@ urlpatterns = [
     path("audits/", include("audits.urls")),
     path("nonconformities/", include("nonconformities.urls")),
     path("reviews/", include("reviews.urls")),
+    path("evidence-packs/", include("packs.urls")),
     path("api/", api_root, name="api-root"),
-    path("api/", include("processes.api.urls")),
-    path("api/", include("objectives.api.urls")),
-    path("api/", include("risks.api.urls")),
-    path("api/", include("nonconformities.api.urls")),
-    path("api/", include("qms.api.urls")),
+    *(path("api/", include(f"{app}.api.urls")) for app in API_APPS),
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

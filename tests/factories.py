@@ -223,3 +223,35 @@ class AuditFactory(factory.django.DjangoModelFactory):
     def team(self, create, extracted, **kwargs):
         if create and extracted:
             self.team.set(extracted)
+
+
+# Audits: checklist questions and findings
+# ------------------------------------------------------------------------------
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    """An unanswered question of an audit's checklist."""
+
+    class Meta:
+        model = "audits.ChecklistItem"
+
+    audit = factory.SubFactory(AuditFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    clause = "8.5"
+    question = factory.Sequence(lambda n: f"Question {n}?")
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    """A minor nonconformity found in the first process of its audit (or a new one)."""
+
+    class Meta:
+        model = "audits.Finding"
+
+    audit = factory.SubFactory(AuditFactory)
+    number = factory.LazyAttribute(lambda f: f.audit.findings.count() + 1)
+    kind = "minor_nc"
+    clause = "8.5"
+    process = factory.LazyAttribute(lambda f: f.audit.processes.first() or ProcessFactory())
+    title = factory.Sequence(lambda n: f"Finding {n}")
+    description = "The first-off check was not signed."
+    evidence = "Job card 4471, 3 March."

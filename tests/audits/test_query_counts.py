@@ -1,0 +1,69 @@
+"""Every audit page and section reads the same number of queries with little and with much data."""
+
+import pytest
+from django.urls import reverse
+
+from audits import services
+from qms.choices import Role
+from tests.factories import (
+    AuditFactory,
+    AuditProgrammeFactory,
+    FindingFactory,
+    ProcessFactory,
+    RiskFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+MAX_QUERIES = 25
+
+
+def build(programme, n: int, lead):
+    """n audits, each of two processes with a risk, a team, auditees, a checklist and findings."""
+    for _ in range(n):
+        processes = ProcessFactory.create_batch(2)
+        for process in processes:
+            RiskFactory(processes=[process])
+        audit = AuditFactory(programme=programme, owner=lead, processes=processes)
+        audit.team.add(*UserFactory.create_batch(2, role=Role.AUDITOR))
+        audit.auditees.add(*UserFactory.create_batch(2))
+        services.checklist_build(audit=audit, user=lead)
+        for process in processes:
+            FindingFactory(audit=audit, process=process)
+
+
+def pages(programme, audit, finding, process):
+    return [
+        reverse("audits:auditprogramme_list"),
+        reverse("audits:auditprogramme_detail", args=[programme.pk]),
+        reverse("audits:audit_list"),
+        reverse("audits:audit_detail", args=[audit.pk]),
+        reverse("audits:finding_list"),
+        reverse("audits:finding_detail", args=[finding.pk]),
+        reverse("processes:process_detail", args=[process.pk]),
+        reverse("qms:dashboard"),
+        reverse("qms:my_work"),
+        "/api/audits/",
+        "/api/findings/",
+        f"/api/checklist-items/?audit={audit.pk}",
+    ]
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_pages_read_a_fixed_number_of_queries(index, quality, auditor, client_for, django_assert_max_num_queries):
+    programme = AuditProgrammeFactory()
+    client = client_for(auditor)
+    build(programme, 1, auditor)
+    audit = programme.audits.get()
+    finding, process = audit.findings.first(), audit.processes.first()
+    url = pages(programme, audit, finding, process)[index]
+    limit = 60 if "dashboard" in url or "my-work" in url or "processes" in url else MAX_QUERIES
+    with django_assert_max_num_queries(limit) as few:
+        assert client.get(url).status_code == 200
+
+    build(programme, 6, auditor)
+    # The same audit, now with a longer checklist and more findings.
+    services.checklist_add(audit=audit, user=auditor, question="One more?")
+    FindingFactory(audit=audit, process=process)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
