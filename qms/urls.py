@@ -51,6 +51,7 @@ urlpatterns = [
     path("audits/", include("audits.urls")),
     path("nonconformities/", include("nonconformities.urls")),
     path("reviews/", include("reviews.urls")),
+    path("evidence-packs/", include("packs.urls")),
     path("api/", api_root, name="api-root"),
     path("api/", include("processes.api.urls")),
     path("api/", include("objectives.api.urls")),
