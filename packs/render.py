@@ -76,10 +76,12 @@ def _weasyprint():
     return weasyprint
 
 
-def pack_fetcher(files: list[CheckedFile] = ()):
-    """A WeasyPrint URL fetcher that serves static files and the given checked files, nothing else."""
+def pack_fetcher(files: list[CheckedFile] = (), images: dict[str, str] | None = None):
+    """A WeasyPrint URL fetcher that serves static files, the given checked files and the SVG
+    pictures the pack drew itself (`images`, by path), nothing else."""
     weasyprint = _weasyprint()
     files = {file.key: file for file in files}
+    images = images or {}
 
     class PackFetcher(weasyprint.urls.URLFetcher):
         def fetch(self, url, headers=None):
@@ -92,6 +94,8 @@ def pack_fetcher(files: list[CheckedFile] = ()):
                 return weasyprint.urls.URLFetcherResponse(
                     url, Path(found).read_bytes(), headers={"Content-Type": media_type}
                 )
+            if path in images:
+                return weasyprint.urls.URLFetcherResponse(url, images[path], headers={"Content-Type": "image/svg+xml"})
             if path in files:
                 checked = files[path]
                 return weasyprint.urls.URLFetcherResponse(
@@ -123,12 +127,14 @@ class RenderedPDF:
     pages: int
 
 
-def html_to_pdf(html: str, *, files: list[CheckedFile] = (), progress=None) -> RenderedPDF:
+def html_to_pdf(
+    html: str, *, files: list[CheckedFile] = (), images: dict[str, str] | None = None, progress=None
+) -> RenderedPDF:
     """The HTML as a tagged PDF/A-3b, with the checked `files` embedded as files of the PDF (and
-    fetchable by the HTML, for pictures). `progress(n)` is told when layout is done (n = 70) and when
-    the PDF is written (n = 95)."""
+    fetchable by the HTML, for pictures) and the drawn SVG `images` fetchable by their paths.
+    `progress(n)` is told when layout is done (n = 70) and when the PDF is written (n = 95)."""
     weasyprint = _weasyprint()
-    fetcher = pack_fetcher(files)
+    fetcher = pack_fetcher(files, images)
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(**PDF_OPTIONS)
     if progress:
         progress(70)

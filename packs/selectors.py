@@ -18,11 +18,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from audits.models import Audit, ChecklistItem, Finding
 from nonconformities.models import Nonconformity
 from objectives.charts import trend_svg
+from objectives.choices import KPI_STATUS_COLOURS, KPIStatus
 from objectives.models import KPI, Measurement, Objective
 from processes.models import HandOff, Process, ProcessDocument, ProcessInput, ProcessOutput, ProcessResource
 from qms.choices import ActionKind
@@ -120,6 +122,13 @@ class PackContent:
     processes: list[Any]
 
     @property
+    def charts(self) -> dict[str, str]:
+        """The trend charts as SVG, by the path the pack's HTML names them with."""
+        return {
+            record.extra["chart_path"]: record.extra["chart"] for record in self.records if record.extra.get("chart")
+        }
+
+    @property
     def counts(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = defaultdict(int)
         for record in self.records:
@@ -212,6 +221,8 @@ def pack_content(pack: EvidencePack) -> PackContent:
         builder.evidence(k, KPI, k.name, "9.1", **_kpi_chart(k, points[k.id]), processes=_refs(k, process_names))
         for k in kpis
     ]
+    for kpi in kpi_evidence:
+        kpi.extra["chart_path"] = f"charts/{kpi.anchor}.svg"
     kpis_of = defaultdict(list)
     for kpi in kpi_evidence:
         for objective_id in kpi.version.link_ids["objectives"]:
@@ -324,10 +335,22 @@ def _refs(version, process_names: dict[int, str]) -> list[str]:
     return sorted(process_names.get(pk, f"#{pk}") for pk in version.link_ids.get("processes", ()))
 
 
-def _kpi_chart(kpi, points: list[tuple[date, Decimal]]) -> dict:
-    """The KPI's trend chart over the period, as the KPI page draws it, from the KPI as it stood."""
-    chart = trend_svg(kpi.instance, points) if len(points) >= 2 else ""
-    return {"chart": chart, "points": points, "latest": points[-1] if points else None}
+def _kpi_chart(version, points: list[tuple[date, Decimal]]) -> dict:
+    """The KPI's trend chart over the period, as the KPI page draws it, from the KPI as it stood, and
+    its latest value in the period judged against the target of then. (A KPI's stored status is not
+    part of its history: it is worked out from the values.)"""
+    kpi = KPI(
+        **{f.attname: getattr(version, f.attname) for f in KPI._meta.concrete_fields if hasattr(version, f.attname)}
+    )
+    latest = points[-1] if points else None
+    status = KPIStatus(kpi.judge(latest[1])) if latest else KPIStatus.NO_DATA
+    return {
+        "chart": trend_svg(kpi, points) if len(points) >= 2 else "",
+        "points": points,
+        "latest": latest,
+        "status": status.label,
+        "status_colour": KPI_STATUS_COLOURS[status],
+    }
 
 
 def _heat_maps(matrix: RiskMatrix, risks: list) -> list[dict]:
@@ -387,7 +410,7 @@ class _Builder:
         files = self.files_of.get((ContentType.objects.get_for_model(model).pk, version.id), [])
         record = Evidence(
             version=version,
-            kind=str(model._meta.verbose_name).capitalize(),
+            kind=capfirst(model._meta.verbose_name),
             reference=version.reference,
             title=title,
             owner=self.people.get(version.owner_id),

@@ -121,6 +121,7 @@ def pack_render(pack_id: int) -> EvidencePack:
             "packs/pdf/pack.html",
             _pack_context(pack, content, files),
             files=list(files.values()),
+            images=content.charts,
             progress=lambda percent: pack_progress(pack.pk, percent),
         )
     except Exception as error:  # a pack that cannot be made says why, on its page

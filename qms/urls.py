@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import APIRootView
 
 from objectives.api.urls import router as objectives_api
+from packs.api.urls import router as packs_api
 from processes.api.urls import router as processes_api
 from qms.api.urls import router as core_api
 from qms.views import actions, attachments, dashboard, people
@@ -38,7 +39,7 @@ qms_patterns = [
 api_root = APIRootView.as_view(
     api_root_dict={
         prefix: f"{basename}-list"
-        for router in (core_api, processes_api, objectives_api, risks_api)
+        for router in (core_api, processes_api, objectives_api, risks_api, packs_api)
         for prefix, _viewset, basename in router.registry
     }
 )
@@ -56,6 +57,7 @@ urlpatterns = [
     path("api/", include("processes.api.urls")),
     path("api/", include("objectives.api.urls")),
     path("api/", include("risks.api.urls")),
+    path("api/", include("packs.api.urls")),
     path("api/", include("qms.api.urls")),
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
