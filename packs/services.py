@@ -98,7 +98,7 @@ def _claim(pack_id: int) -> bool:
     )
 
 
-def pack_render(pack_id: int) -> EvidencePack:
+def pack_render(pack_id: int, *, notify: bool = True) -> EvidencePack:
     """Render a queued pack once and store its PDF.
 
     1. Claim it (queued → rendering) with a conditional UPDATE: a done, failed or running pack is
@@ -107,7 +107,7 @@ def pack_render(pack_id: int) -> EvidencePack:
        the PDF, keeping the page on the progress.
     3. Store the PDF under a generated name with its size, SHA-256 and page count, and mark it done;
        on an error, mark it failed with the error.
-    4. Tell the requester, once.
+    4. Tell the requester, once (unless `notify` is off: the demo's seeding tells no one).
     """
     if not _claim(pack_id):
         return EvidencePack.objects.get(pk=pack_id)
@@ -134,7 +134,8 @@ def pack_render(pack_id: int) -> EvidencePack:
         pack.save(update_fields=["status", "error", "finished_at"])
     else:
         _store(pack, rendered)
-    _notify(pack)
+    if notify:
+        _notify(pack)
     return pack
 
 
