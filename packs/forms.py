@@ -15,14 +15,14 @@ class PackScopeForm(StyledFormMixin, forms.Form):
         label=_("Processes"),
         queryset=Process.objects.order_by("reference"),
         required=False,
-        help_text=_("None chosen: every process."),
+        help_text=_("None chosen: every process. Ctrl or Cmd + click chooses several."),
     )
     clauses = forms.MultipleChoiceField(
         label=_("Clauses"),
         choices=Clause.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("None chosen: every clause, 4.1 to 10.3."),
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text=_("None chosen: every clause, 4.1 to 10.3. Ctrl or Cmd + click chooses several."),
     )
     period_from = forms.DateField(label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}))
     period_to = forms.DateField(label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"}))
