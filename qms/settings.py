@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "nonconformities",
     "audits",
     "reviews",
+    "packs",
 ]
 
 MIDDLEWARE = [
@@ -424,5 +425,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every page it lays out at INFO; its warnings (a refused URL) still show.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

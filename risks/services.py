@@ -20,7 +20,7 @@ from qms.history import bulk_update_with_history
 from qms.models import User
 from qms.services import mail_subject, notification_claim
 
-from .choices import Band, RiskStatus
+from .choices import Band, RiskStatus, band_colour, band_label
 from .models import Risk, RiskMatrix, RiskReview
 
 logger = logging.getLogger(__name__)
@@ -210,3 +210,32 @@ def risks_notify_review_overdue(*, today: date | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+def heat_map_rows(matrix: RiskMatrix, kind: str, counts: dict[tuple[int, int], int]) -> list[dict]:
+    """The rows of a heat map, highest likelihood first: each cell with its levels, how many risks
+    sit in it (`counts` by (likelihood, impact)), its score and its band's colour and name. The
+    register's heat map and the evidence pack draw the same cells."""
+    return [
+        {
+            "level": likelihood,
+            "name": matrix.likelihood_levels[likelihood - 1],
+            "cells": [
+                _heat_cell(matrix, kind, likelihood, impact, counts.get((likelihood, impact), 0))
+                for impact in range(1, matrix.columns + 1)
+            ],
+        }
+        for likelihood in range(matrix.rows, 0, -1)
+    ]
+
+
+def _heat_cell(matrix: RiskMatrix, kind: str, likelihood: int, impact: int, count: int) -> dict:
+    band = matrix.band(likelihood * impact)
+    return {
+        "likelihood": likelihood,
+        "impact": impact,
+        "count": count,
+        "score": likelihood * impact,
+        "colour": band_colour(kind, band),
+        "band": band_label(kind, band).lower(),
+    }

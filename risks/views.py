@@ -24,7 +24,7 @@ from qms.views.generic import (
 )
 
 from . import services
-from .choices import Band, RiskKind, band_colour, band_label
+from .choices import Band, RiskKind, band_label
 from .filters import RiskFilterSet
 from .forms import RiskForm, RiskMatrixForm, RiskReviewForm
 from .models import Risk, RiskMatrix
@@ -220,17 +220,7 @@ def heat_map(request: HttpRequest) -> HttpResponse:
             .annotate(n=Count("pk"))
             .order_by()
         }
-        rows = [
-            {
-                "level": likelihood,
-                "name": matrix.likelihood_levels[likelihood - 1],
-                "cells": [
-                    _heat_cell(matrix, kind, likelihood, impact, counts.get((likelihood, impact), 0))
-                    for impact in range(1, matrix.columns + 1)
-                ],
-            }
-            for likelihood in range(matrix.rows, 0, -1)
-        ]
+        rows = services.heat_map_rows(matrix, kind, counts)
         maps.append({"stage": stage, "title": title, "rows": rows, "total": sum(counts.values())})
     impact_levels = matrix.benefit_levels if kind == RiskKind.OPPORTUNITY else matrix.impact_levels
     bands = {band: band_label(kind, band) for band in Band.values}
@@ -242,18 +232,6 @@ def heat_map(request: HttpRequest) -> HttpResponse:
         "bands": bands,
     }
     return TemplateResponse(request, "risks/heat_map.html", context)
-
-
-def _heat_cell(matrix: RiskMatrix, kind: str, likelihood: int, impact: int, count: int) -> dict:
-    band = matrix.band(likelihood * impact)
-    return {
-        "likelihood": likelihood,
-        "impact": impact,
-        "count": count,
-        "score": likelihood * impact,
-        "colour": band_colour(kind, band),
-        "band": band_label(kind, band).lower(),
-    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def render_pack(pack_id: int) -> str:
+    """Render a queued evidence pack; a pack already made (or being made) is left as it is."""
+    return services.pack_render(pack_id).status
