@@ -7,6 +7,7 @@ from objectives.api.urls import router as objectives_api
 from processes.api.urls import router as processes_api
 from qms.api.urls import router as core_api
 from qms.views import actions, attachments, dashboard, people
+from reviews.api.urls import router as reviews_api
 from risks.api.urls import router as risks_api
 
 qms_patterns = [
@@ -38,7 +39,7 @@ qms_patterns = [
 api_root = APIRootView.as_view(
     api_root_dict={
         prefix: f"{basename}-list"
-        for router in (core_api, processes_api, objectives_api, risks_api)
+        for router in (core_api, processes_api, objectives_api, risks_api, reviews_api)
         for prefix, _viewset, basename in router.registry
     }
 )
@@ -55,6 +56,7 @@ urlpatterns = [
     path("api/", include("processes.api.urls")),
     path("api/", include("objectives.api.urls")),
     path("api/", include("risks.api.urls")),
+    path("api/", include("reviews.api.urls")),
     path("api/", include("qms.api.urls")),
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
