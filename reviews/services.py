@@ -15,9 +15,12 @@ from .models import ContextRecord, QmsStatement
 
 
 @transaction.atomic
-def context_set_status(*, record: ContextRecord, user: User, status: str, reason: str = "") -> ContextRecord:
+def context_set_status(
+    *, record: ContextRecord, user: User, status: str, reason: str = "", at: datetime | None = None
+) -> ContextRecord:
     """Retire a context issue or an interested party that no longer matters (with the reason,
-    which history keeps), or bring a retired one back."""
+    which history keeps), or bring a retired one back. `at` is when that happened when it was
+    before now (the demo's past); pages record it as it happens."""
     record = type(record).objects.select_for_update().get(pk=record.pk)
     if not record.user_can_change(user):
         raise PermissionDenied(_("You may view this record but not change it."))
@@ -30,6 +33,8 @@ def context_set_status(*, record: ContextRecord, user: User, status: str, reason
     record.status = status
     record._change_reason = reason
     record._history_user = user
+    if at is not None:
+        record._history_date = at
     record.save()
     return record
 
