@@ -45,9 +45,9 @@ CATEGORIES = {
 
 
 class Effect(models.TextChoices):
-    POSITIVE = "positive", _("Positive: helps the QMS")
-    NEGATIVE = "negative", _("Negative: works against the QMS")
-    BOTH = "both", _("Both")
+    POSITIVE = "positive", _("Positive")
+    NEGATIVE = "negative", _("Negative")
+    BOTH = "both", _("Positive and negative")
 
 
 EFFECT_COLOURS = {Effect.POSITIVE: "success", Effect.NEGATIVE: "danger", Effect.BOTH: "warning"}

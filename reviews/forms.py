@@ -37,6 +37,7 @@ class ContextIssueForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["side"].choices = IssueSide.choices  # two radio buttons, no blank one
         self.fields["category"].choices = category_choices()
 
 

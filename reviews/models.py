@@ -141,7 +141,11 @@ class ContextIssue(ContextRecord):
     side = models.CharField(verbose_name=_("internal or external"), max_length=10, choices=IssueSide.choices)
     category = models.CharField(verbose_name=_("category"), max_length=20, choices=IssueCategory.choices)
     effect = models.CharField(
-        verbose_name=_("effect on the QMS"), max_length=10, choices=Effect.choices, default=Effect.NEGATIVE
+        verbose_name=_("effect on the QMS"),
+        help_text=_("Whether it helps the QMS achieve its intended results, works against it, or both."),
+        max_length=10,
+        choices=Effect.choices,
+        default=Effect.NEGATIVE,
     )
     description = models.TextField(verbose_name=_("description"), blank=True)
     effect_detail = models.TextField(
