@@ -14,7 +14,8 @@ from django.utils import timezone
 from reviews import services
 from reviews.choices import ContextStatus, IssueCategory, IssueSide, PartyKind
 from reviews.models import ContextIssue, InterestedParty, period_bounds, recent_since
-from tests.factories import ContextIssueFactory, InterestedPartyFactory, ProcessFactory
+from reviews.selectors import context_changes
+from tests.factories import ContextIssueFactory, InterestedPartyFactory, ProcessFactory, QmsStatementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -336,3 +337,16 @@ def test_the_process_page_and_record_pages_queries_do_not_grow(client_for, viewe
     for url, count in counts.items():
         with django_assert_max_num_queries(count):
             assert client.get(url).status_code == 200
+
+
+def test_context_changes_gathers_issues_parties_and_approved_versions_of_a_period(quality, lead):
+    issue, party = ContextIssueFactory(), InterestedPartyFactory()
+    dated(party, at(date(2024, 1, 1)))
+    policy = services.statement_approve(statement=QmsStatementFactory(owner=quality), user=lead)
+    today = timezone.localdate()
+
+    changes = context_changes(today - timedelta(days=1), today)
+
+    assert list(changes.issues) == [issue] and changes.issues[0].added_in_period
+    assert list(changes.parties) == []
+    assert list(changes.statements) == [policy]
