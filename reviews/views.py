@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from qms.forms import ReasonForm
+from qms.forms import ReasonForm, add_errors
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -192,7 +192,7 @@ def context_set_status(request: HttpRequest, pk: int, model: type[ContextRecord]
                 record=record, user=request.user, status=status, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            form.add_error("reason" if "reason" in getattr(error, "message_dict", {}) else None, error.messages)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
