@@ -13,6 +13,8 @@ from processes.choices import ProcessStatus, ProcessType
 from processes.models import HandOff, Process
 from qms.choices import ActionKind, OrgUnitKind, Role
 from qms.models import Action, OrgUnit, User
+from reviews.choices import IssueCategory, IssueSide, PartyKind, StatementKind
+from reviews.models import ContextIssue, InterestedParty, QmsStatement
 from risks.choices import Category, RiskStatus, Strategy
 from risks.models import Risk
 
@@ -255,3 +257,50 @@ class FindingFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Finding {n}")
     description = "The first-off check was not signed."
     evidence = "Job card 4471, 3 March."
+
+
+# Context of the organisation (reviews)
+# ------------------------------------------------------------------------------
+
+
+class ContextIssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContextIssue
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Context issue {n}")
+    side = IssueSide.EXTERNAL
+    category = IssueCategory.ECONOMIC
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+
+class InterestedPartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InterestedParty
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Interested party {n}")
+    kind = PartyKind.CUSTOMER
+    requirements = "On-time delivery and conforming parts."
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.set(extracted)
+
+
+class QmsStatementFactory(factory.django.DjangoModelFactory):
+    """A draft of the quality policy, by a quality manager."""
+
+    class Meta:
+        model = QmsStatement
+
+    kind = StatementKind.POLICY
+    text = factory.Sequence(lambda n: f"We make parts right first time, version {n}.")
+    owner = factory.SubFactory(UserFactory, role=Role.QUALITY_MANAGER)
