@@ -354,7 +354,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a choice set several fields share (inherent, residual and review bands).
-    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band", "AuditStatusEnum": "audits.choices.AuditStatus"},
+    # Every app has a `status`; each choice set gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "BandEnum": "risks.choices.Band",
+        "AuditStatusEnum": "audits.choices.AuditStatus",
+        "NonconformityStatusEnum": "nonconformities.choices.NCStatus",
+        "EvidencePackStatusEnum": "packs.choices.PackStatus",
+        "ContextStatusEnum": "reviews.choices.ContextStatus",
+        "StatementStatusEnum": "reviews.choices.StatementStatus",
+        "ClauseEnum": "qms.clauses.Clause",
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")

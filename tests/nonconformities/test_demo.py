@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 
 from nonconformities.choices import NCStatus, Origin, RootCauseMethod
 from nonconformities.models import Nonconformity
@@ -33,7 +34,12 @@ def test_the_demo_has_nonconformities_in_every_state_worked_as_people_would(clie
     assert ncs.get(origin=Origin.KPI_BREACH).source == KPI.objects.get(name="Scrap rate")
     answered = ncs.complaints().filter(responded_on__isnull=False)
     assert answered.count() >= 2 and all(nc.response_days >= 0 for nc in answered)
-    assert Attachment.objects.filter(object_id__in=ncs.values("pk")).count() == 2
+    assert (
+        Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(Nonconformity), object_id__in=ncs.values("pk")
+        ).count()
+        == 2
+    )
     for nc in ncs.exclude(root_cause=""):  # the owner found the cause, whoever recorded it
         assert nc.history.exclude(root_cause="").earliest("history_id").history_user == nc.owner, nc
     cancelled = ncs.get(status=NCStatus.CANCELLED)

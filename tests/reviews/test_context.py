@@ -312,7 +312,7 @@ def test_lists_menu_and_dashboard_queries_do_not_grow(client_for, viewer, django
 
     client = client_for(viewer)
     build(3)
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(22) as few:
         assert client.get(reverse(name)).status_code == 200
     build(30)
     with django_assert_max_num_queries(len(few.captured_queries)):

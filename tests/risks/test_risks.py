@@ -243,7 +243,7 @@ def test_register_heat_map_and_dashboard_queries_do_not_grow(client_for, viewer,
 
     client = client_for(viewer)
     build(5)
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(22) as few:
         assert client.get(reverse(name)).status_code == 200
     build(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
