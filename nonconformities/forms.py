@@ -65,7 +65,7 @@ class NonconformityForm(RecordForm):
             "received_on": forms.DateInput(attrs={"type": "date"}),
             "responded_on": forms.DateInput(attrs={"type": "date"}),
         }
-        labels = {"root_cause": _("Root cause")}
+        labels = {"root_cause": _("Root cause"), "containment": _("What was done at once")}
         help_texts = {"root_cause": _("The cause that, removed, stops it from happening again.")}
 
     def __init__(self, *args, **kwargs):
