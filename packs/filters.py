@@ -11,7 +11,9 @@ class EvidencePackFilterSet(SearchFilterSet):
     search_fields = ("audit__reference", "audit__title")
 
     status = django_filters.ChoiceFilter(label=_("Status"), choices=PackStatus.choices)
-    mine = django_filters.BooleanFilter(label=_("Requested by me"), method="requested_by_me")
+    mine = django_filters.ChoiceFilter(
+        label=_("Requested by"), choices=[("me", _("Me"))], empty_label=_("Anyone"), method="requested_by_me"
+    )
 
     class Meta:
         model = EvidencePack

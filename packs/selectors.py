@@ -59,6 +59,7 @@ class Evidence:
 
     version: Any
     kind: str
+    kinds: str  # the kind's plural, for counts
     reference: str
     title: str
     owner: Any = None
@@ -132,7 +133,7 @@ class PackContent:
     def counts(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = defaultdict(int)
         for record in self.records:
-            counts[record.kind] += 1
+            counts[record.kinds] += 1
         return sorted(counts.items())
 
 
@@ -411,6 +412,7 @@ class _Builder:
         record = Evidence(
             version=version,
             kind=capfirst(model._meta.verbose_name),
+            kinds=str(model._meta.verbose_name_plural),
             reference=version.reference,
             title=title,
             owner=self.people.get(version.owner_id),

@@ -136,9 +136,12 @@ def test_a_pack_not_made_yet_is_polled_and_not_downloadable(world, auditor, clie
     assert b"every 2s" not in done and pack.sha256.encode() in done and b"Download the PDF" in done
 
 
-def test_the_list_shows_packs_with_status_size_and_hash(audit_pack, auditor, client_for):
+def test_the_list_shows_packs_with_status_size_and_hash(audit_pack, world, auditor, quality, client_for):
     page = client_for(auditor).get(reverse("packs:evidencepack_list")).content.decode()
     assert audit_pack.reference in page and audit_pack.sha256[:12] in page and audit_pack.get_download_url() in page
+    other = scope_pack(quality)
+    mine = client_for(auditor).get(reverse("packs:evidencepack_list") + "?mine=me").content.decode()
+    assert audit_pack.reference in mine and other.reference not in mine
 
 
 def test_the_list_costs_the_same_queries_at_two_sizes(
