@@ -202,6 +202,12 @@ class Audit(ProcessLinkedRecord):
             return scope
         return scope | Q(pk__in=cls.objects.filter(team=user).values("pk"))
 
+    def clauses_covered(self) -> list[str]:
+        """The clauses in scope and those its checklist questions and findings turned to."""
+        walked = self.checklist.exclude(clause="").values_list("clause", flat=True)
+        found = self.findings.values_list("clause", flat=True)
+        return Clause.valid([*self.clauses, *walked, *found])
+
     def clean(self) -> None:
         errors = {}
         if self.planned_start and self.planned_end and self.planned_end < self.planned_start:

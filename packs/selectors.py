@@ -325,11 +325,12 @@ def pack_content(pack: EvidencePack) -> PackContent:
 
 
 def pack_clauses(pack: EvidencePack) -> list[str]:
-    """The clauses a pack covers. An audit's pack covers the audit's clauses and always its results
+    """The clauses a pack covers: those chosen (all when none were), and always the processes in
+    scope (4.4), which the other clauses' records refer to. An audit's pack also covers its results
     (9.2) and what they raised (10.2)."""
     if pack.audit_id and pack.clauses:
-        return Clause.valid([*pack.clauses, "9.2", "10.2"])
-    return pack.clause_codes
+        return Clause.valid([*pack.clauses, "4.4", "9.2", "10.2"])
+    return Clause.valid([*pack.clause_codes, "4.4"])
 
 
 def _refs(version, process_names: dict[int, str]) -> list[str]:

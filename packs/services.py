@@ -57,7 +57,7 @@ def pack_request(
     if audit is not None:
         if not Audit.objects.restrict(user, "view").filter(pk=audit.pk).exists():
             raise PermissionDenied(_("You may not view this audit."))
-        processes, clauses = list(audit.processes.all()), list(audit.clauses)
+        processes, clauses = list(audit.processes.all()), audit.clauses_covered()
         period_to = period_to or audit.planned_end
         period_from = period_from or period_to - AUDIT_PERIOD
     pack = EvidencePack(

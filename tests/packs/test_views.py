@@ -71,13 +71,14 @@ def test_a_period_backwards_is_refused_and_nothing_is_lost(auditor, client_for):
     assert not EvidencePack.objects.exists()
 
 
-def test_an_audit_pack_takes_the_audits_scope(world, auditor, client_for):
+def test_an_audit_pack_takes_the_audits_scope_and_the_clauses_its_checklist_walked(world, auditor, client_for):
+    world.audit.checklist.create(position=2, clause="6.1", process=world.process, question="Are risks treated?")
     url = reverse("packs:evidencepack_add") + f"?audit={world.audit.pk}"
     client = client_for(auditor)
     assert world.audit.reference.encode() in client.get(url).content
     client.post(url)
     pack = EvidencePack.objects.get()
-    assert pack.audit == world.audit and pack.clauses == ["4.4", "8.5"]
+    assert pack.audit == world.audit and pack.clauses == ["4.4", "6.1", "8.5"]
     assert list(pack.processes.all()) == [world.process] and pack.period_to == world.audit.planned_end
 
 
