@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from packs.models import EvidencePack
 from processes.models import Process
 from qms.clauses import Clause
 from qms.forms import ReasonForm, add_errors
@@ -139,6 +140,7 @@ class AuditDetailView(RecordDetailView):
 
     def get_context_data(self, report_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["can_export_pack"] = EvidencePack.user_can_add(self.request.user)
         if self.tab != "overview":
             return context
         audit, user = self.object, self.request.user
