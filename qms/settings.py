@@ -351,7 +351,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a choice set several fields share (inherent, residual and review bands).
-    "ENUM_NAME_OVERRIDES": {"BandEnum": "risks.choices.Band"},
+    "ENUM_NAME_OVERRIDES": {
+        "BandEnum": "risks.choices.Band",
+        "ContextStatusEnum": "reviews.choices.ContextStatus",  # context issues and interested parties share it
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")
