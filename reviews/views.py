@@ -280,7 +280,7 @@ def statement_approve(request: HttpRequest, pk: int) -> HttpResponse:
         return done_response(request, statement.get_list_url())
     current = QmsStatement.objects.current(statement.kind)
     confirmation = Confirmation(
-        title=_("Approve %(record)s?") % {"record": statement.title},
+        title=_("Approve the draft %(ref)s?") % {"ref": statement.reference},
         question=(
             _("It comes into force as version %(next)d; version %(n)d is superseded. Approved versions never change.")
             % {"next": current.version + 1, "n": current.version}
@@ -291,6 +291,7 @@ def statement_approve(request: HttpRequest, pk: int) -> HttpResponse:
         submit_label=_("Approve"),
         cancel_url=statement.get_absolute_url(),
         details=[
+            (_("Draft of"), statement.get_kind_display()),
             (_("Drafted by"), str(statement.owner)),
             (_("What changed"), statement.change_summary or "—"),
             (_("Text"), statement.text),
