@@ -73,12 +73,14 @@ DEMO_PASSWORD = "demo-password"
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo organisation, seeded once for the tests of a module that read it: each test runs in
-    a savepoint of the transaction that seeded it, and the module's end rolls the seed back."""
+    a savepoint of the transaction that seeded it, and the module's end rolls the seed back. Its
+    files go to a media directory of their own, which it gives (a test reading them sets MEDIA_ROOT)."""
+    media = tmp_path_factory.mktemp("demo-media")
     fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings = override_settings(DEBUG=True, PASSWORD_HASHERS=fast_hashing)
+    settings = override_settings(DEBUG=True, PASSWORD_HASHERS=fast_hashing, MEDIA_ROOT=media)
     with django_db_blocker.unblock(), settings, transaction.atomic():
         call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
-        yield
+        yield media
         transaction.set_rollback(True)

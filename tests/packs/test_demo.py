@@ -1,0 +1,22 @@
+"""The demo's evidence pack: made from an audit's page as an auditor would, and finished."""
+
+import subprocess
+
+import pytest
+
+from packs.choices import PackStatus
+from packs.models import EvidencePack
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_finished_pack_of_an_issued_audit_with_its_photo_inside(demo, settings):
+    settings.MEDIA_ROOT = demo
+    pack = EvidencePack.objects.select_related("audit", "requested_by").get()
+
+    assert pack.status == PackStatus.DONE and pack.requested_by.username == "auditor"
+    assert pack.audit.is_issued and pack.page_count > 5
+    text = subprocess.run(["pdftotext", pack.file.path, "-"], capture_output=True, text=True, check=True).stdout
+    assert pack.audit.reference in text and "9.2 Internal audit" in text
+    attached = subprocess.run(["pdfdetach", "-list", pack.file.path], capture_output=True, text=True, check=True)
+    assert "1 embedded files" in attached.stdout and ".png" in attached.stdout
