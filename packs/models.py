@@ -125,11 +125,12 @@ class EvidencePack(models.Model):
     size = models.PositiveBigIntegerField(verbose_name=_("size in bytes"), null=True, blank=True)
     sha256 = models.CharField(verbose_name=_("SHA-256"), max_length=64, blank=True)
     page_count = models.PositiveIntegerField(verbose_name=_("pages"), null=True, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("rendering started at"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
     error = models.TextField(verbose_name=_("error"), blank=True)
 
     objects = EvidencePackQuerySet.as_manager()
-    history = RecordHistory(m2m_fields=["processes"], excluded_fields=["progress"])
+    history = RecordHistory(m2m_fields=["processes"], excluded_fields=["progress", "started_at"])
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

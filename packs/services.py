@@ -93,9 +93,32 @@ def _claim(pack_id: int) -> bool:
     """Take a queued pack for rendering; False when another run has it or it is made already."""
     return bool(
         EvidencePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
-            status=PackStatus.RENDERING, progress=5
+            status=PackStatus.RENDERING, progress=5, started_at=timezone.now()
         )
     )
+
+
+# Far longer than any pack takes: a pack still waiting or rendering after this was lost by its worker.
+STALLED_AFTER = timedelta(hours=1)
+
+
+def packs_resume_stalled(*, now=None) -> int:
+    """Queue again the packs a worker lost: killed while rendering one (it stays "rendering", and
+    its redelivered task may not claim it) or never given the message. Their rendering starts over
+    from the records as they stood at the pack's date, so the result is the same pack. Returns how
+    many were queued again; a run that finds none changes nothing."""
+    from .tasks import render_pack
+
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    EvidencePack.objects.filter(status=PackStatus.RENDERING, started_at__lt=cutoff).update(
+        status=PackStatus.QUEUED, progress=0, started_at=None
+    )
+    stalled = list(
+        EvidencePack.objects.filter(status=PackStatus.QUEUED, requested_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for pack_id in stalled:
+        render_pack.delay(pack_id)
+    return len(stalled)
 
 
 def pack_render(pack_id: int, *, notify: bool = True) -> EvidencePack:

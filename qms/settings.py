@@ -413,6 +413,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30),
     },
     # Daily: remind audit teams and auditees before an audit, lead auditors of overdue reports (each once).
+    # Packs a worker lost (killed mid-render) are queued again after an hour; a run that finds none
+    # changes nothing.
+    "resume-stalled-evidence-packs": {
+        "task": "packs.tasks.resume_stalled_packs",
+        "schedule": crontab(minute="*/15"),
+    },
     "audit-reminders": {
         "task": "audits.tasks.send_audit_reminders",
         "schedule": crontab(hour=6, minute=10),

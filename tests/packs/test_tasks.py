@@ -1,12 +1,15 @@
 """The rendering task: its effect, and that running it again changes nothing more."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from packs import services
 from packs.choices import PackStatus
 from packs.models import EvidencePack
-from packs.tasks import render_pack
+from packs.tasks import render_pack, resume_stalled_packs
 from qms.models import Notification
 from tests.packs.conftest import scope_pack
 
@@ -69,3 +72,21 @@ def test_progress_is_not_part_of_the_history(world, auditor):
     statuses = list(pack.history.order_by("history_date", "history_id").values_list("status", flat=True))
     assert statuses[0] == PackStatus.QUEUED and statuses[-1] == PackStatus.DONE
     assert "progress" not in {f.name for f in EvidencePack.history.model._meta.fields}
+
+
+def test_packs_a_worker_lost_are_made_after_an_hour_and_a_second_run_changes_nothing(world, auditor):
+    lost, waiting = scope_pack(auditor), scope_pack(auditor)
+    busy, fresh = scope_pack(auditor), scope_pack(auditor)
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    EvidencePack.objects.filter(pk__in=[lost.pk, waiting.pk, busy.pk]).update(requested_at=two_hours_ago)
+    EvidencePack.objects.filter(pk=lost.pk).update(status=PackStatus.RENDERING, started_at=two_hours_ago)
+    EvidencePack.objects.filter(pk=busy.pk).update(status=PackStatus.RENDERING, started_at=timezone.now())
+
+    assert resume_stalled_packs() == 2
+    statuses = dict(EvidencePack.objects.values_list("pk", "status"))
+    assert statuses[lost.pk] == statuses[waiting.pk] == PackStatus.DONE
+    assert statuses[busy.pk] == PackStatus.RENDERING and statuses[fresh.pk] == PackStatus.QUEUED
+    made = list(EvidencePack.objects.order_by("pk").values_list("status", "sha256", "finished_at"))
+
+    assert resume_stalled_packs() == 0
+    assert list(EvidencePack.objects.order_by("pk").values_list("status", "sha256", "finished_at")) == made
