@@ -1,6 +1,9 @@
 """An audit in a real browser: an auditor plans it from the programme (the team picker leaves out
 the process owner, with the reason), works the checklist in place on a tablet, records a finding
-with a photo that raises a nonconformity, and issues the report."""
+with a photo that raises a nonconformity, issues the report and downloads the audit's evidence pack
+with the photo inside."""
+
+import subprocess
 
 import pytest
 from django.utils import timezone
@@ -18,7 +21,7 @@ from tests.factories import AuditProgrammeFactory, ProcessFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-def test_an_auditor_plans_works_the_checklist_on_a_tablet_records_a_finding_and_issues_the_report(
+def test_an_auditor_plans_works_the_checklist_on_a_tablet_records_a_finding_issues_the_report_and_downloads_the_pack(
     page, sign_in, tmp_path
 ):
     sofia = UserFactory(username="sofia", first_name="Sofia", last_name="Lindqvist", role=Role.AUDITOR)
@@ -102,3 +105,18 @@ def test_an_auditor_plans_works_the_checklist_on_a_tablet_records_a_finding_and_
     expect(page.get_by_role("button", name="Build the checklist")).to_have_count(0)
     audit.refresh_from_db()
     assert (audit.status, audit.issued_by) == (AuditStatus.REPORTED, sofia)
+
+    # The audit's evidence pack: made while its page shows how far it has come, then downloaded.
+    page.get_by_role("link", name="Evidence pack", exact=True).click()
+    expect(page.locator("main")).to_contain_text(audit.reference)
+    page.get_by_role("button", name="Make the pack").click()
+    download_link = page.locator("a", has_text="Download the PDF")
+    expect(download_link).to_be_visible(timeout=60_000)
+    with page.expect_download() as started:
+        download_link.click()
+    pdf = tmp_path / "pack.pdf"
+    started.value.save_as(pdf)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert audit.reference in text and "Bar stock without heat numbers" in text and "9.2 Internal audit" in text
+    embedded = subprocess.run(["pdfdetach", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "torque-wrench.png" in embedded
