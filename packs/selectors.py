@@ -27,6 +27,7 @@ from objectives.charts import trend_svg
 from objectives.choices import KPI_STATUS_COLOURS, KPIStatus
 from objectives.models import KPI, Measurement, Objective
 from processes.models import HandOff, Process, ProcessDocument, ProcessInput, ProcessOutput, ProcessResource
+from processes.process_map import ProcessMap, map_svg
 from qms.choices import ActionKind
 from qms.clauses import Clause
 from qms.models import Action, Attachment
@@ -121,13 +122,18 @@ class PackContent:
     records: list[Evidence]
     files: list[Attachment]
     processes: list[Any]
+    process_map: str | None = None
 
     @property
     def charts(self) -> dict[str, str]:
-        """The trend charts as SVG, by the path the pack's HTML names them with."""
-        return {
+        """The pictures the pack drew (trend charts and the process map) as SVG, by the path the pack's
+        HTML names them with."""
+        charts = {
             record.extra["chart_path"]: record.extra["chart"] for record in self.records if record.extra.get("chart")
         }
+        if self.process_map:
+            charts[PROCESS_MAP_PATH] = self.process_map
+        return charts
 
     @property
     def counts(self) -> list[tuple[str, int]]:
@@ -283,8 +289,12 @@ def pack_content(pack: EvidencePack) -> PackContent:
     for action in improvement:
         action.clause = "10.3"
 
+    drawn_map = _process_map(processes, all_processes, handoffs)
     blocks = {
-        "4.4": [Block("packs/pdf/_processes.html", process_evidence)],
+        "4.4": [
+            Block("packs/pdf/_process_map.html", [drawn_map] if drawn_map else [], {"path": PROCESS_MAP_PATH}),
+            Block("packs/pdf/_processes.html", process_evidence),
+        ],
         "5.3": [Block("packs/pdf/_roles.html", process_evidence)],
         "6.1": [
             Block("packs/pdf/_heat_maps.html", risk_evidence, {"maps": _heat_maps(matrix, risks)}),
@@ -321,7 +331,23 @@ def pack_content(pack: EvidencePack) -> PackContent:
     ]
     records.sort(key=lambda r: (Clause.sort_key(r.clause), r.reference))
     shown_files = [f for record in records for f in record.all_files]
-    return PackContent(pack=pack, sections=sections, records=records, files=shown_files, processes=processes)
+    return PackContent(
+        pack=pack, sections=sections, records=records, files=shown_files, processes=processes, process_map=drawn_map
+    )
+
+
+PROCESS_MAP_PATH = "maps/processes.svg"
+
+
+def _process_map(processes: list, all_processes: list, handoffs: list) -> str | None:
+    """The map of the processes in scope and those they hand over to or take from, as they stood at
+    the pack's date, drawn as the process map page draws it (without the live KPI colours)."""
+    drawn = {p.id for p in processes} | {h.source_id for h in handoffs} | {h.target_id for h in handoffs}
+    graph = ProcessMap(
+        processes=[p.instance for p in all_processes if p.id in drawn],
+        handoffs=[h.instance for h in handoffs if h.source_id in drawn and h.target_id in drawn],
+    )
+    return map_svg(graph) if graph.processes else None
 
 
 def pack_clauses(pack: EvidencePack) -> list[str]:

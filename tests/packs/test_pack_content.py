@@ -2,14 +2,16 @@
 the evidence files embedded, PDF/A-3b and tags, and the same bytes on every download."""
 
 import hashlib
+import html
 import re
 import subprocess
 
 import pytest
 
 from packs.choices import PackStatus
-from packs.selectors import pack_content
+from packs.selectors import PROCESS_MAP_PATH, pack_content
 from packs.versions import fingerprint
+from tests.factories import HandOffFactory
 from tests.packs.conftest import build_world, needs_poppler, pdf_text, rendered, scope_pack
 
 pytestmark = [pytest.mark.django_db, needs_poppler]
@@ -97,3 +99,16 @@ def test_gathering_a_pack_takes_the_same_queries_at_two_sizes(owner, auditor, dj
     with django_assert_max_num_queries(len(small_run.captured_queries)):
         content = pack_content(large)
     assert len(content.records) > 4 * len(pack_content(small).records) / 2
+
+
+def test_the_processes_clause_opens_with_the_map_of_the_scope_as_it_stood(world, auditor):
+    pack = scope_pack(auditor, processes=[world.process])
+    HandOffFactory(source=world.other, target=world.process, item="Reworked parts")  # after the pack's date
+    content = pack_content(pack)
+
+    drawn = html.unescape(content.charts[PROCESS_MAP_PATH])  # Graphviz writes "-" as "&#45;"
+    assert world.process.reference in drawn and world.other.reference in drawn  # the scope and its neighbour
+    assert "Finished shafts" in drawn and "Reworked parts" not in drawn
+    text = pdf_text(rendered(pack).file.path)
+    processes = text[text.index("4.4 Quality management system", text.index("Contents") + 400) :]
+    assert "The processes in scope with those they hand work to" in processes
