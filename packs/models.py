@@ -28,6 +28,9 @@ from qms.models.records import NOTHING
 from .choices import PACK_STATUS_COLOURS, PackStatus
 
 REQUEST_ROLES = frozenset({Role.QUALITY_MANAGER, Role.AUDITOR})
+# The longest period a pack covers: enough for a certification cycle and its predecessor, and a bound
+# on how much one request can make the worker render.
+MAX_PERIOD = timedelta(days=5 * 366)
 
 
 def pack_path(pack: "EvidencePack", filename: str) -> str:
@@ -203,6 +206,8 @@ class EvidencePack(models.Model):
             self.clauses = Clause.valid(self.clauses)
         if self.period_from and self.period_to and self.period_to < self.period_from:
             errors["period_to"] = _("The period cannot end before it starts.")
+        elif self.period_from and self.period_to and self.period_to - self.period_from > MAX_PERIOD:
+            errors["period_from"] = _("A pack covers at most five years; choose a shorter period.")
         if self.as_of and self.as_of > timezone.now() + timedelta(minutes=1):
             errors["as_of"] = _("A pack shows records as they stood: its date cannot be in the future.")
         if errors:

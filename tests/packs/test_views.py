@@ -62,11 +62,20 @@ def test_the_request_form_queues_a_scope_pack_and_shows_its_page(world, auditor,
     assert pack.requested_by == auditor and pack.status == PackStatus.QUEUED
 
 
-def test_a_period_backwards_is_refused_and_nothing_is_lost(auditor, client_for):
+@pytest.mark.parametrize(
+    ("period_from", "period_to", "message"),
+    [
+        ("2026-06-30", "2026-01-01", b"cannot end before it starts"),
+        ("0001-01-01", "9999-12-31", b"at most five years"),
+    ],
+)
+def test_a_period_backwards_or_too_long_is_refused_and_nothing_is_lost(
+    auditor, client_for, period_from, period_to, message
+):
     response = client_for(auditor).post(
-        reverse("packs:evidencepack_add"), {"clauses": ["4.4"], "period_from": "2026-06-30", "period_to": "2026-01-01"}
+        reverse("packs:evidencepack_add"), {"clauses": ["4.4"], "period_from": period_from, "period_to": period_to}
     )
-    assert response.status_code == 422 and b"cannot end before it starts" in response.content
+    assert response.status_code == 422 and message in response.content
     assert response.context["form"]["clauses"].value() == ["4.4"]
     assert not EvidencePack.objects.exists()
 
