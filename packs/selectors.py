@@ -196,7 +196,8 @@ def pack_content(pack: EvidencePack) -> PackContent:
     actions = versions_as_of(
         Action, as_of, Q(created_at__lte=_period_end(end)) & Q(updated_at__gte=_period_start(start)), linked=linked
     )
-    matrix = RiskMatrix.current()
+    matrices = versions_as_of(RiskMatrix, as_of)  # the scoring the risks had then
+    matrix = matrices[0].instance if matrices else RiskMatrix.current()
 
     # 2. People and files
     people = _people([*processes, *kpis, *objectives, *risks, *audits, *ncs, *actions, *findings, *checklist])

@@ -11,6 +11,7 @@ import pytest
 from packs.choices import PackStatus
 from packs.selectors import PROCESS_MAP_PATH, pack_content
 from packs.versions import fingerprint
+from risks.models import RiskMatrix
 from tests.factories import HandOffFactory
 from tests.packs.conftest import build_world, needs_poppler, pdf_text, rendered, scope_pack
 
@@ -112,3 +113,13 @@ def test_the_processes_clause_opens_with_the_map_of_the_scope_as_it_stood(world,
     text = pdf_text(rendered(pack).file.path)
     processes = text[text.index("4.4 Quality management system", text.index("Contents") + 400) :]
     assert "The processes in scope with those they hand work to" in processes
+
+
+def test_the_heat_maps_use_the_matrix_as_it_stood_at_the_packs_date(world, auditor):
+    matrix = RiskMatrix.current()
+    pack = scope_pack(auditor, clauses=["6.1"])
+    matrix.likelihood_levels = ["Hardly ever", *matrix.likelihood_levels[1:]]
+    matrix.save()
+
+    text = pdf_text(rendered(pack).file.path)
+    assert "Rare" in text and "Hardly ever" not in text
