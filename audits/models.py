@@ -191,10 +191,23 @@ class Audit(ProcessLinkedRecord):
     def report_overdue(self) -> bool:
         return self.status in AuditStatus.open() and self.planned_end < timezone.localdate()
 
+    def user_can_move(self, user) -> bool:
+        """The lead auditor, deputies and quality managers (the rule of every record) move the
+        audit along and hold its plan; the team works the checklist, the findings and the report."""
+        if self.is_frozen:
+            return False
+        return type(self).objects.filter(super().permission_scope(user, "change"), pk=self.pk).exists()
+
+    def user_can_edit_plan(self, user) -> bool:
+        """Who moves the audit changes its plan (scope, criteria, people, dates), until the
+        report is issued: then the plan stands as issued."""
+        return not self.is_issued and self.user_can_move(user)
+
     @classmethod
     def permission_scope(cls, user, action: str) -> Q:
-        """Everyone signed in reads audits; the lead auditor, deputies and the audit team change
-        one; quality managers change all."""
+        """Everyone signed in reads audits; the lead auditor, deputies and the audit team work
+        one (its checklist, findings and report; its plan is `user_can_edit_plan`); quality
+        managers change all."""
         scope = super().permission_scope(user, action)
         if action == "view" or not (user.is_authenticated and user.is_active) or user.is_read_only:
             return scope

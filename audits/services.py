@@ -105,7 +105,10 @@ def audit_move(*, audit: Audit, user: User, status: str, note: str = "") -> Audi
     """Move an audit along planned → prepared → in progress, back to planned, to closed once
     reported, or cancel it with a reason the history keeps."""
     audit = _lock(audit)
-    _may_change(audit, user)
+    if not audit.user_can_move(user):
+        raise PermissionDenied(
+            _("The lead auditor, the deputies and quality managers move %(ref)s.") % {"ref": audit.reference}
+        )
     if status not in audit.allowed_transitions():
         raise ValidationError(
             _("%(ref)s is %(status)s: it cannot move to %(to)s.")

@@ -141,6 +141,7 @@ class AuditDetailView(RecordDetailView):
     def get_context_data(self, report_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_export_pack"] = EvidencePack.user_can_add(self.request.user)
+        context["can_edit"] = self.object.user_can_edit_plan(self.request.user)
         if self.tab != "overview":
             return context
         audit, user = self.object, self.request.user
@@ -157,7 +158,7 @@ class AuditDetailView(RecordDetailView):
             findings_by_clause=_by_clause(findings),
             can_work=can_work,
             is_auditee=any(p.pk == user.pk for p in audit.auditees.all()),
-            transitions=audit.allowed_transitions() if context["can_change"] and not audit.is_frozen else [],
+            transitions=audit.allowed_transitions() if audit.user_can_move(user) else [],
             can_issue=audit.user_can_issue(user),
             report_form=report_form or (ReportForm(instance=audit) if can_work else None),
             question_form=ChecklistQuestionForm(audit=audit) if can_work else None,
@@ -177,6 +178,17 @@ def _by_clause(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
 class AuditEditView(RecordEditView):
     queryset = Audit.objects.all()
     form_class = AuditForm
+
+    def get_object(self, for_update: bool = False):
+        audit = super().get_object(for_update)
+        if audit.pk and not audit.user_can_edit_plan(self.request.user):
+            raise PermissionDenied(
+                _("The report of %(ref)s is issued: its plan stands as issued.") % {"ref": audit.reference}
+                if audit.is_issued
+                else _("The lead auditor, the deputies and quality managers change the plan of %(ref)s.")
+                % {"ref": audit.reference}
+            )
+        return audit
 
     def initial_data(self) -> dict:
         """A new audit starts in the programme and for the process it was planned from; choosing
@@ -220,8 +232,8 @@ MOVE_QUESTIONS = {
 @require_http_methods(["GET", "POST"])
 def audit_move(request: HttpRequest, pk: int) -> HttpResponse:
     audit = get_object_or_404(Audit.objects.restrict(request.user, "view"), pk=pk)
-    if not audit.user_can_change(request.user) or audit.is_frozen:
-        raise PermissionDenied(_("You may view this audit but not change it."))
+    if not audit.user_can_move(request.user):
+        raise PermissionDenied(_("The lead auditor, the deputies and quality managers move this audit."))
     status = request.POST.get("status") or request.GET.get("status")
     if status not in audit.allowed_transitions():
         messages.error(

@@ -117,6 +117,19 @@ def test_after_issue_findings_are_frozen_and_corrected_only_with_a_reason(audit,
     assert client.post(reverse("audits:audit_report", args=[audit.pk]), {"summary": "x"}).status_code == 403
 
 
+def test_an_issued_audit_keeps_its_plan(audit, auditor, client_for):
+    services.checklist_build(audit=audit, user=auditor)
+    ready_to_issue(audit, auditor)
+    services.audit_issue_report(audit=audit, user=auditor)
+    client = client_for(auditor)
+    edit = reverse("audits:audit_edit", args=[audit.pk])
+    assert edit not in client.get(audit.get_absolute_url()).text
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, {"title": "Renamed after the report"}).status_code == 403
+    audit.refresh_from_db()
+    assert audit.title != "Renamed after the report"
+
+
 def test_a_finding_carries_photos_as_evidence(audit, auditor, client_for):
     finding = FindingFactory(audit=audit)
     client = client_for(auditor)
