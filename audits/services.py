@@ -466,8 +466,10 @@ def finding_raise_nonconformity(*, finding: Finding, user: User, detected_on: da
     """Raise the nonconformity of a major or minor nonconformity finding, owned by the process's
     owner, once."""
     finding = Finding.objects.select_for_update().select_related("audit", "process").get(pk=finding.pk)
-    if not finding.audit.user_can_change(user):
-        raise PermissionDenied(_("Only the audit team and quality managers raise nonconformities from its findings."))
+    if not finding.user_can_change(user):  # the audit team, while the audit is neither closed nor cancelled
+        raise PermissionDenied(
+            _("Only the audit team and quality managers raise nonconformities from the findings of an open audit.")
+        )
     if not finding.is_nonconformity:
         raise ValidationError(_("Only a major or minor nonconformity finding raises a nonconformity."))
     if finding.nonconformity_id:
@@ -496,8 +498,10 @@ def finding_raise_nonconformity(*, finding: Finding, user: User, detected_on: da
 def finding_raise_action(*, finding: Finding, user: User, due_date: date | None = None) -> Action:
     """Raise an improvement action from an opportunity for improvement, owned by the process's owner."""
     finding = Finding.objects.select_for_update().select_related("audit", "process").get(pk=finding.pk)
-    if not finding.audit.user_can_change(user):
-        raise PermissionDenied(_("Only the audit team and quality managers raise actions from its findings."))
+    if not finding.user_can_change(user):  # the audit team, while the audit is neither closed nor cancelled
+        raise PermissionDenied(
+            _("Only the audit team and quality managers raise actions from the findings of an open audit.")
+        )
     if finding.kind != FindingKind.OFI:
         raise ValidationError(_("An improvement action is raised from an opportunity for improvement."))
     if finding.action_id:

@@ -7,11 +7,13 @@ from django.urls import reverse
 
 from audits import services
 from audits.choices import AuditStatus, FindingKind, Result
+from audits.models import Audit
 from nonconformities.choices import Origin, Severity
 from qms.choices import ActionKind
 from qms.models import Action
 from qms.services import attachment_add, attachment_remove
 from tests import files
+from tests.api import api
 from tests.factories import FindingFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,22 @@ def test_an_opportunity_raises_an_improvement_action_for_the_process_owner(audit
     assert Action.objects.raised_by(finding).get() == action
     with pytest.raises(ValidationError):
         services.finding_raise_nonconformity(finding=finding, user=auditor)
+
+
+@pytest.mark.parametrize("end", [AuditStatus.CLOSED, AuditStatus.CANCELLED])
+def test_findings_of_a_closed_audit_raise_nothing(audit, auditor, machining, end):
+    major = FindingFactory(audit=audit, kind=FindingKind.MAJOR_NC, process=machining)
+    ofi = FindingFactory(audit=audit, kind=FindingKind.OFI, process=machining)
+    Audit.objects.filter(pk=audit.pk).update(status=end)
+    client = api(auditor)
+    assert client.post(f"/api/findings/{major.pk}/raise-nonconformity/").status_code == 403
+    assert client.post(f"/api/findings/{ofi.pk}/raise-action/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.finding_raise_nonconformity(finding=major, user=auditor)
+    with pytest.raises(PermissionDenied):
+        services.finding_raise_action(finding=ofi, user=auditor)
+    major.refresh_from_db(), ofi.refresh_from_db()
+    assert major.nonconformity is None and ofi.action is None
 
 
 def ready_to_issue(audit, user):
