@@ -178,7 +178,7 @@ class Audit(ProcessLinkedRecord):
     @property
     def is_under_way(self) -> bool:
         """Its checklist and findings are being worked: prepared or in progress."""
-        return self.status in (AuditStatus.PLANNED, AuditStatus.PREPARED, AuditStatus.IN_PROGRESS)
+        return self.status in (AuditStatus.PREPARED, AuditStatus.IN_PROGRESS)
 
     def allowed_transitions(self) -> list[str]:
         return self.TRANSITIONS[self.status]

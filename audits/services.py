@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,10 +148,13 @@ def audit_report_save(*, audit: Audit, user: User, summary: str, strengths: str,
 
 
 def report_problems(audit: Audit) -> list[str]:
-    """What stops the report from being issued: questions without a result, a missing summary or
-    conclusion. Empty when it may be issued."""
+    """What stops the report from being issued: an empty checklist or questions without a
+    result, a missing summary or conclusion. Empty when it may be issued."""
     problems = []
-    unanswered = audit.checklist.filter(result="").count()
+    counts = audit.checklist.aggregate(total=Count("pk"), unanswered=Count("pk", filter=Q(result="")))
+    unanswered = counts["unanswered"]
+    if not counts["total"]:
+        problems.append(_("The checklist is empty: build it or add the questions asked."))
     if unanswered:
         problems.append(
             _("%(n)d checklist question(s) have no result: answer them or mark them not audited.") % {"n": unanswered}

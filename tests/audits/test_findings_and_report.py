@@ -86,6 +86,8 @@ def test_findings_of_a_closed_audit_raise_nothing(audit, auditor, machining, end
 
 
 def ready_to_issue(audit, user):
+    if not audit.checklist.exists():
+        services.checklist_add(audit=audit, user=user, question="Are gauges labelled?")
     for item in audit.checklist.all():
         services.checklist_answer(item=item, user=user, result=Result.NOT_AUDITED)
     services.audit_report_save(audit=audit, user=user, summary="Sound.", strengths="Tidy.", conclusion="Effective.")
@@ -93,6 +95,7 @@ def ready_to_issue(audit, user):
 
 def test_the_report_is_issued_only_when_the_checklist_is_done_and_written(audit, auditor, client_for):
     services.checklist_build(audit=audit, user=auditor)
+    services.audit_move(audit=audit, user=auditor, status=AuditStatus.PREPARED)
     with pytest.raises(ValidationError) as refused:
         services.audit_issue_report(audit=audit, user=auditor)
     assert "have no result" in str(refused.value) and "summary" in str(refused.value)
@@ -102,6 +105,21 @@ def test_the_report_is_issued_only_when_the_checklist_is_done_and_written(audit,
     client.post(reverse("audits:audit_issue", args=[audit.pk]), {"reason": ""})
     audit.refresh_from_db()
     assert (audit.status, audit.issued_by) == (AuditStatus.REPORTED, auditor)
+
+
+def test_a_planned_audit_or_an_empty_checklist_issues_no_report(audit, auditor, client_for):
+    services.audit_report_save(audit=audit, user=auditor, summary="Sound.", strengths="", conclusion="Effective.")
+    assert audit.status == AuditStatus.PLANNED and not audit.user_can_issue(auditor)
+    with pytest.raises(PermissionDenied):
+        services.audit_issue_report(audit=audit, user=auditor)
+    assert client_for(auditor).get(reverse("audits:audit_issue", args=[audit.pk])).status_code == 403
+    services.audit_move(audit=audit, user=auditor, status=AuditStatus.PREPARED)
+    services.audit_move(audit=audit, user=auditor, status=AuditStatus.IN_PROGRESS)
+    with pytest.raises(ValidationError) as refused:
+        services.audit_issue_report(audit=audit, user=auditor)
+    assert "The checklist is empty" in str(refused.value)
+    audit.refresh_from_db()
+    assert not audit.is_issued
 
 
 def test_only_the_lead_auditor_issues(audit, auditor, client_for):
