@@ -8,6 +8,7 @@ from qms.choices import Role
 from qms.clauses import Clause
 from qms.forms import RecordForm, StyledFormMixin
 from qms.models import User
+from qms.params import record_id
 
 from . import services
 from .choices import FindingKind, Result
@@ -129,7 +130,7 @@ class AuditForm(RecordForm):
             return list(self.instance.processes.values_list("pk", flat=True))
         else:
             return []
-        return [int(pk) for pk in raw if str(pk).isdigit()]
+        return [pk for pk in map(record_id, raw) if pk is not None]
 
     def clean(self):
         cleaned = super().clean()

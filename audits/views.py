@@ -13,6 +13,7 @@ from packs.models import EvidencePack
 from processes.models import Process
 from qms.clauses import Clause
 from qms.forms import ReasonForm, add_errors
+from qms.params import record_id
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -196,7 +197,7 @@ class AuditEditView(RecordEditView):
         query = self.request.GET
         initial = {}
         if not self.object.pk:
-            programme = AuditProgramme.objects.filter(pk=query.get("programme") or 0).first()
+            programme = AuditProgramme.objects.filter(pk=record_id(query.get("programme"))).first()
             programme = programme or AuditProgramme.objects.filter(year=timezone.localdate().year).first()
             initial = {
                 "programme": programme,
@@ -470,8 +471,8 @@ def finding_edit(request: HttpRequest, audit_pk: int | None = None, pk: int | No
         audit = _workable_audit(request, audit_pk)
         finding = Finding(audit=audit)
     initial = {}
-    if finding.pk is None and (item_id := request.GET.get("item")):
-        item = get_object_or_404(audit.checklist.select_related("process"), pk=item_id)
+    if finding.pk is None and "item" in request.GET:
+        item = get_object_or_404(audit.checklist.select_related("process"), pk=record_id(request.GET["item"]))
         kind = item.result if item.result in FindingKind.values else ""
         initial = {
             "checklist_item": item,
