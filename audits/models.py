@@ -424,10 +424,11 @@ class Finding(models.Model):
         return not self.audit.is_frozen and self.audit.user_can_change(user)
 
     def user_can_respond(self, user) -> bool:
-        """The auditees answer the findings of their audit (and whoever may change the audit)."""
+        """The auditees, and only they, answer the findings of their audit: the answer is theirs,
+        not the auditors'."""
         if self.audit.is_frozen or not (user.is_authenticated and user.is_active) or user.is_read_only:
             return False
-        return self.audit.auditees.filter(pk=user.pk).exists() or self.audit.user_can_change(user)
+        return self.audit.auditees.filter(pk=user.pk).exists()
 
     @property
     def reference(self) -> str:
