@@ -215,6 +215,13 @@ class Audit(ProcessLinkedRecord):
             return scope
         return scope | Q(pk__in=cls.objects.filter(team=user).values("pk"))
 
+    def processes_for_findings(self, current_id: int | None = None) -> models.QuerySet:
+        """The processes a finding of this audit may name: those in its scope, and the one a
+        finding names already (so saving it unchanged keeps it)."""
+        return self.processes.model.objects.filter(Q(pk__in=self.processes.values("pk")) | Q(pk=current_id)).order_by(
+            "reference"
+        )
+
     def clauses_covered(self) -> list[str]:
         """The clauses in scope and those its checklist questions and findings turned to."""
         walked = self.checklist.exclude(clause="").values_list("clause", flat=True)

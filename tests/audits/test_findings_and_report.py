@@ -14,7 +14,7 @@ from qms.models import Action
 from qms.services import attachment_add, attachment_remove
 from tests import files
 from tests.api import api
-from tests.factories import FindingFactory
+from tests.factories import FindingFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +173,18 @@ def test_a_finding_carries_photos_as_evidence(audit, auditor, client_for):
     assert "Evidence files" in page.text and "Upload" in page.text
     attachment_add(record=finding, user=auditor, files=[files.upload("floor.png", files.noisy_png())])
     assert "floor.png" in client.get(finding.get_absolute_url()).text
+
+
+def test_a_finding_names_a_process_in_the_audit_s_scope(audit, auditor, machining, client_for):
+    elsewhere = ProcessFactory(name="Shipping")
+    page = client_for(auditor).get(reverse("audits:finding_add", args=[audit.pk]))
+    assert "Machining" in page.text and "Shipping" not in page.text
+    posted = client_for(auditor).post(reverse("audits:finding_add", args=[audit.pk]), finding_data(elsewhere))
+    assert posted.status_code == 422
+    data = {"audit": audit.pk, **finding_data(elsewhere)}
+    assert api(auditor).post("/api/findings/", data, format="json").status_code == 400
+    assert not audit.findings.exists()
+    finding = FindingFactory(audit=audit, process=machining)
+    moved = api(auditor).patch(f"/api/findings/{finding.pk}/", {"process": elsewhere.pk}, format="json")
+    assert moved.status_code == 400
+    assert api(auditor).patch(f"/api/findings/{finding.pk}/", {"title": "Kept"}, format="json").status_code == 200
