@@ -5,6 +5,7 @@ from processes.models import Process
 from qms.clauses import Clause
 from qms.filters import SearchFilterSet
 from qms.models import User
+from qms.params import MAX_RECORD_ID
 
 from .choices import AuditStatus, FindingKind
 from .models import AUDIT_ROLES, Audit, AuditProgramme, Finding
@@ -48,7 +49,7 @@ class AuditFilterSet(SearchFilterSet):
 class FindingFilterSet(SearchFilterSet):
     search_fields = ("title", "description", "evidence")
 
-    audit = django_filters.NumberFilter(label=_("Audit"), field_name="audit")
+    audit = django_filters.NumberFilter(label=_("Audit"), field_name="audit", min_value=1, max_value=MAX_RECORD_ID)
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=FindingKind.choices)
     clause = django_filters.ChoiceFilter(label=_("Clause"), choices=Clause.choices)
     process = django_filters.ModelChoiceFilter(label=_("Process"), queryset=Process.objects.all())

@@ -2,12 +2,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from processes.choices import ProcessStatus
-from processes.models import Process
 from qms.choices import Role
 from qms.clauses import Clause
 from qms.forms import RecordForm, StyledFormMixin
 from qms.models import User
+from qms.params import record_id
 
 from . import services
 from .choices import FindingKind, Result
@@ -129,7 +128,7 @@ class AuditForm(RecordForm):
             return list(self.instance.processes.values_list("pk", flat=True))
         else:
             return []
-        return [int(pk) for pk in raw if str(pk).isdigit()]
+        return [pk for pk in map(record_id, raw) if pk is not None]
 
     def clean(self):
         cleaned = super().clean()
@@ -199,11 +198,7 @@ class FindingForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args, audit: Audit, **kwargs):
         super().__init__(*args, **kwargs)
-        in_scope = audit.processes.values("pk")
-        current = [self.instance.process_id] if self.instance.pk else []
-        self.fields["process"].queryset = Process.objects.filter(
-            Q(pk__in=in_scope) | Q(pk__in=current) | Q(status=ProcessStatus.ACTIVE)
-        ).order_by("reference")
+        self.fields["process"].queryset = audit.processes_for_findings(self.instance.process_id)
         self.fields["checklist_item"].queryset = audit.checklist.all()
         self.fields["kind"].choices = [("", "—"), *FindingKind.choices]
         if self.instance.pk:

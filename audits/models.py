@@ -178,7 +178,7 @@ class Audit(ProcessLinkedRecord):
     @property
     def is_under_way(self) -> bool:
         """Its checklist and findings are being worked: prepared or in progress."""
-        return self.status in (AuditStatus.PLANNED, AuditStatus.PREPARED, AuditStatus.IN_PROGRESS)
+        return self.status in (AuditStatus.PREPARED, AuditStatus.IN_PROGRESS)
 
     def allowed_transitions(self) -> list[str]:
         return self.TRANSITIONS[self.status]
@@ -191,16 +191,36 @@ class Audit(ProcessLinkedRecord):
     def report_overdue(self) -> bool:
         return self.status in AuditStatus.open() and self.planned_end < timezone.localdate()
 
+    def user_can_move(self, user) -> bool:
+        """The lead auditor, deputies and quality managers (the rule of every record) move the
+        audit along and hold its plan; the team works the checklist, the findings and the report."""
+        if self.is_frozen:
+            return False
+        return type(self).objects.filter(super().permission_scope(user, "change"), pk=self.pk).exists()
+
+    def user_can_edit_plan(self, user) -> bool:
+        """Who moves the audit changes its plan (scope, criteria, people, dates), until the
+        report is issued: then the plan stands as issued."""
+        return not self.is_issued and self.user_can_move(user)
+
     @classmethod
     def permission_scope(cls, user, action: str) -> Q:
-        """Everyone signed in reads audits; the lead auditor, deputies and the audit team change
-        one; quality managers change all."""
+        """Everyone signed in reads audits; the lead auditor, deputies and the audit team work
+        one (its checklist, findings and report; its plan is `user_can_edit_plan`); quality
+        managers change all."""
         scope = super().permission_scope(user, action)
         if action == "view" or not (user.is_authenticated and user.is_active) or user.is_read_only:
             return scope
         if user.administers_qms:  # everything: Q() | Q(...) would narrow it to the second term
             return scope
         return scope | Q(pk__in=cls.objects.filter(team=user).values("pk"))
+
+    def processes_for_findings(self, current_id: int | None = None) -> models.QuerySet:
+        """The processes a finding of this audit may name: those in its scope, and the one a
+        finding names already (so saving it unchanged keeps it)."""
+        return self.processes.model.objects.filter(Q(pk__in=self.processes.values("pk")) | Q(pk=current_id)).order_by(
+            "reference"
+        )
 
     def clauses_covered(self) -> list[str]:
         """The clauses in scope and those its checklist questions and findings turned to."""
@@ -411,10 +431,11 @@ class Finding(models.Model):
         return not self.audit.is_frozen and self.audit.user_can_change(user)
 
     def user_can_respond(self, user) -> bool:
-        """The auditees answer the findings of their audit (and whoever may change the audit)."""
+        """The auditees, and only they, answer the findings of their audit: the answer is theirs,
+        not the auditors'."""
         if self.audit.is_frozen or not (user.is_authenticated and user.is_active) or user.is_read_only:
             return False
-        return self.audit.auditees.filter(pk=user.pk).exists() or self.audit.user_can_change(user)
+        return self.audit.auditees.filter(pk=user.pk).exists()
 
     @property
     def reference(self) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -27,7 +28,7 @@ BAND_MONTHS = {Band.CRITICAL: 6, Band.HIGH: 12, Band.MEDIUM: 24, Band.LOW: DEFAU
 OFF_TARGET_MONTHS = 12
 MAJOR_FINDING_MONTHS = 6
 MINOR_FINDINGS_MONTHS = {1: 24, 2: 12}  # one minor finding, two or more
-# The findings that count are those of audits reported in this many years before this one.
+# The findings that count are those of audits reported in this many years before today.
 FINDING_YEARS = 2
 AUDITED = (AuditStatus.REPORTED, AuditStatus.CLOSED)
 
@@ -89,18 +90,17 @@ def interval_proposals(today: date | None = None) -> list[IntervalProposal]:
     kpis = KPI.objects.measured().filter(status=KPIStatus.OFF_TARGET, processes__in=ids)
     for process_id, reference in kpis.values_list("processes", "reference").order_by("reference"):
         off_target[process_id].append(reference)
+    since = add_months(today, -12 * FINDING_YEARS)
     findings = defaultdict(list)
     counted = (
-        Finding.objects.filter(
-            process__in=ids, audit__status__in=AUDITED, audit__programme__year__gte=today.year - FINDING_YEARS
-        )
+        Finding.objects.filter(process__in=ids, audit__status__in=AUDITED, audit__issued_at__date__gte=since)
         .filter(kind__in=FindingKind.nonconformities())
-        .values_list("process", "audit__programme__year", "kind")
+        .values_list("process", "kind")
         .annotate(n=Count("pk"))
-        .order_by("-audit__programme__year", "kind")
+        .order_by("kind")
     )
-    for process_id, year, kind, n in counted:
-        findings[process_id].append((year, kind, n))
+    for process_id, kind, n in counted:
+        findings[process_id].append((kind, n))
     last_audited = dict(
         Audit.objects.filter(status__in=AUDITED, processes__in=ids)
         .values_list("processes")
@@ -110,7 +110,7 @@ def interval_proposals(today: date | None = None) -> list[IntervalProposal]:
     overrides = {o.process_id: o for o in ProcessAuditInterval.objects.filter(process__in=ids).select_related("set_by")}
     proposals = []
     for process in processes:
-        months, reasons = _proposal(risks[process.pk], off_target[process.pk], findings[process.pk])
+        months, reasons = _proposal(risks[process.pk], off_target[process.pk], findings[process.pk], since)
         proposals.append(
             IntervalProposal(
                 process=process,
@@ -125,7 +125,7 @@ def interval_proposals(today: date | None = None) -> list[IntervalProposal]:
 
 
 def _proposal(
-    risks: list[tuple[str, str]], off_target: list[str], findings: list[tuple[int, str, int]]
+    risks: list[tuple[str, str]], off_target: list[str], findings: list[tuple[str, int]], since: date
 ) -> tuple[int, list[str]]:
     """The interval in months and the reasons that shorten it below the default, shortest first."""
     argued: list[tuple[int, str]] = []
@@ -150,14 +150,14 @@ def _proposal(
                 % {"n": len(off_target), "refs": ", ".join(off_target)},
             )
         )
-    for year, kind, n in findings:
+    for kind, n in findings:
         if kind == FindingKind.MAJOR_NC:
             months = MAJOR_FINDING_MONTHS
-            text = ngettext("%(n)d major finding in %(year)d", "%(n)d major findings in %(year)d", n)
+            text = ngettext("%(n)d major finding since %(since)s", "%(n)d major findings since %(since)s", n)
         else:
             months = MINOR_FINDINGS_MONTHS[min(n, 2)]
-            text = ngettext("%(n)d minor finding in %(year)d", "%(n)d minor findings in %(year)d", n)
-        argued.append((months, text % {"n": n, "year": year}))
+            text = ngettext("%(n)d minor finding since %(since)s", "%(n)d minor findings since %(since)s", n)
+        argued.append((months, text % {"n": n, "since": date_format(since, "M Y")}))
     if not argued:
         return DEFAULT_MONTHS, [_("no open risk above low, no off-target KPI, no nonconformity found lately")]
     argued.sort(key=lambda pair: pair[0])

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,7 +105,10 @@ def audit_move(*, audit: Audit, user: User, status: str, note: str = "") -> Audi
     """Move an audit along planned → prepared → in progress, back to planned, to closed once
     reported, or cancel it with a reason the history keeps."""
     audit = _lock(audit)
-    _may_change(audit, user)
+    if not audit.user_can_move(user):
+        raise PermissionDenied(
+            _("The lead auditor, the deputies and quality managers move %(ref)s.") % {"ref": audit.reference}
+        )
     if status not in audit.allowed_transitions():
         raise ValidationError(
             _("%(ref)s is %(status)s: it cannot move to %(to)s.")
@@ -145,10 +148,13 @@ def audit_report_save(*, audit: Audit, user: User, summary: str, strengths: str,
 
 
 def report_problems(audit: Audit) -> list[str]:
-    """What stops the report from being issued: questions without a result, a missing summary or
-    conclusion. Empty when it may be issued."""
+    """What stops the report from being issued: an empty checklist or questions without a
+    result, a missing summary or conclusion. Empty when it may be issued."""
     problems = []
-    unanswered = audit.checklist.filter(result="").count()
+    counts = audit.checklist.aggregate(total=Count("pk"), unanswered=Count("pk", filter=Q(result="")))
+    unanswered = counts["unanswered"]
+    if not counts["total"]:
+        problems.append(_("The checklist is empty: build it or add the questions asked."))
     if unanswered:
         problems.append(
             _("%(n)d checklist question(s) have no result: answer them or mark them not audited.") % {"n": unanswered}
@@ -463,8 +469,10 @@ def finding_raise_nonconformity(*, finding: Finding, user: User, detected_on: da
     """Raise the nonconformity of a major or minor nonconformity finding, owned by the process's
     owner, once."""
     finding = Finding.objects.select_for_update().select_related("audit", "process").get(pk=finding.pk)
-    if not finding.audit.user_can_change(user):
-        raise PermissionDenied(_("Only the audit team and quality managers raise nonconformities from its findings."))
+    if not finding.user_can_change(user):  # the audit team, while the audit is neither closed nor cancelled
+        raise PermissionDenied(
+            _("Only the audit team and quality managers raise nonconformities from the findings of an open audit.")
+        )
     if not finding.is_nonconformity:
         raise ValidationError(_("Only a major or minor nonconformity finding raises a nonconformity."))
     if finding.nonconformity_id:
@@ -493,8 +501,10 @@ def finding_raise_nonconformity(*, finding: Finding, user: User, detected_on: da
 def finding_raise_action(*, finding: Finding, user: User, due_date: date | None = None) -> Action:
     """Raise an improvement action from an opportunity for improvement, owned by the process's owner."""
     finding = Finding.objects.select_for_update().select_related("audit", "process").get(pk=finding.pk)
-    if not finding.audit.user_can_change(user):
-        raise PermissionDenied(_("Only the audit team and quality managers raise actions from its findings."))
+    if not finding.user_can_change(user):  # the audit team, while the audit is neither closed nor cancelled
+        raise PermissionDenied(
+            _("Only the audit team and quality managers raise actions from the findings of an open audit.")
+        )
     if finding.kind != FindingKind.OFI:
         raise ValidationError(_("An improvement action is raised from an opportunity for improvement."))
     if finding.action_id:

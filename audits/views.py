@@ -13,6 +13,7 @@ from packs.models import EvidencePack
 from processes.models import Process
 from qms.clauses import Clause
 from qms.forms import ReasonForm, add_errors
+from qms.params import record_id
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -141,6 +142,7 @@ class AuditDetailView(RecordDetailView):
     def get_context_data(self, report_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_export_pack"] = EvidencePack.user_can_add(self.request.user)
+        context["can_edit"] = self.object.user_can_edit_plan(self.request.user)
         if self.tab != "overview":
             return context
         audit, user = self.object, self.request.user
@@ -157,7 +159,7 @@ class AuditDetailView(RecordDetailView):
             findings_by_clause=_by_clause(findings),
             can_work=can_work,
             is_auditee=any(p.pk == user.pk for p in audit.auditees.all()),
-            transitions=audit.allowed_transitions() if context["can_change"] and not audit.is_frozen else [],
+            transitions=audit.allowed_transitions() if audit.user_can_move(user) else [],
             can_issue=audit.user_can_issue(user),
             report_form=report_form or (ReportForm(instance=audit) if can_work else None),
             question_form=ChecklistQuestionForm(audit=audit) if can_work else None,
@@ -178,13 +180,24 @@ class AuditEditView(RecordEditView):
     queryset = Audit.objects.all()
     form_class = AuditForm
 
+    def get_object(self, for_update: bool = False):
+        audit = super().get_object(for_update)
+        if audit.pk and not audit.user_can_edit_plan(self.request.user):
+            raise PermissionDenied(
+                _("The report of %(ref)s is issued: its plan stands as issued.") % {"ref": audit.reference}
+                if audit.is_issued
+                else _("The lead auditor, the deputies and quality managers change the plan of %(ref)s.")
+                % {"ref": audit.reference}
+            )
+        return audit
+
     def initial_data(self) -> dict:
         """A new audit starts in the programme and for the process it was planned from; choosing
         processes redraws the form (hx-get) from everything typed so far."""
         query = self.request.GET
         initial = {}
         if not self.object.pk:
-            programme = AuditProgramme.objects.filter(pk=query.get("programme") or 0).first()
+            programme = AuditProgramme.objects.filter(pk=record_id(query.get("programme"))).first()
             programme = programme or AuditProgramme.objects.filter(year=timezone.localdate().year).first()
             initial = {
                 "programme": programme,
@@ -220,8 +233,8 @@ MOVE_QUESTIONS = {
 @require_http_methods(["GET", "POST"])
 def audit_move(request: HttpRequest, pk: int) -> HttpResponse:
     audit = get_object_or_404(Audit.objects.restrict(request.user, "view"), pk=pk)
-    if not audit.user_can_change(request.user) or audit.is_frozen:
-        raise PermissionDenied(_("You may view this audit but not change it."))
+    if not audit.user_can_move(request.user):
+        raise PermissionDenied(_("The lead auditor, the deputies and quality managers move this audit."))
     status = request.POST.get("status") or request.GET.get("status")
     if status not in audit.allowed_transitions():
         messages.error(
@@ -458,8 +471,8 @@ def finding_edit(request: HttpRequest, audit_pk: int | None = None, pk: int | No
         audit = _workable_audit(request, audit_pk)
         finding = Finding(audit=audit)
     initial = {}
-    if finding.pk is None and (item_id := request.GET.get("item")):
-        item = get_object_or_404(audit.checklist.select_related("process"), pk=item_id)
+    if finding.pk is None and "item" in request.GET:
+        item = get_object_or_404(audit.checklist.select_related("process"), pk=record_id(request.GET["item"]))
         kind = item.result if item.result in FindingKind.values else ""
         initial = {
             "checklist_item": item,

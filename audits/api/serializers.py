@@ -84,6 +84,14 @@ class FindingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["number", "auditee_response", "responded_by", "responded_at", "created_by"]
 
+    def validate(self, attrs):
+        audit = self.instance.audit if isinstance(self.instance, Finding) else attrs.get("audit")
+        process = attrs.get("process")
+        current = self.instance.process_id if isinstance(self.instance, Finding) else None
+        if audit and process and not audit.processes_for_findings(current).filter(pk=process.pk).exists():
+            raise serializers.ValidationError({"process": _("A finding names a process in the audit's scope.")})
+        return super().validate(attrs)
+
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):

@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
@@ -31,13 +32,23 @@ class AuditProgrammeViewSet(RecordViewSet):
 
 class AuditViewSet(RecordViewSet):
     """Internal audits (ISO 9001 9.2): plan, team, status and report. Everyone reads; the lead
-    auditor, the team and quality managers change one."""
+    auditor, deputies and quality managers change the plan and move it; the team works it."""
 
     queryset = Audit.objects.select_related("owner", "issued_by").prefetch_related(
         "deputies", "processes", "org_units", "team", "auditees"
     )
     serializer_class = AuditSerializer
     filterset_class = AuditFilterSet
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        if request.method in ("PUT", "PATCH") and not (
+            obj.is_frozen or obj.is_issued or obj.user_can_edit_plan(request.user)
+        ):
+            raise PermissionDenied(
+                _("The lead auditor, the deputies and quality managers change the plan of %(ref)s.")
+                % {"ref": obj.reference}
+            )
 
     @extend_schema(request=AuditMoveSerializer, responses=AuditSerializer)
     @api_action(detail=True, methods=["post"])

@@ -69,6 +69,8 @@ def test_after_issue_an_api_correction_needs_a_reason(audit, auditor, machining)
         audit=audit, user=auditor, kind="observation", clause="8.5", process=machining, title="T", description="D",
         evidence="E",
     )  # fmt: skip
+    item = services.checklist_add(audit=audit, user=auditor, question="Q?")
+    services.checklist_answer(item=item, user=auditor, result="conforms")
     services.audit_report_save(audit=audit, user=auditor, summary="S", strengths="", conclusion="C")
     services.audit_issue_report(audit=audit, user=auditor)
     client = api(auditor)

@@ -1,6 +1,7 @@
 """One rule for audits: everyone reads; the lead auditor, the team and quality managers write in
-their audit; auditees answer its findings; others, auditors outside the team and viewers included,
-change nothing. The pages and the API ask the same rule, and show only the controls allowed."""
+their audit, but only the lead auditor, deputies and quality managers change its plan and move it;
+auditees alone answer its findings; others, auditors outside the team and viewers included, change
+nothing. The pages and the API ask the same rule, and show only the controls allowed."""
 
 import pytest
 from django.urls import reverse
@@ -27,6 +28,7 @@ def people(audit, quality, viewer):
 
 
 WRITERS = {"lead", "team", "quality"}
+PLANNERS = {"lead", "quality"}  # the plan and the status moves: not the team
 
 
 @pytest.mark.parametrize("who", ["lead", "team", "auditee", "other auditor", "quality", "viewer"])
@@ -38,7 +40,8 @@ def test_who_answers_the_checklist_and_records_findings(audit, people, who, clie
     page = client.get(audit.get_absolute_url())
     assert page.status_code == 200  # everyone reads
     assert ("Record a finding" in page.text) == (who in WRITERS)
-    assert (reverse("audits:audit_edit", args=[audit.pk]) in page.text) == (who in WRITERS)
+    assert (reverse("audits:audit_edit", args=[audit.pk]) in page.text) == (who in PLANNERS)
+    assert ("?status=prepared" in page.text) == (who in PLANNERS)
 
     answered = client.post(reverse("audits:checklist_item", args=[item.pk]), {"result": Result.CONFORMS})
     assert (answered.status_code == 302) == (who in WRITERS)
@@ -55,7 +58,7 @@ def test_who_answers_the_checklist_and_records_findings(audit, people, who, clie
         },  # fmt: skip
     )
     assert (finding.status_code == 302) == (who in WRITERS)
-    assert client.get(reverse("audits:audit_edit", args=[audit.pk])).status_code == (200 if who in WRITERS else 403)
+    assert client.get(reverse("audits:audit_edit", args=[audit.pk])).status_code == (200 if who in PLANNERS else 403)
 
 
 @pytest.mark.parametrize("who", ["lead", "team", "auditee", "other auditor", "quality", "viewer"])
@@ -63,7 +66,7 @@ def test_who_answers_a_finding(audit, people, who, client_for):
     finding = FindingFactory(audit=audit)
     client = client_for(people[who])
     page = client.get(finding.get_absolute_url())
-    may = who in WRITERS | {"auditee"}
+    may = who == "auditee"  # the answer is the auditees' own
     assert ("Send the answer" in page.text) == may
     response = client.post(reverse("audits:finding_respond", args=[finding.pk]), {"auditee_response": "We fix it"})
     assert response.status_code == (302 if may else 403)
@@ -77,12 +80,12 @@ def test_the_api_asks_the_same_rule(audit, people, who):
     item = services.checklist_add(audit=audit, user=audit.owner, question="Q?")
     assert client.get(f"/api/audits/{audit.pk}/").status_code == 200
     patched = client.patch(f"/api/audits/{audit.pk}/", {"title": "Renamed"}, format="json")
-    assert patched.status_code == (200 if who in WRITERS else 403)
+    assert patched.status_code == (200 if who in PLANNERS else 403)
     answered = client.patch(f"/api/checklist-items/{item.pk}/", {"result": "conforms"}, format="json")
     assert answered.status_code == (200 if who in WRITERS else 403)
     finding = FindingFactory(audit=audit)
     responded = client.post(f"/api/findings/{finding.pk}/respond/", {"auditee_response": "Agreed"}, format="json")
-    assert responded.status_code == (200 if who in WRITERS | {"auditee"} else 403)
+    assert responded.status_code == (200 if who == "auditee" else 403)
 
 
 def test_only_auditors_and_quality_managers_plan_audits(owner, auditor, quality, viewer, client_for):
@@ -91,3 +94,18 @@ def test_only_auditors_and_quality_managers_plan_audits(owner, auditor, quality,
     assert client_for(auditor).get(reverse("audits:audit_add")).status_code == 200
     assert client_for(auditor).get(reverse("audits:auditprogramme_add")).status_code == 403
     assert client_for(quality).get(reverse("audits:auditprogramme_add")).status_code == 200
+
+
+def test_the_team_cannot_take_over_the_plan(audit, people, client_for):
+    """A team member works the checklist but neither rewrites the plan nor makes themself lead."""
+    teammate = people["team"]
+    taken = api(teammate).patch(f"/api/audits/{audit.pk}/", {"owner": teammate.pk, "team": []}, format="json")
+    assert taken.status_code == 403
+    edited = client_for(teammate).post(reverse("audits:audit_edit", args=[audit.pk]), {"title": "Mine"})
+    assert edited.status_code == 403
+    moved = client_for(teammate).post(reverse("audits:audit_move", args=[audit.pk]), {"status": "prepared"})
+    assert moved.status_code == 403
+    assert api(teammate).post(f"/api/audits/{audit.pk}/status/", {"status": "prepared"}).status_code == 403
+    audit.refresh_from_db()
+    assert audit.owner == people["lead"] and audit.team.get() == teammate
+    assert audit.title != "Mine" and audit.status == "planned"

@@ -1,6 +1,6 @@
 """How often the programme proposes to audit each process, and why."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 from django.urls import reverse
@@ -28,8 +28,9 @@ def off_target(kpi):
 def reported_audit(process, year, end):
     programme = AuditProgramme.objects.filter(year=year).first() or AuditProgrammeFactory(year=year)
     return AuditFactory(
-        programme=programme, processes=[process], planned_start=end, planned_end=end, status=AuditStatus.REPORTED
-    )
+        programme=programme, processes=[process], planned_start=end, planned_end=end, status=AuditStatus.REPORTED,
+        issued_at=datetime.combine(end, time(17), tzinfo=UTC),
+    )  # fmt: skip
 
 
 def test_without_risks_kpis_or_findings_a_process_is_audited_every_three_years():
@@ -61,7 +62,9 @@ def test_off_target_kpis_and_findings_of_past_audits_are_spelled_out_shortest_fi
     FindingFactory(audit=audit, process=process, kind=FindingKind.OBSERVATION)  # not a nonconformity
     proposal = proposal_of(process)
     assert proposal.months == 6
-    assert proposal.reason == f"2 major findings in 2025; 2 off-target KPIs ({first.reference}, {second.reference})"
+    assert (
+        proposal.reason == f"2 major findings since Jun 2024; 2 off-target KPIs ({first.reference}, {second.reference})"
+    )
     assert proposal.last_audited == date(2025, 5, 20)
 
 
@@ -70,8 +73,18 @@ def test_minor_findings_shorten_less_and_old_ones_do_not_count():
     FindingFactory(audit=reported_audit(process, 2026, date(2026, 2, 2)), process=process)
     FindingFactory(audit=reported_audit(process, 2022, date(2022, 2, 2)), process=process, kind=FindingKind.MAJOR_NC)
     proposal = proposal_of(process)
-    assert (proposal.months, proposal.reasons) == (24, ["1 minor finding in 2026"])
+    assert (proposal.months, proposal.reasons) == (24, ["1 minor finding since Jun 2024"])
     assert not proposal.overdue  # audited in February, due again in two years
+
+
+def test_minor_findings_count_across_the_two_years_not_per_year():
+    process = ProcessFactory()
+    FindingFactory(audit=reported_audit(process, 2025, date(2025, 9, 1)), process=process)
+    FindingFactory(audit=reported_audit(process, 2026, date(2026, 3, 1)), process=process)
+    # reported three calendar years back but more than two years ago: too old to count
+    FindingFactory(audit=reported_audit(process, 2024, date(2024, 5, 1)), process=process, kind=FindingKind.MAJOR_NC)
+    proposal = proposal_of(process)
+    assert (proposal.months, proposal.reasons) == (12, ["2 minor findings since Jun 2024"])
 
 
 def test_a_process_not_audited_within_its_interval_is_flagged():
