@@ -93,6 +93,16 @@ def test_the_process_page_lists_its_nonconformities_open_first_with_age_and_rais
     assert f'value="{press.pk}" selected' in form.content.decode()
 
 
+@pytest.mark.parametrize("bad", ["%C2%B2", "%D9%A3", "99999999999999999999", str(2**63), "0", "-1", "1.5", "x"])
+def test_a_bad_process_or_kpi_in_the_address_is_ignored(client_for, owner, bad):
+    add = reverse("nonconformities:nonconformity_add")
+
+    for name in ("process", "kpi", "processes", "owner"):
+        page = client_for(owner).get(f"{add}?{name}={bad}")
+        assert page.status_code == 200 and 'name="title"' in page.content.decode(), name
+    assert client_for(owner).get(f"{reverse('nonconformities:nonconformity_list')}?process={bad}").status_code == 200
+
+
 # Workflow through the pages
 # ------------------------------------------------------------------------------
 
