@@ -76,3 +76,7 @@ class StatementApproveSerializer(serializers.Serializer):
     text_marker = serializers.CharField(
         required=False, help_text="The draft's text_marker as read: refused when the text changed since."
     )
+
+
+class ContextRetireSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=100, help_text="Why it no longer matters: the history keeps it.")
