@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from objectives.models import KPI
 from processes.models import Process
-from qms.choices import ActionKind
+from qms.choices import ActionKind, ActionStatus
 from qms.demo import demo_action
 from qms.demo_loader import Demo, DemoDataError, builds, parse
 from qms.models import User
@@ -26,15 +26,14 @@ from . import services
 from .choices import NCStatus
 from .models import Nonconformity
 
-# The moves that bring a recorded nonconformity to each status, as its owner makes them.
+# The moves that bring a recorded nonconformity to each status, as its owner makes them, up to its
+# corrective actions: the move to the effectiveness review follows once they are done.
 PATHS = {
     NCStatus.REPORTED: [],
     NCStatus.CONTAINED: [NCStatus.CONTAINED],
     NCStatus.ANALYSED: [NCStatus.CONTAINED, NCStatus.ANALYSED],
     NCStatus.CORRECTIVE_ACTION: [NCStatus.CONTAINED, NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION],
-    NCStatus.EFFECTIVENESS_REVIEW: [
-        NCStatus.CONTAINED, NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION, NCStatus.EFFECTIVENESS_REVIEW,
-    ],
+    NCStatus.EFFECTIVENESS_REVIEW: [NCStatus.CONTAINED, NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION],
     NCStatus.CLOSED: [NCStatus.CONTAINED, NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION],
     NCStatus.CANCELLED: [NCStatus.CANCELLED],
 }  # fmt: skip
@@ -98,14 +97,19 @@ def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
         demo.change(nc, worked, by=owner)
     with demo.acting_as(owner):
         for number, step in enumerate(PATHS[status], start=1):
-            last = number == len(PATHS[status])
+            last = number == len(PATHS[status]) and status != NCStatus.EFFECTIVENESS_REVIEW
             services.nonconformity_move(nc=nc, user=owner, status=step, note=note if last else "")
-    for _number, action in demo.entries("actions", actions):
-        action.setdefault("kind", ActionKind.CORRECTIVE)
-        action.setdefault("processes", process_keys)  # as "Raise a corrective action" sets them
-        demo_action(demo, action, by=owner, source=nc)
+    # Work still open is what the last review sent it back for, so it is raised after the reviews.
+    still_open = [action for action in actions if action.get("status", ActionStatus.OPEN) in ActionStatus.active()]
+    _raise_actions(
+        demo, nc, [action for action in actions if action not in still_open], by=owner, processes=process_keys
+    )
+    if status == NCStatus.EFFECTIVENESS_REVIEW:
+        with demo.acting_as(owner):
+            services.nonconformity_move(nc=nc, user=owner, status=status, note=note)
     for review in reviews:
         _review(demo, nc, review)
+    _raise_actions(demo, nc, still_open, by=owner, processes=process_keys)
     reached = Nonconformity.objects.get(pk=nc.pk).status
     if reached != status:
         raise DemoDataError(f"its reviews leave it {reached}, not {status}.")
@@ -119,6 +123,13 @@ def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
                 description=files[0].description,
             )
     return len(actions), len(reviews), len(files)
+
+
+def _raise_actions(demo: Demo, nc: Nonconformity, actions: list[dict], *, by: User, processes: list[str]) -> None:
+    for _number, action in demo.entries("actions", actions):
+        action.setdefault("kind", ActionKind.CORRECTIVE)
+        action.setdefault("processes", processes)  # as "Raise a corrective action" sets them
+        demo_action(demo, action, by=by, source=nc)
 
 
 def _review(demo: Demo, nc: Nonconformity, review: _Review) -> None:

@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qms.choices import Role
+from qms.choices import ActionStatus, Role
 from qms.history import HistoryPart, RecordHistory
-from qms.models import ProcessLinkedRecord, RecordQuerySet
+from qms.models import Action, ProcessLinkedRecord, RecordQuerySet
 
 from .choices import NC_STATUS_COLOURS, NCStatus, Origin, RootCauseMethod, Severity
 
@@ -215,9 +215,27 @@ class Nonconformity(ProcessLinkedRecord):
             raise ValidationError(
                 {"root_cause": _("Find the root cause first: name the method and the cause (two whys at least).")}
             )
+        if status == NCStatus.EFFECTIVENESS_REVIEW:
+            self._check_corrective_actions_done()
         if status == NCStatus.CLOSED:
             raise ValidationError({"status": _("A nonconformity closes with its effectiveness review.")})
         self.status = status
+
+    def _check_corrective_actions_done(self) -> None:
+        """Only done work can be reviewed for effectiveness: at least one action raised from it is
+        done (or already checked), and none is still open or in progress. Cancelled ones count for neither."""
+        actions = Action.objects.raised_by(self)
+        still_active = sorted(actions.active().values_list("reference", flat=True))
+        if still_active:
+            raise ValidationError(
+                {"actions": _("Finish its corrective actions first: %(refs)s still open or in progress.")
+                 % {"refs": ", ".join(still_active)}}
+            )  # fmt: skip
+        if not actions.filter(status__in=[ActionStatus.DONE, *ActionStatus.verified()]).exists():
+            raise ValidationError(
+                {"actions": _("Raise a corrective action from this nonconformity and complete it before the "
+                             "effectiveness review; cancelled actions do not count.")}
+            )  # fmt: skip
 
     def record_effectiveness(self, *, effective: bool, by, note: str, at: datetime | None = None) -> None:
         """The effectiveness review of the corrective actions: effective closes the nonconformity;

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -153,11 +153,8 @@ class NonconformityEditView(RecordEditView):
 
     def new_object(self) -> Nonconformity:
         nc = super().new_object()
-        if kpi_id := self.request.GET.get("kpi"):
-            try:
-                nc.source = get_object_or_404(KPI.objects.restrict(self.request.user, "view"), pk=int(kpi_id))
-            except ValueError:
-                raise Http404(_("There is no such KPI.")) from None
+        if kpi_id := _record_id(self.request.GET.get("kpi")):
+            nc.source = get_object_or_404(KPI.objects.restrict(self.request.user, "view"), pk=kpi_id)
             nc.origin = Origin.KPI_BREACH
         return nc
 
@@ -173,13 +170,21 @@ class NonconformityEditView(RecordEditView):
             initial["description"] = _("%(kpi)s: %(status)s in its latest period.") % {
                 "kpi": kpi, "status": kpi.get_status_display().lower()
             }  # fmt: skip
-        if process := query.get("process"):
-            initial["processes"] = list(Process.objects.filter(pk=process if process.isdigit() else None))
+        if process_id := _record_id(query.get("process")):
+            initial["processes"] = list(Process.objects.filter(pk=process_id))
         for name, field in self.form_class.base_fields.items():
             if name in query:
                 multiple = isinstance(field, forms.ModelMultipleChoiceField | forms.MultiValueField)
                 initial[name] = query.getlist(name) if multiple else query[name]
         return initial
+
+
+def _record_id(value: str | None) -> int | None:
+    """A record's id from the query string: ASCII digits within a database key's range; anything
+    else (a Unicode digit such as "²", a number too large to store) is no id, so it is ignored."""
+    if value and value.isascii() and value.isdigit() and 0 < (number := int(value)) < 2**63:
+        return number
+    return None
 
 
 MOVE_TITLES = {

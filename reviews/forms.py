@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qms.forms import RecordForm
+from qms.forms import ReasonForm, RecordForm
 
 from .choices import CATEGORIES, IssueSide
 from .models import ContextIssue, InterestedParty, QmsStatement
@@ -65,3 +65,9 @@ class QmsStatementForm(RecordForm):
         model = QmsStatement
         fields = ["text", "change_summary"]
         widgets = {"text": forms.Textarea(attrs={"rows": 14})}
+
+
+class StatementApproveForm(ReasonForm):
+    """The approval's comment, with the marker of the text the approver was shown."""
+
+    text_marker = forms.CharField(widget=forms.HiddenInput)

@@ -41,12 +41,13 @@ def context_set_status(
 
 @transaction.atomic
 def statement_approve(
-    *, statement: QmsStatement, user: User, comment: str = "", at: datetime | None = None
+    *, statement: QmsStatement, user: User, comment: str = "", at: datetime | None = None, text_marker: str = ""
 ) -> QmsStatement:
     """A Leadership member approves a draft of the policy or the scope: it becomes the next
     version, the version approved until now is superseded, and both keep the step in their
     history. `at` is when it was approved when that was before now (the demo's past); pages record
-    approvals as they happen."""
+    approvals as they happen. `text_marker` is the draft's text_marker() as it was shown: when the
+    text changed since, nothing is approved."""
     # Every version of the kind, locked: two approvals at once take turns and the second finds no draft.
     versions = {v.pk: v for v in QmsStatement.objects.select_for_update().filter(kind=statement.kind)}
     statement = versions[statement.pk]
@@ -54,6 +55,11 @@ def statement_approve(
         raise ValidationError(_("%(record)s is not a draft: it was approved already.") % {"record": statement})
     if not statement.user_can_approve(user):
         raise PermissionDenied(_("A Leadership member other than its drafter approves a new version."))
+    if text_marker and text_marker != statement.text_marker():
+        raise ValidationError(
+            _("The text of %(record)s changed since you read it: nothing was approved. Read it again first.")
+            % {"record": statement.reference}
+        )
     at = at or timezone.now()
     statement.version = max((v.version or 0) for v in versions.values()) + 1
     for previous in versions.values():

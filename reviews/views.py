@@ -21,7 +21,7 @@ from qms.views.generic import (
 from . import services
 from .choices import ContextStatus, IssueSide, StatementKind, StatementStatus
 from .filters import ContextIssueFilterSet, InterestedPartyFilterSet
-from .forms import ContextIssueForm, InterestedPartyForm, QmsStatementForm
+from .forms import ContextIssueForm, InterestedPartyForm, QmsStatementForm, StatementApproveForm
 from .models import ContextIssue, ContextRecord, InterestedParty, QmsStatement, recent_since
 
 
@@ -220,7 +220,9 @@ def context_set_status(request: HttpRequest, pk: int, model: type[ContextRecord]
 def statement_versions(request: HttpRequest, kind: str) -> HttpResponse:
     """The policy or the scope: the version in force, the draft waiting for approval, and the
     versions before, each readable as it was approved."""
-    versions = list(QmsStatement.objects.filter(kind=kind).select_related("owner", "approved_by"))
+    versions = list(
+        QmsStatement.objects.filter(kind=kind).select_related("owner", "approved_by").prefetch_related("deputies")
+    )
     user = request.user
     drafts = [v for v in versions if v.status == StatementStatus.DRAFT]
     for draft in drafts:
@@ -267,11 +269,18 @@ def statement_approve(request: HttpRequest, pk: int) -> HttpResponse:
     statement = get_object_or_404(QmsStatement.objects.restrict(request.user, "view").select_related("owner"), pk=pk)
     if not statement.user_can_approve(request.user):
         raise PermissionDenied(_("A Leadership member other than its drafter approves a new version."))
-    form = ReasonForm(request.POST if request.method == "POST" else None, label=_("Comment"))
+    form = StatementApproveForm(
+        request.POST if request.method == "POST" else None,
+        label=_("Comment"),
+        initial={"text_marker": statement.text_marker()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             statement = services.statement_approve(
-                statement=statement, user=request.user, comment=form.cleaned_data["reason"]
+                statement=statement,
+                user=request.user,
+                comment=form.cleaned_data["reason"],
+                text_marker=form.cleaned_data["text_marker"],
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -45,18 +45,20 @@ class InterestedPartySerializer(FrozenRecordMixin, ModelCleanMixin, ProcessLinke
 
 class QmsStatementSerializer(FrozenRecordMixin, ModelCleanMixin, RecordSerializer):
     """A version of the quality policy or the QMS scope. Drafted by the quality manager (who owns
-    it), approved with POST .../approve/ by a Leadership member other than its drafter; approved
+    it), approved with POST .../approve/ (with the text_marker read, to approve only that text) by a
+    Leadership member other than its drafter, its deputies and its last editor; approved
     and superseded versions never change."""
 
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
     deputies = serializers.PrimaryKeyRelatedField(read_only=True, many=True)
     title = serializers.CharField(read_only=True)
+    text_marker = serializers.CharField(read_only=True)
 
     class Meta:
         model = QmsStatement
         fields = [
             "id", "reference", "kind", "version", "title", "text", "change_summary", "status", "approved_by",
-            "approved_at", "owner", "deputies", "created_at", "updated_at",
+            "approved_at", "owner", "deputies", "created_at", "updated_at", "text_marker",
         ]  # fmt: skip
         read_only_fields = ["version", "status", "approved_by", "approved_at"]
 
@@ -71,3 +73,10 @@ class QmsStatementSerializer(FrozenRecordMixin, ModelCleanMixin, RecordSerialize
 
 class StatementApproveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    text_marker = serializers.CharField(
+        required=False, help_text="The draft's text_marker as read: refused when the text changed since."
+    )
+
+
+class ContextRetireSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=100, help_text="Why it no longer matters: the history keeps it.")

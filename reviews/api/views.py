@@ -6,17 +6,42 @@ from rest_framework.response import Response
 from qms.api.views import RecordViewSet, record_etag
 
 from .. import services
+from ..choices import ContextStatus
 from ..filters import ContextIssueFilterSet, InterestedPartyFilterSet
 from ..models import ContextIssue, InterestedParty, QmsStatement
 from .serializers import (
     ContextIssueSerializer,
+    ContextRetireSerializer,
     InterestedPartySerializer,
     QmsStatementSerializer,
     StatementApproveSerializer,
 )
 
 
-class ContextIssueViewSet(RecordViewSet):
+class ContextStatusActions:
+    """Retiring a context issue or an interested party that no longer matters, with the reason
+    history keeps, and bringing a retired one back: as their pages do, by their owners and deputies."""
+
+    @extend_schema(request=ContextRetireSerializer)
+    @api_action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def retire(self, request, pk=None):
+        payload = ContextRetireSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._set_status(ContextStatus.RETIRED, reason=payload.validated_data["reason"])
+
+    @extend_schema(request=None)
+    @api_action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def reinstate(self, request, pk=None):
+        return self._set_status(ContextStatus.ACTIVE)
+
+    def _set_status(self, status: str, reason: str = "") -> Response:
+        record = services.context_set_status(
+            record=self.get_object(), user=self.request.user, status=status, reason=reason
+        )
+        return Response(self.get_serializer(record).data, headers={"ETag": record_etag(record)})
+
+
+class ContextIssueViewSet(ContextStatusActions, RecordViewSet):
     """Internal and external issues (ISO 9001 4.1). Filter with ?changed_recently=true for those
     added or changed in the last six months."""
 
@@ -25,7 +50,7 @@ class ContextIssueViewSet(RecordViewSet):
     filterset_class = ContextIssueFilterSet
 
 
-class InterestedPartyViewSet(RecordViewSet):
+class InterestedPartyViewSet(ContextStatusActions, RecordViewSet):
     """Interested parties and their relevant requirements (ISO 9001 4.2)."""
 
     queryset = InterestedParty.objects.select_related("owner").prefetch_related("deputies", "processes")

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from nonconformities.choices import NCStatus, Origin, RootCauseMethod
 from nonconformities.models import Nonconformity
+from qms.choices import ActionStatus
 from tests.api import api
-from tests.factories import NonconformityFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, NonconformityFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,12 @@ def test_the_gates_hold_through_the_api_and_notes_go_into_history(nc, deputy):
     moved = client.post(f"{url}status/", {"status": "analysed", "note": "5 whys at the line"}, format="json")
     assert moved.status_code == 200 and moved.json()["status"] == NCStatus.ANALYSED
     assert Nonconformity.objects.get(pk=nc.pk).history.first().history_change_reason == "5 whys at the line"
+    client.post(f"{url}status/", {"status": "corrective_action"}, format="json")
+    no_actions = client.post(f"{url}status/", {"status": "effectiveness_review"}, format="json")
+    assert no_actions.status_code == 400 and "Raise a corrective action" in str(no_actions.json())
+    ActionFactory(source=nc, status=ActionStatus.DONE)
+    reviewed = client.post(f"{url}status/", {"status": "effectiveness_review"}, format="json")
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == NCStatus.EFFECTIVENESS_REVIEW
 
 
 def test_only_an_independent_reviewer_closes_it(nc, owner, deputy, auditor, outsider):

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from nonconformities.choices import NCStatus, Origin, RootCauseMethod, Severity
 from nonconformities.models import Nonconformity
+from qms.choices import ActionStatus
 from qms.models import Action
-from tests.factories import KPIFactory, NonconformityFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, KPIFactory, NonconformityFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,16 @@ def test_the_process_page_lists_its_nonconformities_open_first_with_age_and_rais
     assert f'value="{press.pk}" selected' in form.content.decode()
 
 
+@pytest.mark.parametrize("bad", ["%C2%B2", "%D9%A3", "99999999999999999999", str(2**63), "0", "-1", "1.5", "x"])
+def test_a_bad_process_or_kpi_in_the_address_is_ignored(client_for, owner, bad):
+    add = reverse("nonconformities:nonconformity_add")
+
+    for name in ("process", "kpi", "processes", "owner"):
+        page = client_for(owner).get(f"{add}?{name}={bad}")
+        assert page.status_code == 200 and 'name="title"' in page.content.decode(), name
+    assert client_for(owner).get(f"{reverse('nonconformities:nonconformity_list')}?process={bad}").status_code == 200
+
+
 # Workflow through the pages
 # ------------------------------------------------------------------------------
 
@@ -122,6 +133,20 @@ def test_a_gate_says_what_is_missing_and_keeps_the_note(client_for, owner):
     assert nc.status == NCStatus.REPORTED
 
 
+def test_the_review_waits_for_done_corrective_actions_and_the_dialog_says_so(client_for, owner):
+    nc = analysed(owner=owner, status=NCStatus.CORRECTIVE_ACTION)
+    running = ActionFactory(source=nc, status=ActionStatus.IN_PROGRESS)
+    client = client_for(owner)
+
+    refused = client.post(nc_url(nc, "move"), {"status": NCStatus.EFFECTIVENESS_REVIEW, "note": "Both fixes in"})
+
+    page = refused.content.decode()
+    assert refused.status_code == 422 and "Are the corrective actions done?" in page and "Both fixes in" in page
+    assert f"Finish its corrective actions first: {running.reference} still open or in progress." in page
+    nc.refresh_from_db()
+    assert nc.status == NCStatus.CORRECTIVE_ACTION
+
+
 def test_a_step_not_open_now_is_refused_with_a_message(client_for, owner):
     nc = NonconformityFactory(owner=owner)
 
@@ -149,8 +174,10 @@ def test_the_workflow_through_the_pages_keeps_its_history(client_for, owner, aud
     assert client.post(nc_url(nc, "edit"), data).status_code == 302
     nc.refresh_from_db()
     assert nc.whys == ["No first-off check", "Nobody told the night shift"]
-    for status in (NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION, NCStatus.EFFECTIVENESS_REVIEW):
+    for status in (NCStatus.ANALYSED, NCStatus.CORRECTIVE_ACTION):
         assert client.post(nc_url(nc, "move"), {"status": status}).status_code == 302
+    ActionFactory(source=nc, status=ActionStatus.DONE)
+    assert client.post(nc_url(nc, "move"), {"status": NCStatus.EFFECTIVENESS_REVIEW}).status_code == 302
 
     refused = client.post(nc_url(nc, "review"), {"effective": "yes", "note": "Fine"})
     assert refused.status_code == 403

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from nonconformities import services
 from nonconformities.choices import NCStatus, Origin, RootCauseMethod
-from tests.factories import KPIFactory, NonconformityFactory, ProcessFactory
+from qms.choices import ActionStatus
+from tests.factories import ActionFactory, KPIFactory, NonconformityFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,26 @@ def test_cancelling_needs_a_reason_and_outsiders_change_nothing(owner, outsider)
     nc = services.nonconformity_move(nc=nc, user=owner, status=NCStatus.CANCELLED, note="Raised twice")
 
     assert nc.history.first().history_change_reason == "Raised twice"
+
+
+def test_its_effectiveness_is_reviewed_only_once_its_corrective_actions_are_done(owner):
+    nc = NonconformityFactory(
+        owner=owner, status=NCStatus.CORRECTIVE_ACTION, root_cause_method=RootCauseMethod.FREE_TEXT,
+        root_cause="Worn fixture",
+    )  # fmt: skip
+    review = {"nc": nc, "user": owner, "status": NCStatus.EFFECTIVENESS_REVIEW}
+
+    with pytest.raises(ValidationError, match="Raise a corrective action"):
+        services.nonconformity_move(**review)
+    ActionFactory(source=nc, status=ActionStatus.CANCELLED)
+    with pytest.raises(ValidationError, match="cancelled actions do not count"):
+        services.nonconformity_move(**review)
+    done = ActionFactory(source=nc, status=ActionStatus.DONE)
+    running = ActionFactory(source=nc, status=ActionStatus.IN_PROGRESS)
+    with pytest.raises(ValidationError, match=f"first: {running.reference} still open"):
+        services.nonconformity_move(**review)
+    ActionFactory(source=done, status=ActionStatus.OPEN)  # raised from the action, not from the nonconformity
+    running.status = ActionStatus.DONE
+    running.save()
+
+    assert services.nonconformity_move(**review).status == NCStatus.EFFECTIVENESS_REVIEW

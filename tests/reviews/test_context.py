@@ -15,6 +15,7 @@ from reviews import services
 from reviews.choices import ContextStatus, IssueCategory, IssueSide, PartyKind
 from reviews.models import ContextIssue, InterestedParty, period_bounds, recent_since
 from reviews.selectors import context_changes
+from tests.api import api
 from tests.factories import ContextIssueFactory, InterestedPartyFactory, ProcessFactory, QmsStatementFactory
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +351,26 @@ def test_context_changes_gathers_issues_parties_and_approved_versions_of_a_perio
     assert list(changes.issues) == [issue] and changes.issues[0].added_in_period
     assert list(changes.parties) == []
     assert list(changes.statements) == [policy]
+
+
+@pytest.mark.parametrize(
+    ("factory", "path"), [(ContextIssueFactory, "context-issues"), (InterestedPartyFactory, "interested-parties")]
+)
+def test_the_api_retires_with_a_reason_and_reinstates_as_the_pages_do(owner, deputy, viewer, factory, path):
+    record = factory(owner=owner)
+    record.deputies.add(deputy)
+    url = f"/api/{path}/{record.pk}/"
+
+    assert api(viewer).post(f"{url}retire/", {"reason": "Not ours"}, format="json").status_code == 403
+    no_reason = api(deputy).post(f"{url}retire/", {"reason": ""}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    retired = api(deputy).post(f"{url}retire/", {"reason": "Market left"}, format="json")
+    assert retired.status_code == 200 and retired.json()["status"] == ContextStatus.RETIRED
+    assert api(deputy).post(f"{url}retire/", {"reason": "Again"}, format="json").status_code == 400
+    record.refresh_from_db()
+    assert (record.status, record.history.first().history_change_reason) == (ContextStatus.RETIRED, "Market left")
+    assert record.history.first().history_user == deputy
+
+    assert api(viewer).post(f"{url}reinstate/").status_code == 403
+    reinstated = api(owner).post(f"{url}reinstate/")
+    assert reinstated.status_code == 200 and reinstated.json()["status"] == ContextStatus.ACTIVE

@@ -115,9 +115,42 @@ def test_approving_on_the_page_asks_first(client_for, quality, lead, owner):
 
     assert client_for(owner).get(url).status_code == 403
     assert "version 2; version 1 is superseded" in client_for(lead).get(url).content.decode()
-    assert client_for(lead).post(url, {"reason": "Board minute 14"}).status_code == 302
+    dialog = client_for(lead).get(url)
+    shown = dialog.context["confirm"].form["text_marker"].value()
+    assert f'name="text_marker" value="{shown}"' in dialog.content.decode()
+    assert client_for(lead).post(url, {"reason": "Board minute 14", "text_marker": shown}).status_code == 302
     draft.refresh_from_db()
     assert (draft.status, draft.version) == (StatementStatus.APPROVED, 2)
+
+
+def test_an_approval_is_of_the_text_the_approver_read(client_for, quality, lead):
+    draft = QmsStatementFactory(owner=quality, text="We deliver on time.")
+    url = reverse("reviews:qmsstatement_approve", args=[draft.pk])
+    shown = client_for(lead).get(url).context["confirm"].form["text_marker"].value()
+    draft.text = "We deliver on time, mostly."
+    draft.save()
+
+    refused = client_for(lead).post(url, {"reason": "Agreed", "text_marker": shown}, follow=True)
+
+    draft.refresh_from_db()
+    assert draft.status == StatementStatus.DRAFT
+    assert "changed since you read it: nothing was approved" in refused.content.decode()
+    with pytest.raises(ValidationError, match="changed since you read it"):
+        services.statement_approve(statement=draft, user=lead, text_marker=shown)
+
+
+@pytest.mark.parametrize("role_in_draft", ["deputy", "last_editor"])
+def test_leadership_who_co_own_or_last_changed_the_draft_do_not_approve_it(quality, lead, role_in_draft):
+    draft = QmsStatementFactory(owner=quality)
+    if role_in_draft == "deputy":
+        draft.deputies.add(lead)
+    else:
+        QmsStatement.objects.filter(pk=draft.pk).update(updated_by=lead)
+        draft.refresh_from_db()
+
+    assert not draft.user_can_approve(lead)
+    with pytest.raises(PermissionDenied):
+        services.statement_approve(statement=draft, user=lead)
 
 
 def test_the_approval_date_falls_in_the_period_it_happened(quality, lead):
@@ -144,7 +177,10 @@ def test_the_api_drafts_approves_and_refuses_changes_to_approved_versions(qualit
     url = f"/api/qms-statements/{body['id']}/"
 
     assert api(quality).post(url + "approve/").status_code == 403  # not Leadership
-    assert api(lead).post(url + "approve/").status_code == 200
+    stale = api(lead).post(url + "approve/", {"text_marker": "not what is there"}, format="json")
+    assert stale.status_code == 400 and "changed since you read it" in str(stale.json())
+    read = api(lead).get(url).json()["text_marker"]
+    assert api(lead).post(url + "approve/", {"text_marker": read}, format="json").status_code == 200
     assert api(lead).post(url + "approve/").status_code == 400  # approved already
     etag = api(quality).get(url)["ETag"]
     refused = api(quality).patch(url, {"text": "Changed"}, format="json", HTTP_IF_MATCH=etag)
