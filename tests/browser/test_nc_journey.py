@@ -81,8 +81,21 @@ def test_a_complaint_is_contained_analysed_corrected_and_closed_by_an_independen
     page.get_by_role("button", name="Create").click()
     expect(page.locator("h1")).to_have_text("Engineering sign-off for every tool change")
     assert Action.objects.get().source == nc
+    action_url = page.url
     page.goto(nc.get_absolute_url())
     expect(page.locator("#actions-title").locator("xpath=../..")).to_contain_text("Engineering sign-off")
+
+    # The review waits until the corrective action is done.
+    page.get_by_role("link", name="Ready for effectiveness review").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Ready for effectiveness review").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Finish its corrective actions first")
+    page.get_by_role("dialog").get_by_role("button", name="Go back").click()
+    page.goto(action_url)
+    page.get_by_role("link", name="Mark done").click()
+    page.get_by_role("dialog").get_by_role("button", name="Mark done").click()
+    expect(page.locator(".alert-success")).to_contain_text("is now done")
+    page.goto(nc.get_absolute_url())
 
     confirm_step(page, "Ready for effectiveness review")
     expect(page.locator("#record-status")).to_have_text("Effectiveness review")
