@@ -122,7 +122,7 @@ def worker(port, person, urls, mix, stop_at, results, seed):
     rng = random.Random(seed)
     while time.monotonic() < stop_at:
         draw = rng.random()
-        headers = {"Cookie": person.cookie, "Host": "localhost"}
+        headers = {"Cookie": person.cookie, "Host": f"localhost:{port}"}
         body = None
         if mix == "floor":
             kind, method, url = "floor", "GET", "/bench/floor/"

@@ -14,6 +14,7 @@ p95 of the page, the milliseconds spent in SQL (p50), the size, and p50 over the
     --users quality       only these people (quality, owner, viewer)
     --runs 9              timed requests per page and person (after one untimed)
     --profile "Action list"   cProfile one page (the first person) and print where time goes
+    --slow                print the three slowest queries of each page and person
 """
 
 import argparse
@@ -101,7 +102,7 @@ class Counter:
     """Counts the queries of a request and the time they take."""
 
     def __init__(self):
-        self.queries, self.seconds = 0, 0.0
+        self.queries, self.seconds, self.slowest = 0, 0.0, []
 
     def __call__(self, execute, sql, params, many, context):
         self.queries += 1
@@ -109,7 +110,9 @@ class Counter:
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            self.seconds += seconds
+            self.slowest = sorted([*self.slowest, (seconds, sql)], reverse=True)[:3]
 
 
 def timed_get(client, url: str) -> tuple[float, Counter, int]:
@@ -151,6 +154,7 @@ def main() -> None:
     parser.add_argument("--users", default="quality,owner,viewer")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--profile", default="", help="label of one page to profile instead of measuring")
+    parser.add_argument("--slow", action="store_true", help="print the three slowest queries of each page")
     args = parser.parse_args()
     dataset.setup()
     dataset.build()
@@ -204,6 +208,8 @@ def main() -> None:
                 f"{statistics.median(sql_times) * 1000:>7.1f} {size / 1024:>6.0f} {p50 / floor:>7.1f}x",
                 flush=True,
             )
+            for seconds, sql in counter.slowest if args.slow else ():
+                print(f"    {seconds * 1000:7.1f} ms  {sql[:300]}")
     floor_counter = timed_get(next(iter(clients.values())), floor_url)[1]
     print(
         f"\nFloor view: {floor_counter.queries} queries, p50 {statistics.median(all_floors) * 1000:.1f} ms, "
