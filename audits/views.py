@@ -143,6 +143,7 @@ class AuditDetailView(RecordDetailView):
         context = super().get_context_data(**kwargs)
         context["can_export_pack"] = EvidencePack.user_can_add(self.request.user)
         context["can_edit"] = self.object.user_can_edit_plan(self.request.user)
+        context["issued_reports"] = list(self.object.issued_reports.select_related("issued_by"))
         if self.tab != "overview":
             return context
         audit, user = self.object, self.request.user
