@@ -185,6 +185,13 @@ class Audit(ProcessLinkedRecord):
         """A closed or cancelled audit stays as it was closed."""
         return self.status in (AuditStatus.CLOSED, AuditStatus.CANCELLED)
 
+    def frozen_reason(self) -> str:
+        """A closed or cancelled audit stays as it was closed; once its report is issued, the audit
+        stands as issued (its findings change only through a correction with a reason)."""
+        if self.is_frozen or self.is_issued:
+            return str(_("The report is issued: the audit stands as issued."))
+        return ""
+
     @property
     def is_under_way(self) -> bool:
         """Its checklist and findings are being worked: prepared or in progress."""

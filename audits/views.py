@@ -321,8 +321,7 @@ def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
         services.audit_report_save(audit=audit, user=request.user, **form.cleaned_data)
         messages.success(request, _("Report of %(ref)s saved.") % {"ref": audit.reference})
         return redirect(f"{audit.get_absolute_url()}#report")
-    view = AuditDetailView(request=request, kwargs={"pk": pk}, object=audit)
-    return TemplateResponse(request, AuditDetailView.template_name, view.get_context_data(report_form=form), status=422)
+    return AuditDetailView.with_invalid_form(request, audit, report_form=form)
 
 
 # The checklist

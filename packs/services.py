@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from audits.models import Audit, IssuedReport
 from nonconformities.models import Nonconformity
 from qms.clauses import Clause
+from qms.history import history_bulk_record
 from qms.models import Action, Attachment, User
 from qms.services import mail_subject, notification_claim
 
@@ -90,12 +91,18 @@ def pack_progress(pack_id: int, percent: int) -> None:
 
 
 def _claim(pack_id: int) -> bool:
-    """Take a queued pack for rendering; False when another run has it or it is made already."""
-    return bool(
-        EvidencePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+    """Take a queued pack for rendering; False when another run has it or it is made already. The
+    claim is a conditional UPDATE, which simple-history does not see, so its snapshot is written here:
+    by no one (the task acts for nobody), saying what happened."""
+    with transaction.atomic():
+        claimed = EvidencePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
             status=PackStatus.RENDERING, progress=5, started_at=timezone.now()
         )
-    )
+        if claimed:
+            history_bulk_record(
+                list(EvidencePack.objects.filter(pk=pack_id)), EvidencePack, update=True, reason=_("Rendering started")
+            )
+    return bool(claimed)
 
 
 # Far longer than any pack takes: a pack still waiting or rendering after this was lost by its worker.
@@ -110,9 +117,16 @@ def packs_resume_stalled(*, now=None) -> int:
     from .tasks import render_pack
 
     cutoff = (now or timezone.now()) - STALLED_AFTER
-    EvidencePack.objects.filter(status=PackStatus.RENDERING, started_at__lt=cutoff).update(
-        status=PackStatus.QUEUED, progress=0, started_at=None
-    )
+    with transaction.atomic():
+        lost = EvidencePack.objects.select_for_update().filter(status=PackStatus.RENDERING, started_at__lt=cutoff)
+        lost_ids = list(lost.values_list("pk", flat=True))
+        EvidencePack.objects.filter(pk__in=lost_ids).update(status=PackStatus.QUEUED, progress=0, started_at=None)
+        history_bulk_record(
+            list(EvidencePack.objects.filter(pk__in=lost_ids)),
+            EvidencePack,
+            update=True,
+            reason=_("Queued again: its worker was lost while rendering it"),
+        )
     stalled = list(
         EvidencePack.objects.filter(status=PackStatus.QUEUED, requested_at__lt=cutoff).values_list("pk", flat=True)
     )
