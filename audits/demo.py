@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from nonconformities.demo import work_nonconformity
 from processes.models import Process
 from qms.demo_loader import Demo, DemoDataError, builds, parse
 from qms.models import User
@@ -56,6 +57,7 @@ class _Finding:
     response: str = ""
     photo: str = ""
     from_: str = ""
+    nonconformity: dict = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
@@ -212,7 +214,10 @@ def _record_findings(demo: Demo, audit: Audit, entry: _Audit, lead: User, end: d
             evidence=spec.evidence,
         )
         if spec.raise_ and spec.kind in FindingKind.nonconformities():
-            services.finding_raise_nonconformity(finding=finding, user=lead, detected_on=end)
+            nc = services.finding_raise_nonconformity(finding=finding, user=lead, detected_on=end)
+            work_nonconformity(demo, nc, _after(demo, end, spec.nonconformity), processes=[spec.process])
+        elif spec.nonconformity:
+            raise DemoDataError(f"{finding.reference} raises no nonconformity to work.")
         elif spec.raise_:
             services.finding_raise_action(finding=finding, user=lead, due_date=demo.date(spec.due or "+60d"))
         if spec.photo:
@@ -223,6 +228,21 @@ def _record_findings(demo: Demo, audit: Audit, entry: _Audit, lead: User, end: d
             with demo.acting_as(auditee):
                 services.finding_respond(finding=finding, user=auditee, response=spec.response, at=_at(end, 17))
     return len(entry.findings)
+
+
+def _after(demo: Demo, end: date, work: dict) -> dict:
+    """The work on a finding's nonconformity with its dates (actions' `due_date`, reviews'
+    `reviewed_on`: +40d) counted from the audit's last day instead of today; no review after today."""
+
+    def day(value) -> date:
+        return end + (demo.date(value) - demo.today)
+
+    work = dict(work)
+    work["actions"] = [{**action, "due_date": day(action["due_date"])} for action in work.get("actions", [])]
+    work["reviews"] = [
+        {**review, "reviewed_on": min(day(review["reviewed_on"]), demo.today)} for review in work.get("reviews", [])
+    ]
+    return work
 
 
 def _report(entry: _Audit) -> dict[str, str]:

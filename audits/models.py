@@ -1,3 +1,4 @@
+import uuid
 from typing import Self
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from qms.choices import Role
 from qms.clauses import Clause
 from qms.history import HistoryPart, RecordHistory
 from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
+from qms.models.attachments import evidence_storage
 
 from .choices import (
     AUDIT_STATUS_COLOURS,
@@ -143,6 +145,14 @@ class Audit(ProcessLinkedRecord):
     history_parts = (
         HistoryPart("findings", label=_("finding"), note="description"),
         HistoryPart("checklist", label=_("checklist question"), title="question", fields=("result", "notes")),
+        HistoryPart(
+            "issued_reports",
+            label=_("issued report, version"),
+            title="version",
+            fields=("issued_by", "sha256", "size", "page_count"),
+            added=_("issued"),
+            changed=_("stored"),
+        ),
     )
 
     class Meta:
@@ -174,6 +184,13 @@ class Audit(ProcessLinkedRecord):
     def is_frozen(self) -> bool:
         """A closed or cancelled audit stays as it was closed."""
         return self.status in (AuditStatus.CLOSED, AuditStatus.CANCELLED)
+
+    def frozen_reason(self) -> str:
+        """A closed or cancelled audit stays as it was closed; once its report is issued, the audit
+        stands as issued (its findings change only through a correction with a reason)."""
+        if self.is_frozen or self.is_issued:
+            return str(_("The report is issued: the audit stands as issued."))
+        return ""
 
     @property
     def is_under_way(self) -> bool:
@@ -242,6 +259,76 @@ class Audit(ProcessLinkedRecord):
             }
         if errors:
             raise ValidationError(errors)
+
+
+def report_path(report: "IssuedReport", filename: str) -> str:
+    """A generated name: nothing of the audit or of a person's text reaches the file system."""
+    return f"audit-reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
+
+
+class IssuedReportQuerySet(models.QuerySet):
+    def stored(self) -> Self:
+        return self.exclude(sha256="")
+
+    def pending(self) -> Self:
+        """Issued, its PDF not rendered yet."""
+        return self.filter(sha256="")
+
+
+class IssuedReport(models.Model):
+    """One issued version of an audit's report, kept as evidence: its PDF is rendered once, after the
+    lead auditor issued the report (version 1) or after a finding was corrected with a reason once it
+    was issued (a new version, whose reason is the correction's), and stored with its SHA-256
+    (packs.services.audit_report_store). Every download serves those bytes, so what was issued can be
+    shown again byte for byte however the records change; earlier versions stay readable.
+
+    Those who may view the audit read its issued reports; nobody changes them."""
+
+    audit = models.ForeignKey(
+        Audit, verbose_name=_("audit"), on_delete=models.PROTECT, related_name="issued_reports", editable=False
+    )
+    version = models.PositiveSmallIntegerField(verbose_name=_("version"), editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(verbose_name=_("issued at"))
+    reason = models.TextField(verbose_name=_("reason"), blank=True, help_text=_("Why a later version was issued."))
+    file = models.FileField(
+        verbose_name=_("PDF"), upload_to=report_path, storage=evidence_storage, max_length=200, blank=True
+    )
+    size = models.PositiveBigIntegerField(verbose_name=_("size in bytes"), null=True, blank=True)
+    sha256 = models.CharField(verbose_name=_("SHA-256"), max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(verbose_name=_("pages"), null=True, blank=True)
+    stored_at = models.DateTimeField(verbose_name=_("stored at"), null=True, blank=True)
+
+    objects = IssuedReportQuerySet.as_manager()
+    history = RecordHistory()
+
+    class Meta:
+        ordering = ["audit", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "version"], name="%(app_label)s_%(class)s_unique_version"),
+            models.CheckConstraint(
+                condition=Q(sha256="", file="") | ~Q(file="") & Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="%(app_label)s_%(class)s_stored_has_hash",
+            ),
+        ]
+        verbose_name = _("issued report")
+        verbose_name_plural = _("issued reports")
+
+    def __str__(self) -> str:
+        return f"{self.audit.reference} v{self.version}"
+
+    @property
+    def is_stored(self) -> bool:
+        return bool(self.sha256)
+
+    @property
+    def download_name(self) -> str:
+        return f"audit-report-{self.audit.reference}-v{self.version}.pdf"
+
+    def get_download_url(self) -> str:
+        return reverse("packs:audit_report_version", args=[self.audit_id, self.version])
 
 
 class QuestionTemplate(models.Model):

@@ -26,7 +26,7 @@ from qms.services import mail_subject, notification_claim
 from risks.models import Risk
 
 from .choices import AuditStatus, FindingKind, QuestionOrigin, Result
-from .models import Audit, ChecklistItem, Finding, ProcessAuditInterval, QuestionTemplate
+from .models import Audit, ChecklistItem, Finding, IssuedReport, ProcessAuditInterval, QuestionTemplate
 from .selectors import independence_conflicts
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,23 @@ def audit_issue_report(*, audit: Audit, user: User, on: datetime | None = None) 
     audit.issued_by, audit.issued_at = user, on or timezone.now()
     audit._change_reason, audit._history_user = _("Report issued"), user
     audit.save()
+    report_version_issue(audit=audit, user=user, reason=_("Report issued"), on=audit.issued_at)
     return audit
+
+
+def report_version_issue(*, audit: Audit, user: User, reason: str, on: datetime | None = None) -> IssuedReport:
+    """Issue the next version of the report as it stands: its PDF is rendered and stored once this
+    transaction commits (packs.services.audit_report_store), and the earlier versions stay as they
+    were stored. Called with the audit's row locked."""
+    last = audit.issued_reports.aggregate(last=Max("version"))["last"] or 0
+    report = IssuedReport(audit=audit, version=last + 1, issued_by=user, issued_at=on or timezone.now(), reason=reason)
+    report._history_user, report._change_reason = user, reason
+    report.save()
+    # Imported here: packs builds on audits (its pack gathers audits), not the other way round.
+    from packs.tasks import store_audit_report
+
+    store_audit_report.delay_on_commit(report.pk)
+    return report
 
 
 # The checklist
@@ -439,6 +455,7 @@ def finding_correct(*, finding: Finding, user: User, reason: str = "", **changes
                 % {"nc": finding.nonconformity.reference}
             }
         )
+    before = [getattr(finding, name) for name in FINDING_FIELDS]
     for name, value in changes.items():
         if name not in FINDING_FIELDS:
             raise ValueError(name)
@@ -446,6 +463,13 @@ def finding_correct(*, finding: Finding, user: User, reason: str = "", **changes
     finding.full_clean()
     finding._history_user, finding._change_reason = user, reason.strip()
     finding.save()
+    if finding.audit.is_issued and before != [getattr(finding, name) for name in FINDING_FIELDS]:
+        # The issued report stays as it was stored; the correction issues a new version.
+        report_version_issue(
+            audit=_lock(finding.audit),
+            user=user,
+            reason=_("%(finding)s corrected: %(reason)s") % {"finding": finding.reference, "reason": reason.strip()},
+        )
     return finding
 
 

@@ -143,6 +143,7 @@ class AuditDetailView(RecordDetailView):
         context = super().get_context_data(**kwargs)
         context["can_export_pack"] = EvidencePack.user_can_add(self.request.user)
         context["can_edit"] = self.object.user_can_edit_plan(self.request.user)
+        context["issued_reports"] = list(self.object.issued_reports.select_related("issued_by"))
         if self.tab != "overview":
             return context
         audit, user = self.object, self.request.user
@@ -320,8 +321,7 @@ def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
         services.audit_report_save(audit=audit, user=request.user, **form.cleaned_data)
         messages.success(request, _("Report of %(ref)s saved.") % {"ref": audit.reference})
         return redirect(f"{audit.get_absolute_url()}#report")
-    view = AuditDetailView(request=request, kwargs={"pk": pk}, object=audit)
-    return TemplateResponse(request, AuditDetailView.template_name, view.get_context_data(report_form=form), status=422)
+    return AuditDetailView.with_invalid_form(request, audit, report_form=form)
 
 
 # The checklist

@@ -39,6 +39,7 @@ PATHS = {
 }  # fmt: skip
 # What the owner writes on the edit page as the work goes on, after recording it.
 WORKED = ("deputies", "containment", "root_cause_method", "whys", "root_cause")
+WORK = ("status", "note", *WORKED, "actions", "reviews", "evidence")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,14 +70,7 @@ def seed_nonconformities(demo: Demo, *, nonconformities: list) -> dict[str, int]
 
 
 def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
-    status, note = fields.pop("status", NCStatus.REPORTED), fields.pop("note", "")
-    actions, evidence = fields.pop("actions", []), fields.pop("evidence", [])
-    reviews = [parse(_Review, review) for _number, review in demo.entries("reviews", fields.pop("reviews", []))]
-    worked = {name: fields.pop(name) for name in WORKED if name in fields}
-    if status not in PATHS:
-        raise DemoDataError(f"status {status!r} is not one of {', '.join(PATHS)}.")
-    if (status == NCStatus.CLOSED) != bool(reviews and reviews[-1].effective):
-        raise DemoDataError("a closed nonconformity's last review is effective, and only a closed one's.")
+    work = {name: fields.pop(name) for name in WORK if name in fields}
     owner = demo.get(User, fields.pop("owner"))
     raised_by = demo.get(User, fields.pop("raised_by", None) or owner.username)
     kpi = fields.pop("kpi", None)
@@ -92,7 +86,26 @@ def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
             source=kpi and demo.get(KPI, kpi),
             **fields,
         )
-    nc = Nonconformity.objects.get(pk=nc.pk)  # as its edit page loads it, without the recorder's history user
+    return work_nonconformity(demo, nc, work, processes=process_keys)
+
+
+def work_nonconformity(demo: Demo, nc: Nonconformity, fields: dict, *, processes: list[str]) -> tuple[int, int, int]:
+    """Walk a recorded nonconformity to its `status` as its owner and reviewers would (the fields of
+    WORK: what the owner writes, the corrective actions, the reviews, the evidence files); also for
+    those the demo's audit findings raise. Returns how many actions, reviews and files it has."""
+    fields = dict(fields)
+    status, note = fields.pop("status", NCStatus.REPORTED), fields.pop("note", "")
+    actions, evidence = fields.pop("actions", []), fields.pop("evidence", [])
+    reviews = [parse(_Review, review) for _number, review in demo.entries("reviews", fields.pop("reviews", []))]
+    worked = {name: fields.pop(name) for name in WORKED if name in fields}
+    if fields:
+        raise DemoDataError(f"unknown field(s) {', '.join(fields)}; the fields are {', '.join(WORK)}.")
+    if status not in PATHS:
+        raise DemoDataError(f"status {status!r} is not one of {', '.join(PATHS)}.")
+    if (status == NCStatus.CLOSED) != bool(reviews and reviews[-1].effective):
+        raise DemoDataError("a closed nonconformity's last review is effective, and only a closed one's.")
+    nc = Nonconformity.objects.select_related("owner").get(pk=nc.pk)  # as its edit page loads it
+    owner = nc.owner
     if worked:
         demo.change(nc, worked, by=owner)
     with demo.acting_as(owner):
@@ -101,15 +114,13 @@ def _seed_nonconformity(demo: Demo, fields: dict) -> tuple[int, int, int]:
             services.nonconformity_move(nc=nc, user=owner, status=step, note=note if last else "")
     # Work still open is what the last review sent it back for, so it is raised after the reviews.
     still_open = [action for action in actions if action.get("status", ActionStatus.OPEN) in ActionStatus.active()]
-    _raise_actions(
-        demo, nc, [action for action in actions if action not in still_open], by=owner, processes=process_keys
-    )
+    _raise_actions(demo, nc, [action for action in actions if action not in still_open], by=owner, processes=processes)
     if status == NCStatus.EFFECTIVENESS_REVIEW:
         with demo.acting_as(owner):
             services.nonconformity_move(nc=nc, user=owner, status=status, note=note)
     for review in reviews:
         _review(demo, nc, review)
-    _raise_actions(demo, nc, still_open, by=owner, processes=process_keys)
+    _raise_actions(demo, nc, still_open, by=owner, processes=processes)
     reached = Nonconformity.objects.get(pk=nc.pk).status
     if reached != status:
         raise DemoDataError(f"its reviews leave it {reached}, not {status}.")

@@ -158,6 +158,9 @@ class Nonconformity(ProcessLinkedRecord):
     def is_frozen(self) -> bool:
         return not self.is_open
 
+    def frozen_reason(self) -> str:
+        return str(_("A closed or cancelled nonconformity stays as it was closed.")) if self.is_frozen else ""
+
     @property
     def age_days(self) -> int:
         """Days since it was found, until it closed."""

@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -246,6 +245,4 @@ def nonconformity_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Effectiveness review recorded for %(ref)s.") % {"ref": nc.reference})
             return redirect(nc)
-    view = NonconformityDetailView(request=request, kwargs={"pk": pk}, object=nc, tab="overview")
-    context = view.get_context_data(effectiveness_form=form)
-    return TemplateResponse(request, NonconformityDetailView.template_name, context, status=422)
+    return NonconformityDetailView.with_invalid_form(request, nc, effectiveness_form=form)

@@ -31,6 +31,13 @@ class ReviewTopic(models.TextChoices):
 class Source(models.TextChoices):
     MANUAL = "manual", _("Entered by hand")
     FORMULA = "formula", _("Calculated by a formula")
+    COMPLAINT_COUNT = "complaints", _("Customer complaints (count)")
+    COMPLAINT_RESPONSE_DAYS = "complaint_days", _("Complaint response time (days)")
+
+    @classmethod
+    def from_complaints(cls) -> list[str]:
+        """Sources counted from the customer complaints received in each period (nonconformities)."""
+        return [cls.COMPLAINT_COUNT, cls.COMPLAINT_RESPONSE_DAYS]
 
 
 class KPIStatus(models.TextChoices):

@@ -455,7 +455,8 @@ class KPI(ProcessLinkedRecord):
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="%(app_label)s_%(class)s_dir"),
             models.CheckConstraint(condition=Q(status__in=KPIStatus.values), name="%(app_label)s_%(class)s_status"),
             models.CheckConstraint(
-                condition=Q(source=Source.MANUAL, formula="") | Q(source=Source.FORMULA) & ~Q(formula=""),
+                condition=Q(source__in=[Source.MANUAL, *Source.from_complaints()], formula="")
+                | Q(source=Source.FORMULA) & ~Q(formula=""),
                 name="%(app_label)s_%(class)s_formula_iff_calculated",
             ),
         ]
@@ -473,7 +474,12 @@ class KPI(ProcessLinkedRecord):
 
     @property
     def is_calculated(self) -> bool:
-        return self.source == Source.FORMULA
+        """Its values are calculated (by its formula, or from the customer complaints), never typed."""
+        return self.source != Source.MANUAL
+
+    @property
+    def is_from_complaints(self) -> bool:
+        return self.source in Source.from_complaints()
 
     def period(self, day: date) -> Period:
         return Period.containing(self.frequency, day)
@@ -587,13 +593,13 @@ class KPI(ProcessLinkedRecord):
                 errors["warning"] = _("When lower is better, the warning threshold must be at or above the target.")
         if self.valid_min is not None and self.valid_max is not None and self.valid_min >= self.valid_max:
             errors["valid_max"] = _("The highest possible value must be above the lowest.")
-        if self.source == Source.MANUAL and self.formula.strip():
-            errors["formula"] = _("Only a calculated KPI has a formula; clear it or choose “Calculated”.")
+        if self.source != Source.FORMULA and self.formula.strip():
+            errors["formula"] = _("Only a KPI calculated by a formula has one; clear it or choose “Calculated”.")
         return errors
 
     def formula_inputs(self) -> list["KPI"]:
         """The KPIs this KPI's formula reads."""
-        if not self.is_calculated:
+        if self.source != Source.FORMULA:
             return []
         references = Formula(self.formula).references
         return list(KPI.objects.filter(reference__in=references).only("pk", "reference", "name"))

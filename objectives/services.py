@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from nonconformities.models import Nonconformity
+from nonconformities.selectors import complaint_figures
 from qms.choices import ActionKind, ActionStatus
 from qms.history import bulk_create_with_history, bulk_update_with_history, history_bulk_record
 from qms.models import Action, User
@@ -213,8 +215,11 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     """Recompute a calculated KPI from its formula, for the given periods or its whole history,
     in one set-based query, and store the results. Only closed periods get a value (a quarter's
     sum after one month would mislead); so do none whose inputs are missing or divide by zero, nor
-    any result too large to store.
+    any result too large to store. A KPI counted from customer complaints is counted instead
+    (kpi_count_complaints).
     Returns how many values were written or removed."""
+    if kpi.is_from_complaints:
+        return kpi_count_complaints(kpi, periods, today)
     open_from = Period.containing(kpi.frequency, today or timezone.localdate()).start
     formula = Formula(kpi.formula)
     found = KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk", "frequency")
@@ -243,6 +248,44 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         .filter(result__isnull=False, result__gt=-RESULT_LIMIT, result__lt=RESULT_LIMIT, period__lt=open_from)
         .values_list("period", "result")
     )
+    return _store_calculated(kpi, existing, results, _("Calculated from %(formula)s") % {"formula": kpi.formula})
+
+
+def kpi_count_complaints(kpi: KPI, periods: list[Period] | None = None, today: date | None = None) -> int:
+    """The values of a KPI counted from customer complaints, for the given closed periods or every
+    closed one since the first complaint (or the KPI's start, if earlier): the complaints received in
+    each period, or their average response time in days (no value for a period none was answered
+    in). One query for the complaints, one for the stored values, one upsert.
+    Returns how many values were written or removed."""
+    last = Period.last_closed(kpi.frequency, today or timezone.localdate())
+    if periods is not None:
+        periods = [period for period in periods if period <= last]
+        if not periods:
+            return 0
+        first, last = min(periods, key=lambda p: p.start), max(periods, key=lambda p: p.start)
+        existing = Measurement.objects.filter(kpi=kpi, period_start__in=[p.start for p in periods])
+        wanted = {p.start for p in periods}
+    else:
+        earliest = Nonconformity.objects.complaints().order_by("received_on").values_list("received_on", flat=True)
+        starts = [day for day in [earliest.first(), kpi.measured_from] if day is not None]
+        first = kpi.period(min(starts))
+        existing = Measurement.objects.filter(kpi=kpi)
+        wanted = None
+    results = {}
+    for figures in complaint_figures(kpi.frequency, first, last) if first <= last else []:
+        if wanted is not None and figures.period.start not in wanted:
+            continue
+        value = figures.received if kpi.source == Source.COMPLAINT_COUNT else figures.average_response_days
+        if value is not None:
+            results[figures.period.start] = Decimal(str(value))
+    return _store_calculated(kpi, existing, results, _("Counted from the customer complaints"))
+
+
+def _store_calculated(kpi: KPI, existing, results: dict[date, Decimal], reason: str) -> int:
+    """Store `results` (period start: value) as the calculated values of `kpi`, replacing those of
+    `existing` (its stored values in the periods calculated): only the values that changed are
+    written, in one upsert, with their history in bulk; a stored value without a result is removed.
+    Returns how many values were written or removed."""
     stored = dict(existing.values_list("period_start", "value"))
     now = timezone.now()
     changed = [
@@ -259,7 +302,6 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
         # The whole row, so the history snapshot below is the row as stored.
         update_fields=["value", "is_calculated", "comment", "entered_by", "entered_at"],
     )
-    reason = _("Calculated from %(formula)s") % {"formula": kpi.formula}
     for update in (False, True):
         history_bulk_record(
             [m for m in changed if (m.period_start in stored) == update],
@@ -333,8 +375,11 @@ def recalculate_all(today: date | None = None) -> dict[str, int]:
     """The nightly run: every calculated KPI over its whole history in dependency order, every
     KPI's status (which marks overdue periods), then the actions that follow from the data."""
     today = today or timezone.localdate()
+    # Complaint counts first: formulas may read them (complaints per thousand orders).
+    counted = KPI.objects.filter(source__in=Source.from_complaints()).order_by("reference")
+    written = sum(_calculate_isolated(kpi, today) for kpi in counted)
     calculated = {k.reference: k for k in KPI.objects.filter(source=Source.FORMULA)}
-    written = sum(_calculate_isolated(calculated[ref], today) for ref in calculation_order() if ref in calculated)
+    written += sum(_calculate_isolated(calculated[ref], today) for ref in calculation_order() if ref in calculated)
     return {
         "values_written": written,
         "statuses_changed": kpi_refresh_statuses(KPI.objects.all(), today=today),

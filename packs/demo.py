@@ -1,9 +1,10 @@
 """Builder of the demo's evidence pack (packs/demo.yaml), requested and rendered as an auditor would
-from the audit's page."""
+from the audit's page; and the stored PDFs of the audit reports the demo issued, which the worker
+would otherwise make once the seeding commits."""
 
 from dataclasses import dataclass
 
-from audits.models import Audit
+from audits.models import Audit, IssuedReport
 from qms.demo_loader import Demo, builds, parse
 from qms.models import User
 
@@ -26,4 +27,7 @@ def seed_packs(demo: Demo, *, evidence_packs: list) -> dict[str, int]:
             pack = services.pack_request(user=user, audit=demo.get(Audit, entry.audit), render=False)
         services.pack_render(pack.pk, notify=False)
         made += 1
-    return {"evidence packs": made}
+    reports = list(IssuedReport.objects.pending().order_by("pk").values_list("pk", flat=True))
+    for report_id in reports:
+        services.audit_report_store(report_id)
+    return {"evidence packs": made, "issued audit reports": len(reports)}

@@ -15,9 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audits.models import Audit
+from audits.models import Audit, IssuedReport
 from nonconformities.models import Nonconformity
 from qms.clauses import Clause
+from qms.history import history_bulk_record
 from qms.models import Action, Attachment, User
 from qms.services import mail_subject, notification_claim
 
@@ -90,12 +91,18 @@ def pack_progress(pack_id: int, percent: int) -> None:
 
 
 def _claim(pack_id: int) -> bool:
-    """Take a queued pack for rendering; False when another run has it or it is made already."""
-    return bool(
-        EvidencePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+    """Take a queued pack for rendering; False when another run has it or it is made already. The
+    claim is a conditional UPDATE, which simple-history does not see, so its snapshot is written here:
+    by no one (the task acts for nobody), saying what happened."""
+    with transaction.atomic():
+        claimed = EvidencePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
             status=PackStatus.RENDERING, progress=5, started_at=timezone.now()
         )
-    )
+        if claimed:
+            history_bulk_record(
+                list(EvidencePack.objects.filter(pk=pack_id)), EvidencePack, update=True, reason=_("Rendering started")
+            )
+    return bool(claimed)
 
 
 # Far longer than any pack takes: a pack still waiting or rendering after this was lost by its worker.
@@ -110,9 +117,16 @@ def packs_resume_stalled(*, now=None) -> int:
     from .tasks import render_pack
 
     cutoff = (now or timezone.now()) - STALLED_AFTER
-    EvidencePack.objects.filter(status=PackStatus.RENDERING, started_at__lt=cutoff).update(
-        status=PackStatus.QUEUED, progress=0, started_at=None
-    )
+    with transaction.atomic():
+        lost = EvidencePack.objects.select_for_update().filter(status=PackStatus.RENDERING, started_at__lt=cutoff)
+        lost_ids = list(lost.values_list("pk", flat=True))
+        EvidencePack.objects.filter(pk__in=lost_ids).update(status=PackStatus.QUEUED, progress=0, started_at=None)
+        history_bulk_record(
+            list(EvidencePack.objects.filter(pk__in=lost_ids)),
+            EvidencePack,
+            update=True,
+            reason=_("Queued again: its worker was lost while rendering it"),
+        )
     stalled = list(
         EvidencePack.objects.filter(status=PackStatus.QUEUED, requested_at__lt=cutoff).values_list("pk", flat=True)
     )
@@ -231,9 +245,15 @@ def _notify(pack: EvidencePack) -> None:
 # ------------------------------------------------------------------------------
 
 
-def audit_report_pdf(audit: Audit) -> RenderedPDF:
+def audit_report_pdf(audit: Audit, *, report: IssuedReport | None = None) -> RenderedPDF:
     """The audit's report as it stands: summary, strengths, findings by clause, conclusion, and who
-    issued it when."""
+    issued it when; as `report`, the version being issued, when given."""
+    if report is None:
+        doc_ref, created = f"{audit.reference} · {_('printed')} {timezone.localtime():%Y-%m-%d %H:%M}", timezone.now()
+    else:
+        issued = timezone.localtime(report.issued_at)
+        doc_ref = f"{audit.reference} · {_('version')} {report.version} · {_('issued')} {issued:%Y-%m-%d %H:%M}"
+        created = report.issued_at
     findings = list(audit.findings.select_related("process").order_by("clause", "number"))
     findings.sort(key=lambda f: (Clause.sort_key(f.clause), f.number))
     context = {
@@ -244,10 +264,52 @@ def audit_report_pdf(audit: Audit) -> RenderedPDF:
         "processes": list(audit.processes.all()),
         "organisation": settings.SITE_NAME,
         "doc_title": _("Audit report %(ref)s") % {"ref": audit.reference},
-        "doc_ref": f"{audit.reference} · {_('printed')} {timezone.localtime():%Y-%m-%d %H:%M}",
-        "created": timezone.now(),
+        "doc_ref": doc_ref,
+        "created": created,
     }
     return template_to_pdf("packs/pdf/audit_report.html", context)
+
+
+def audit_report_store(report_id: int) -> IssuedReport:
+    """Render an issued version of an audit's report once and store it as evidence.
+
+    1. A version stored already is left as it is: running this again changes nothing.
+    2. Render the report as it stands (the task runs as the issue commits; a correction after that
+       issues a version of its own). No row is held while WeasyPrint works.
+    3. In one short transaction, with the version's row locked: if another run stored it meanwhile,
+       keep theirs; otherwise store the PDF under a generated name with its size, SHA-256 and page
+       count. The history records it with no user (the task acts for nobody) and says what it did.
+    """
+    report = IssuedReport.objects.select_related("audit__programme", "audit__owner", "audit__issued_by").get(
+        pk=report_id
+    )
+    if report.is_stored:
+        return report
+    rendered = audit_report_pdf(report.audit, report=report)
+    with transaction.atomic():
+        report = IssuedReport.objects.select_for_update().select_related("audit").get(pk=report_id)
+        if report.is_stored:
+            return report
+        report.file.save("report.pdf", ContentFile(rendered.content), save=False)
+        report.size, report.page_count = len(rendered.content), rendered.pages
+        report.sha256 = hashlib.sha256(rendered.content).hexdigest()
+        report.stored_at = timezone.now()
+        report._history_user = None
+        report._change_reason = _("PDF stored, SHA-256 %(sha)s") % {"sha": report.sha256}
+        report.save(update_fields=["file", "size", "page_count", "sha256", "stored_at"])
+    return report
+
+
+def audit_reports_resume(*, now=None) -> int:
+    """Queue again the issued reports whose PDF is still not stored an hour after their issue (a
+    worker lost the task, or the report was issued before reports were stored). Returns how many."""
+    from .tasks import store_audit_report
+
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    pending = list(IssuedReport.objects.pending().filter(issued_at__lt=cutoff).values_list("pk", flat=True))
+    for report_id in pending:
+        store_audit_report.delay(report_id)
+    return len(pending)
 
 
 def nonconformity_pdf(nonconformity: Nonconformity) -> RenderedPDF:

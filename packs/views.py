@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits.models import Audit
+from audits.models import Audit, IssuedReport
 from nonconformities.models import Nonconformity
 from qms.forms import add_errors
 from qms.uploads import attachment_disposition
@@ -105,11 +105,40 @@ def _pdf_response(rendered: RenderedPDF, name: str) -> HttpResponse:
 
 @require_GET
 def audit_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The audit's report as a PDF, to those who may view the audit."""
+    """The audit's report as a PDF, to those who may view the audit: once issued, the latest issued
+    version as it was stored; before that, the draft as it stands."""
     audit = get_object_or_404(
         Audit.objects.restrict(request.user, "view").select_related("owner", "issued_by", "programme"), pk=pk
     )
-    return _pdf_response(services.audit_report_pdf(audit), f"audit-report-{audit.reference}.pdf")
+    if not audit.is_issued:
+        return _pdf_response(services.audit_report_pdf(audit), f"audit-report-{audit.reference}.pdf")
+    report = audit.issued_reports.first()
+    if report is None:
+        raise Http404(_("The issued report is not stored yet."))
+    return _stored_report_response(report)
+
+
+@require_GET
+def audit_report_version(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    """One issued version of the audit's report, byte for byte as it was stored, to those who may
+    view the audit (404 for others)."""
+    report = get_object_or_404(
+        IssuedReport.objects.filter(audit__in=Audit.objects.restrict(request.user, "view")).select_related("audit"),
+        audit_id=pk,
+        version=version,
+    )
+    return _stored_report_response(report)
+
+
+def _stored_report_response(report: IssuedReport) -> HttpResponse:
+    if not report.is_stored:
+        raise Http404(_("The issued report is being prepared: its PDF will be here in a moment."))
+    try:
+        stored = report.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The stored report is missing: ask your administrator to restore it.")) from None
+    response = FileResponse(stored, content_type=PDF)
+    return _as_download(response, report.download_name, etag=report.sha256)
 
 
 @require_GET

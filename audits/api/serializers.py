@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
+from qms.api.serializers import FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
 from qms.models import OrgUnit, User
 
 from .. import services
@@ -14,7 +14,7 @@ class AuditProgrammeSerializer(RecordSerializer):
         fields = ["id", "reference", "year", "title", "description", "owner", "deputies", "created_at", "updated_at"]
 
 
-class AuditSerializer(ModelCleanMixin, ProcessLinkedSerializer):
+class AuditSerializer(FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerializer):
     """An audit's plan and report. Its status moves with POST .../status/; the lead auditor issues
     the report with POST .../issue/. Nobody on the team or as lead audits a process they own or
     deputise."""
@@ -36,8 +36,6 @@ class AuditSerializer(ModelCleanMixin, ProcessLinkedSerializer):
         read_only_fields = ["status", "issued_by", "issued_at"]
 
     def validate(self, attrs):
-        if self.instance is not None and (self.instance.is_frozen or self.instance.is_issued):
-            raise serializers.ValidationError(_("The report is issued: the audit stands as issued."))
         attrs = super().validate(attrs)
         current = self.instance
         errors = services.independence_errors(

@@ -42,9 +42,8 @@ class AuditViewSet(RecordViewSet):
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
-        if request.method in ("PUT", "PATCH") and not (
-            obj.is_frozen or obj.is_issued or obj.user_can_edit_plan(request.user)
-        ):
+        # A record that stands as it is hears why from its serializer (400), whoever asks.
+        if request.method in ("PUT", "PATCH") and not (obj.frozen_reason() or obj.user_can_edit_plan(request.user)):
             raise PermissionDenied(
                 _("The lead auditor, the deputies and quality managers change the plan of %(ref)s.")
                 % {"ref": obj.reference}

@@ -1,13 +1,13 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer
+from qms.api.serializers import FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerializer
 
 from ..choices import NCStatus
 from ..models import MAX_WHYS, Nonconformity
 
 
-class NonconformitySerializer(ModelCleanMixin, ProcessLinkedSerializer):
+class NonconformitySerializer(FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerializer):
     """A nonconformity. Its status moves along the workflow (POST .../status/) and it closes with
     its effectiveness review (POST .../effectiveness/), never by writing the status."""
 
@@ -30,11 +30,6 @@ class NonconformitySerializer(ModelCleanMixin, ProcessLinkedSerializer):
     def get_source_type(self, nc: Nonconformity) -> str | None:
         content_type = nc.source_type
         return f"{content_type.app_label}.{content_type.model}" if content_type else None
-
-    def validate(self, attrs):
-        if self.instance is not None and self.instance.is_frozen:
-            raise serializers.ValidationError(_("A closed or cancelled nonconformity stays as it was closed."))
-        return super().validate(attrs)
 
 
 class NonconformityMoveSerializer(serializers.Serializer):

@@ -27,7 +27,7 @@ from qms.exports import plain_number, table_download
 from qms.models import User
 
 from .. import services
-from ..choices import Direction, Frequency, Nature, ObjectiveStatus
+from ..choices import Direction, Frequency, Nature, ObjectiveStatus, Source
 from ..models import KPI, Measurement, Objective
 from .files import Columns, parse_number
 from .flow import Importer, ImportFailed, Preview, download_format, errors_of
@@ -301,7 +301,7 @@ def _check_kpi(row: KPIRow, known: Known) -> None:
     if stored is not None and kpi.frequency != stored.frequency:
         if stored.pk in known.with_values:
             row.errors.append(_("The frequency cannot change once the KPI has values. Create a new KPI."))
-        elif kpi.is_calculated:
+        elif kpi.source == Source.FORMULA:
             try:
                 kpi.check_formula()
             except ValidationError as error:

@@ -53,6 +53,16 @@ def drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError({"non_field_errors": error.messages})
 
 
+class FrozenRecordMixin:
+    """Refuses any change to a record that stands as it was closed or issued, with the record's own
+    reason (OwnedRecord.frozen_reason), before anything else is checked."""
+
+    def validate(self, attrs):
+        if self.instance is not None and (reason := self.instance.frozen_reason()):
+            raise serializers.ValidationError(reason)
+        return super().validate(attrs)
+
+
 class ModelCleanMixin:
     """Runs the model's clean() on the instance as it would be saved, so the API refuses what the
     pages refuse (many-to-many fields are not part of it)."""

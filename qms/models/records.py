@@ -189,6 +189,12 @@ class OwnedRecord(models.Model):
         """A record closed for good (a checked action, say) keeps its fields as they were closed."""
         return False
 
+    def frozen_reason(self) -> str:
+        """Why the record's own fields no longer change ("" while they may), said to whoever tries:
+        a record closed for good stays as it was closed. A record with more reasons (an audit whose
+        report is issued) gives them; the API refuses a change with it (FrozenRecordMixin)."""
+        return str(_("%(record)s is closed: it stays as it was closed.") % {"record": self}) if self.is_frozen else ""
+
     def user_can_edit(self, user) -> bool:
         """May `user` open this record's edit form: a record they may change that is not frozen."""
         return not self.is_frozen and self.user_can_change(user)

@@ -95,6 +95,13 @@ class RecordDetailView(DetailView):
             return ["generic/object_history.html"]
         return super().get_template_names()
 
+    @classmethod
+    def with_invalid_form(cls, request, record, **forms) -> TemplateResponse:
+        """The record's page again, with a form posted from it that did not validate (`forms`, by the
+        name its context gives it) in place with its errors: a 422, so htmx and the browser know."""
+        view = cls(request=request, kwargs={"pk": record.pk}, object=record, tab="overview")
+        return TemplateResponse(request, cls.template_name, view.get_context_data(**forms), status=422)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tab"] = self.tab

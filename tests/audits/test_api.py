@@ -1,9 +1,11 @@
 """The audit API: programmes, audits, checklist answers and findings, under the pages' rules."""
 
 import pytest
+from django.utils import timezone
 
 from audits import services
 from audits.choices import AuditStatus
+from audits.models import Audit
 from nonconformities.choices import Origin
 from tests.api import api
 from tests.factories import AuditProgrammeFactory
@@ -84,3 +86,25 @@ def test_after_issue_an_api_correction_needs_a_reason(audit, auditor, machining)
 def test_the_api_root_lists_the_audit_endpoints(quality):
     root = api(quality).get("/api/").json()
     assert {"audit-programmes", "audits", "checklist-items", "findings"} <= set(root)
+
+
+@pytest.mark.parametrize("stands", ["issued", "closed", "cancelled"])
+def test_an_audit_that_stands_as_issued_or_closed_refuses_every_change_with_its_reason(
+    stands, audit, auditor, quality, outsider
+):
+    changes = {"issued_at": timezone.now(), "issued_by": auditor} if stands == "issued" else {"status": stands}
+    Audit.objects.filter(pk=audit.pk).update(**changes)
+    audit.refresh_from_db()
+    assert audit.frozen_reason() == "The report is issued: the audit stands as issued."
+    for person in (auditor, quality):  # the lead auditor and a quality manager alike
+        refused = api(person).patch(f"/api/audits/{audit.pk}/", {"title": "Later"}, format="json")
+        assert refused.status_code == 400 and refused.json()["non_field_errors"] == [
+            "The report is issued: the audit stands as issued."
+        ]
+    assert api(outsider).patch(f"/api/audits/{audit.pk}/", {"title": "Later"}, format="json").status_code == 403
+    audit.refresh_from_db()
+    assert audit.title != "Later"
+
+
+def test_an_audit_being_planned_has_no_reason_to_stand(audit):
+    assert audit.frozen_reason() == ""

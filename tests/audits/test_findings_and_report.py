@@ -188,3 +188,16 @@ def test_a_finding_names_a_process_in_the_audit_s_scope(audit, auditor, machinin
     moved = api(auditor).patch(f"/api/findings/{finding.pk}/", {"process": elsewhere.pk}, format="json")
     assert moved.status_code == 400
     assert api(auditor).patch(f"/api/findings/{finding.pk}/", {"title": "Kept"}, format="json").status_code == 200
+
+
+def test_a_report_that_does_not_validate_comes_back_on_the_audit_page_with_422(audit, auditor, client_for):
+    response = client_for(auditor).post(
+        reverse("audits:audit_report", args=[audit.pk]), {"summary": "Seen\x00", "conclusion": "Kept"}
+    )
+    assert response.status_code == 422
+    assert response.templates[0].name == "audits/audit_detail.html" and response.context["tab"] == "overview"
+    form = response.context["report_form"]
+    assert form.errors["summary"] and form["conclusion"].value() == "Kept"
+    assert "Null characters are not allowed" in response.content.decode()
+    audit.refresh_from_db()
+    assert audit.summary == ""

@@ -96,6 +96,11 @@ def test_only_an_independent_reviewer_closes_it(nc, owner, deputy, auditor, outs
     assert response.json()["reviewed_by"] == auditor.pk
     frozen = api(owner).patch(f"/api/nonconformities/{nc.pk}/", {"title": "Later"}, format="json")
     assert frozen.status_code == 400
+    reason = Nonconformity.objects.get(pk=nc.pk).frozen_reason()
+    assert (
+        frozen.json()["non_field_errors"] == [reason]
+        and reason == "A closed or cancelled nonconformity stays as it was closed."
+    )
 
 
 def test_the_list_filters_like_the_register_in_constant_queries(owner, django_assert_max_num_queries):

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from nonconformities.choices import NCStatus, Origin, RootCauseMethod
 from nonconformities.models import Nonconformity
 from objectives.models import KPI
+from qms.choices import ActionStatus
 from qms.models import Action, Attachment, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
@@ -45,3 +46,27 @@ def test_the_demo_has_nonconformities_in_every_state_worked_as_people_would(clie
     cancelled = ncs.get(status=NCStatus.CANCELLED)
     assert cancelled.history.first().history_change_reason.startswith("Measurement error")
     assert client_for(User.objects.get(username="auditor")).get("/nonconformities/?show=all").status_code == 200
+
+
+def test_the_nonconformities_the_demo_audits_raised_are_worked_as_a_company_would():
+    """Audit findings raise theirs on the audit's last day; none waits in "reported" for months:
+    last year's are closed after their corrective actions and a review by someone else, this
+    year's is in corrective action."""
+    from_audits = Nonconformity.objects.filter(origin=Origin.AUDIT_FINDING).prefetch_related("deputies")
+    assert from_audits.count() == 4
+    today = date.today()
+    for nc in from_audits:
+        assert nc.status != NCStatus.REPORTED and nc.containment and nc.has_root_cause(), nc
+        actions = list(Action.objects.raised_by(nc))
+        assert actions, nc
+        if (today - nc.detected_on).days > 365:
+            assert nc.status == NCStatus.CLOSED and nc.effective, nc
+            assert nc.reviewed_by_id != nc.owner_id and nc.reviewed_by not in nc.deputies.all()
+            assert all(action.status == ActionStatus.VERIFIED_EFFECTIVE for action in actions), nc
+            assert nc.detected_on < nc.closed_on < today
+        else:
+            assert nc.status == NCStatus.CORRECTIVE_ACTION, nc
+            assert any(action.is_active for action in actions), nc
+    # One review found the first actions wanting before the second closed it.
+    reopened = from_audits.get(title="Complaints answered late")
+    assert reopened.history.filter(effective=False).exists() and reopened.effective

@@ -205,7 +205,10 @@ def test_the_review_form_shows_only_to_those_allowed(
         page = client_for(person).get(nc_url(nc)).content.decode()
         assert ('id="effectiveness-review"' in page) is shown, person
     assert client_for(viewer).post(nc_url(nc, "review"), {"effective": "yes", "note": "x"}).status_code == 403
-    assert client_for(quality).post(nc_url(nc, "review"), {"effective": "no", "note": ""}).status_code == 422
+    refused = client_for(quality).post(nc_url(nc, "review"), {"effective": "no", "note": ""})
+    assert refused.status_code == 422 and refused.templates[0].name == "nonconformities/nonconformity_detail.html"
+    assert refused.context["tab"] == "overview" and refused.context["effectiveness_form"].errors
+    assert 'id="effectiveness-review"' in refused.content.decode()
 
 
 def test_corrective_actions_are_raised_from_the_nc_with_its_processes_and_listed(client_for, owner):

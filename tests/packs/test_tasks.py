@@ -10,6 +10,7 @@ from packs import services
 from packs.choices import PackStatus
 from packs.models import EvidencePack
 from packs.tasks import render_pack, resume_stalled_packs
+from qms.history import record_history
 from qms.models import Notification
 from tests.packs.conftest import scope_pack
 
@@ -90,3 +91,31 @@ def test_packs_a_worker_lost_are_made_after_an_hour_and_a_second_run_changes_not
 
     assert resume_stalled_packs() == 0
     assert list(EvidencePack.objects.order_by("pk").values_list("status", "sha256", "finished_at")) == made
+
+
+def test_every_step_of_the_rendering_is_in_the_history_by_no_one_with_what_happened(world, auditor):
+    pack = scope_pack(auditor)
+    render_pack(pack.pk)
+    rows = list(pack.history.order_by("history_date", "history_id"))
+    assert [row.status for row in rows] == [PackStatus.QUEUED, PackStatus.RENDERING, PackStatus.DONE]
+    assert rows[0].history_user == auditor
+    claimed = rows[1]
+    assert claimed.history_user is None and claimed.history_change_reason == "Rendering started"
+    assert list(claimed.processes.values_list("process_id", flat=True)) == list(
+        pack.processes.values_list("pk", flat=True)
+    )  # the snapshot keeps the pack's links as they are
+
+    [entry] = [e for e in record_history(pack) if e.reason == "Rendering started"]
+    assert entry.user is None
+    assert [(c.name, c.old, c.new) for c in entry.changes] == [("status", "Queued", "Rendering")]
+
+
+def test_a_pack_queued_again_after_its_worker_was_lost_says_so_in_its_history(world, auditor):
+    lost = scope_pack(auditor)
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    EvidencePack.objects.filter(pk=lost.pk).update(
+        status=PackStatus.RENDERING, started_at=two_hours_ago, requested_at=two_hours_ago
+    )
+    services.packs_resume_stalled(now=timezone.now())
+    requeued = lost.history.filter(history_change_reason__startswith="Queued again").get()
+    assert requeued.status == PackStatus.QUEUED and requeued.history_user is None
