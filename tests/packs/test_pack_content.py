@@ -123,3 +123,33 @@ def test_the_heat_maps_use_the_matrix_as_it_stood_at_the_packs_date(world, audit
 
     text = pdf_text(rendered(pack).file.path)
     assert "Rare" in text and "Hardly ever" not in text
+
+
+def test_the_contents_and_the_index_give_the_page_each_section_and_record_starts_on(world, auditor):
+    pack = rendered(scope_pack(auditor))
+    pages = pdf_text(pack.file.path).split("\f")
+    contents = next(page for page in pages if "Contents" in page and ". . ." in page)
+    entries = re.findall(r"^(\d+\.\d+ .*?)[ .]+(\d+)$", contents, re.MULTILINE)
+    assert len(entries) == 28  # every clause from 4.1 to 10.3
+    for title, number in entries:
+        assert any(line.startswith(title) for line in pages[int(number) - 1].splitlines()), (title, number)
+
+    index_from = max(n for n, page in enumerate(pages) if "Index of records and files" in page)
+    row = re.compile(r"^\s*([A-Z]{2,4}-\d{3})\s{2,}.*\s(\d+)$", re.MULTILINE)
+    rows = [found for page in pages[index_from:] for found in row.findall(page)]
+    assert len(rows) == len(pack_content(pack).records)
+    for reference, number in rows:
+        page = pages[int(number) - 1]
+        # the record's heading ("PRC-001 Machining 0"), not a row of a table that names it
+        assert re.search(rf"^\s*{reference} \S.*$", page, re.MULTILINE) and int(number) - 1 < index_from
+
+
+def test_each_page_of_a_pack_is_laid_out_once_but_the_contents(world, auditor, monkeypatch):
+    import weasyprint.layout.page
+
+    made = []
+    remake_page = weasyprint.layout.page.remake_page
+    monkeypatch.setattr(weasyprint.layout.page, "remake_page", lambda *a, **k: made.append(1) or remake_page(*a, **k))
+    pack = rendered(scope_pack(auditor))
+    # WeasyPrint alone lays the contents page and every index page out three times (packs.render.lay_out)
+    assert len(made) == pack.page_count + 1
