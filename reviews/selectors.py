@@ -1,9 +1,12 @@
-"""Reads across the context records, for management review."""
+"""Reads across records for management review: the context that changed, the outputs of earlier reviews."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from qms.models import Action
 
 from .models import ContextIssue, InterestedParty, QmsStatement
 
@@ -27,3 +30,13 @@ def context_changes(start: date | datetime, end: date | datetime) -> ContextChan
         parties=InterestedParty.objects.changed_between(start, end).select_related("owner").order_by("-last_change_at"),
         statements=QmsStatement.objects.approved_between(start, end).select_related("approved_by"),
     )
+
+
+def earlier_outputs(*, before: datetime | None = None, today: date | None = None) -> dict[str, int]:
+    """How many outputs (actions decided in a review) of reviews held before `before` (all reviews
+    when None) are still open, and how many of those are overdue: one query."""
+    today = today or timezone.localdate()
+    actions = Action.objects.active().filter(review_decision__isnull=False)
+    if before is not None:
+        actions = actions.filter(review_decision__review__planned_at__lt=before)
+    return actions.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
