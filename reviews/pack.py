@@ -19,8 +19,8 @@ the live list), and charts are drawn for a few KPIs per section only.
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from audits.choices import AuditStatus, FindingKind
 from audits.models import Audit, Finding
-from nonconformities.choices import NC_STATUS_COLOURS, NCStatus, Origin
+from nonconformities.choices import NC_STATUS_COLOURS, Origin
 from nonconformities.models import Nonconformity
 from nonconformities.selectors import complaint_figures
 from objectives.charts import trend_svg
@@ -116,8 +116,7 @@ def _number(value: Decimal | float | int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
+        return format(value.normalize(), "f")
     return str(value)
 
 
