@@ -3,19 +3,18 @@ reviews due from the user, the next management review and its outputs on the das
 preparation tasks and review outputs in My work; and which records are open, for a person's page
 and hand-over."""
 
-from django.db.models import Count, F, Func, Q, Subquery
+from django.db.models import F, Func, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.choices import ActionStatus
 from qms.hub import Section, Todo, record_kind, section
 from qms.models import User
 
 from .choices import ContextStatus, ReviewStatus, StatementStatus
 from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
-from .selectors import commentaries_to_write, review_in_preparation, review_outputs
+from .selectors import commentaries_to_write, earlier_outputs, review_in_preparation, review_outputs
 
 SECTION_ROWS = 15
 
@@ -106,10 +105,7 @@ def review_summary(request) -> Section:
     today = timezone.localdate()
     upcoming = ManagementReview.objects.upcoming().select_related("owner").order_by("planned_at").first()
     last = ManagementReview.objects.latest_issued()
-    outputs = review_outputs().aggregate(
-        open=Count("pk", filter=Q(status__in=ActionStatus.active())),
-        overdue=Count("pk", filter=Q(status__in=ActionStatus.active(), due_date__lt=today)),
-    )
+    outputs = earlier_outputs(today=today)
     since = timezone.localtime(last.planned_at).date() if last else recent_since().date()
     changed_issues, changed_parties = (
         User.objects.filter(pk=request.user.pk)
@@ -203,7 +199,7 @@ def review_todos(request) -> list[Todo]:
             )
             % {"n": overdue},
             count=overdue,
-            url=reverse("my_work"),
+            url=reverse("qms:my_work"),
             icon="easel",
             urgent=True,
             order=51,

@@ -112,7 +112,7 @@ def earlier_outputs(*, before: datetime | None = None, today: date | None = None
     """How many outputs (actions decided in a review) of reviews held before `before` (all reviews
     when None) are still open, and how many of those are overdue: one query."""
     today = today or timezone.localdate()
-    actions = Action.objects.active().filter(review_decision__isnull=False)
+    actions = review_outputs().active()
     if before is not None:
         actions = actions.filter(review_decision__review__planned_at__lt=before)
     return actions.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))

@@ -234,24 +234,27 @@ def commentary_save(*, review: ManagementReview, process: Process, user: User, t
 # ------------------------------------------------------------------------------
 
 
-def compile_pack(review: ManagementReview) -> dict:
+def compile_pack(review: ManagementReview, today: date | None = None) -> dict:
     """The 9.3.2 pack from live data (reviews.pack); imported here so tests may replace it."""
     from .pack import compile_pack as compile_live_pack
 
-    return compile_live_pack(review)
+    return compile_live_pack(review, today=today)
 
 
 @transaction.atomic
-def review_start_meeting(*, review: ManagementReview, user: User) -> ManagementReview:
+def review_start_meeting(*, review: ManagementReview, user: User, at: datetime | None = None) -> ManagementReview:
     """Leadership opens the meeting: the pack is compiled from live data and frozen with its
-    SHA-256, in the same transaction as the status, so the minutes show what the meeting saw."""
+    SHA-256, in the same transaction as the status, so the minutes show what the meeting saw.
+    `at` is for the demo's past."""
     review = _lock(review)
     _refuse_if_issued(review)
     if not review.user_can_start_meeting(user):
         raise PermissionDenied(_("A member of Leadership opens the meeting of a review not yet held."))
-    review.freeze_pack(compile_pack(review))
+    review.freeze_pack(compile_pack(review, today=timezone.localdate(at) if at else None), at=at)
     review.status = ReviewStatus.IN_MEETING
     review._history_user, review._change_reason = user, _("Meeting started: pack frozen")
+    if at is not None:
+        review._history_date = at
     review.save()
     return review
 

@@ -10,7 +10,7 @@ correction is an addendum with a signature of its own.
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Self
 
 from dateutil.relativedelta import relativedelta
@@ -174,11 +174,11 @@ class ManagementReview(OwnedRecord):
     def frozen_data(self) -> dict | None:
         return json.loads(self.frozen_pack) if self.frozen_pack else None
 
-    def freeze_pack(self, data: dict) -> None:
-        """Store the pack as it stands now; done once, when the meeting starts."""
+    def freeze_pack(self, data: dict, at: datetime | None = None) -> None:
+        """Store the pack as it stands now (`at`, for the demo's past); done once, when the meeting starts."""
         self.frozen_pack = canonical_json(data)
         self.frozen_pack_sha256 = hashlib.sha256(self.frozen_pack.encode()).hexdigest()
-        self.frozen_at = timezone.now()
+        self.frozen_at = at or timezone.now()
 
     def next_proposed_date(self) -> date:
         return (timezone.localtime(self.planned_at) + relativedelta(months=self.interval_months)).date()
