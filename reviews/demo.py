@@ -19,7 +19,7 @@ from qms.services import action_move
 
 from . import services
 from .choices import ContextStatus, ReviewInput, ReviewStatus
-from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement
+from .models import ContextIssue, InterestedParty, ManagementReview, ProcessCommentary, QmsStatement
 
 WRITTEN_AT = time(10, 0)  # the time of day the demo's people write
 MEETS_AT = time(9, 30)  # management reviews start then
@@ -146,6 +146,10 @@ def _seed_review(demo: Demo, fields: dict, quality: User, previous: ManagementRe
         process = demo.get(Process, key)
         with demo.acting_as(process.owner):
             services.commentary_save(review=review, process=process, user=process.owner, text=text)
+    # Written the week before the meeting (or today, for one still ahead), as history also says.
+    written = min(held - timedelta(days=7), timezone.now())
+    review.commentaries.update(updated_at=written)
+    ProcessCommentary.history.filter(review_id=review.pk).update(history_date=written)
     if status in (ReviewStatus.PREPARED, ReviewStatus.ISSUED):
         with demo.acting_as(quality):
             services.review_prepare(review=review, user=quality)
