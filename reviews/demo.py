@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from processes.models import Process
 from qms.choices import ActionStatus
+from qms.demo import walk_action
 from qms.demo_loader import Demo, DemoDataError, builds
 from qms.models import User
-from qms.services import action_move
 
 from . import services
 from .choices import ContextStatus, ReviewInput, ReviewStatus
@@ -171,7 +171,7 @@ def _hold_meeting(demo, review, chair, held, attendees, absent, inputs, decision
                 services.review_note_input(review=review, user=chair, input=code, meeting_note=note["minutes"])
         made = []
         for _number, fields in demo.entries("decisions", decisions):
-            done, started = fields.pop("done", None), fields.pop("started", None)
+            status, effectiveness = fields.pop("status", ActionStatus.OPEN), fields.pop("effectiveness", "")
             decision = services.review_record_decision(
                 review=review,
                 user=chair,
@@ -182,15 +182,9 @@ def _hold_meeting(demo, review, chair, held, attendees, absent, inputs, decision
                 owner=demo.get(User, fields.pop("owner")),
                 due_date=demo.date(fields.pop("due")),
             )
-            made.append((decision, done, started))
+            made.append((decision, status, effectiveness))
         services.review_issue_minutes(
             review=review, user=chair, password=demo.password, meaning="approved as chair", at=held + timedelta(hours=3)
         )
-    for decision, done, started in made:
-        action = decision.action
-        if started or done:
-            action_move(
-                action=action, user=action.owner, status=ActionStatus.IN_PROGRESS, on=demo.date(started or done)
-            )
-        if done:
-            action_move(action=action, user=action.owner, status=ActionStatus.DONE, on=demo.date(done))
+    for decision, status, effectiveness in made:
+        walk_action(demo, decision.action, status, effectiveness=effectiveness)
