@@ -36,7 +36,8 @@ PAGES = [
 def test_page_queries_do_not_grow_with_rows(client_for, quality, django_assert_max_num_queries, name, kwargs):
     client = client_for(quality)
     build(5, quality)
-    with django_assert_max_num_queries(MAX_HUB_QUERIES if name in ("qms:dashboard", "qms:my_work") else MAX_QUERIES) as few:
+    hub = name in ("qms:dashboard", "qms:my_work")
+    with django_assert_max_num_queries(MAX_HUB_QUERIES if hub else MAX_QUERIES) as few:
         assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
 
     build(45, quality)
