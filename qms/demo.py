@@ -73,33 +73,44 @@ def seed_actions(demo: Demo, *, actions: list) -> dict[str, int]:
 
 
 def demo_action(demo: Demo, fields: dict, *, by: User, **given) -> Action:
-    """Raise an action and walk it to its `status` as its people would: the owner starts it and
-    completes it two days before it is due (or before today), and six weeks later someone other
-    than the owner checks its effectiveness, with the `effectiveness` note: `checked_by`, else
-    the quality manager, or an auditor when the quality manager owns the action. `note` goes with
-    the last move (why it was cancelled, say)."""
+    """Raise an action and walk it to its `status` (see walk_action)."""
     status = fields.pop("status", ActionStatus.OPEN)
     move_note, note = fields.pop("note", ""), fields.pop("effectiveness", "")
     checker = fields.pop("checked_by", None)
     if status not in PATHS:
         raise DemoDataError(f"status {status!r} is not one of {', '.join(PATHS)}.")
     action = demo.create(Action, fields, by=by, **given)
+    return walk_action(demo, action, status, note=move_note, effectiveness=note, checked_by=checker)
+
+
+def walk_action(
+    demo: Demo, action: Action, status: str, *, note: str = "", effectiveness: str = "", checked_by=None
+) -> Action:
+    """Walk an action to `status` as its people would: the owner starts it and completes it two
+    days before it is due (or before today), and six weeks later someone other than the owner
+    checks its effectiveness, with the `effectiveness` note: `checked_by`, else the quality
+    manager, or an auditor when the quality manager owns the action. `note` goes with the last
+    move (why it was cancelled, say)."""
+    if status not in PATHS:
+        raise DemoDataError(f"status {status!r} is not one of {', '.join(PATHS)}.")
     for number, step in enumerate(PATHS[status], start=1):
         done_on = min(action.due_date, demo.today) - timedelta(days=2) if step == ActionStatus.DONE else None
         last = number == len(PATHS[status])
-        action_move(action=action, user=action.owner, status=step, note=move_note if last else "", on=done_on)
+        with demo.acting_as(action.owner):
+            action_move(action=action, user=action.owner, status=step, note=note if last else "", on=done_on)
     if status in ActionStatus.verified():
         quality = demo.first(User, role=Role.QUALITY_MANAGER)
-        if checker is None:
+        if checked_by is None:
             checker = demo.first(User, role=Role.AUDITOR) if action.owner == quality else quality
         else:
-            checker = demo.get(User, checker)
+            checker = demo.get(User, checked_by)
         checked_on = min(action.completed_on + timedelta(days=42), demo.today)
-        action_check_effectiveness(
-            action=action,
-            user=checker,
-            effective=status == ActionStatus.VERIFIED_EFFECTIVE,
-            note=note,
-            at=min(timezone.make_aware(datetime.combine(checked_on, time(10))), timezone.now()),
-        )
+        with demo.acting_as(checker):
+            action_check_effectiveness(
+                action=action,
+                user=checker,
+                effective=status == ActionStatus.VERIFIED_EFFECTIVE,
+                note=effectiveness,
+                at=min(timezone.make_aware(datetime.combine(checked_on, time(10))), timezone.now()),
+            )
     return action

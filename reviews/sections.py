@@ -1,16 +1,20 @@
 """The reviews app's sections: a process's context issues and interested parties, the context
-reviews due from the user; and which context records are open, for a person's page and hand-over."""
+reviews due from the user, the next management review and its outputs on the dashboard, the
+preparation tasks and review outputs in My work; and which records are open, for a person's page
+and hand-over."""
 
 from django.db.models import F, Func, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, record_kind, section
 from qms.models import User
 
-from .choices import ContextStatus, StatementStatus
-from .models import ContextIssue, InterestedParty, QmsStatement, recent_since
+from .choices import ContextStatus, ReviewStatus, StatementStatus
+from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
+from .selectors import commentaries_to_write, earlier_outputs, review_in_preparation, review_outputs
 
 SECTION_ROWS = 15
 
@@ -94,6 +98,116 @@ def context_reviews_todo(request) -> list[Todo]:
     ]
 
 
+@section("dashboard")
+def review_summary(request) -> Section:
+    """The next review (or the date the last one proposed), the outputs of reviews still open and
+    overdue, and what changed in the context since the last review: four queries."""
+    today = timezone.localdate()
+    upcoming = ManagementReview.objects.upcoming().select_related("owner").order_by("planned_at").first()
+    last = ManagementReview.objects.latest_issued()
+    outputs = earlier_outputs(today=today)
+    since = timezone.localtime(last.planned_at).date() if last else recent_since().date()
+    changed_issues, changed_parties = (
+        User.objects.filter(pk=request.user.pk)
+        .values_list(
+            _count(ContextIssue.objects.changed_between(since, today)),
+            _count(InterestedParty.objects.changed_between(since, today)),
+        )
+        .get()
+    )
+    return Section(
+        title=_("Management review"),
+        template="reviews/sections/dashboard.html",
+        context={
+            "upcoming": upcoming,
+            "last": last,
+            "proposed": last.next_proposed_date() if last and not upcoming else None,
+            "outputs": outputs,
+            "since": since,
+            "changed_issues": changed_issues,
+            "changed_parties": changed_parties,
+        },
+        order=50,
+    )
+
+
+@section("my_work")
+def review_preparation(request) -> Section | None:
+    """The processes the person should comment on for the next review."""
+    review = review_in_preparation()
+    processes = list(commentaries_to_write(request.user, review).order_by("reference")[:SECTION_ROWS])
+    if not processes:
+        return None
+    return Section(
+        title=_("Management review: comment on your processes"),
+        template="reviews/sections/preparation.html",
+        context={"review": review, "processes": processes},
+        order=50,
+        count=len(processes),
+    )
+
+
+@section("my_work")
+def my_review_outputs(request) -> Section | None:
+    """The open actions that management reviews decided and the person owns or deputises."""
+    actions = list(
+        review_outputs()
+        .active()
+        .owned_by(request.user)
+        .select_related("review_decision__review")
+        .order_by("due_date", "pk")[:SECTION_ROWS]
+    )
+    if not actions:
+        return None
+    return Section(
+        title=_("Decisions of management reviews I carry out"),
+        template="reviews/sections/outputs.html",
+        context={"actions": actions, "today": timezone.localdate()},
+        order=51,
+        count=len(actions),
+    )
+
+
+@section("todo")
+def review_todos(request) -> list[Todo]:
+    """Commentaries to write for the next review and review outputs overdue: two queries (none
+    for viewers, who do neither)."""
+    user = request.user
+    if user.is_read_only:
+        return []
+    review = review_in_preparation()
+    to_comment = commentaries_to_write(user, review).count() if review else 0
+    overdue = review_outputs().overdue().owned_by(user).count()
+    return [
+        Todo(
+            label=ngettext(
+                "%(n)d process to comment on for the management review",
+                "%(n)d processes to comment on for the management review",
+                to_comment,
+            )
+            % {"n": to_comment},
+            count=to_comment,
+            url=f"{review.get_absolute_url()}#commentaries" if review else "",
+            icon="easel",
+            order=50,
+        ),
+        Todo(
+            label=ngettext(
+                "%(n)d decision of a management review is overdue",
+                "%(n)d decisions of management reviews are overdue",
+                overdue,
+            )
+            % {"n": overdue},
+            count=overdue,
+            url=reverse("qms:my_work"),
+            icon="easel",
+            urgent=True,
+            order=51,
+        ),
+    ]
+
+
+record_kind(ManagementReview, open_when=~Q(status=ReviewStatus.ISSUED))
 record_kind(ContextIssue, open_when=Q(status=ContextStatus.ACTIVE), owner_filter="owner")
 record_kind(InterestedParty, open_when=Q(status=ContextStatus.ACTIVE), title="name", owner_filter="owner")
 record_kind(QmsStatement, open_when=Q(status=StatementStatus.DRAFT), title="reference")

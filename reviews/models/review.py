@@ -10,7 +10,7 @@ correction is an addendum with a signature of its own.
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Self
 
 from dateutil.relativedelta import relativedelta
@@ -174,11 +174,11 @@ class ManagementReview(OwnedRecord):
     def frozen_data(self) -> dict | None:
         return json.loads(self.frozen_pack) if self.frozen_pack else None
 
-    def freeze_pack(self, data: dict) -> None:
-        """Store the pack as it stands now; done once, when the meeting starts."""
+    def freeze_pack(self, data: dict, at: datetime | None = None) -> None:
+        """Store the pack as it stands now (`at`, for the demo's past); done once, when the meeting starts."""
         self.frozen_pack = canonical_json(data)
         self.frozen_pack_sha256 = hashlib.sha256(self.frozen_pack.encode()).hexdigest()
-        self.frozen_at = timezone.now()
+        self.frozen_at = at or timezone.now()
 
     def next_proposed_date(self) -> date:
         return (timezone.localtime(self.planned_at) + relativedelta(months=self.interval_months)).date()
@@ -194,6 +194,29 @@ class ManagementReview(OwnedRecord):
     def user_can_sign(self, user) -> bool:
         """Only the chair signs the minutes, in the meeting."""
         return self.status == ReviewStatus.IN_MEETING and user.pk == self.owner_id and self.chair_is_eligible(user)
+
+    def user_can_sign_addendum(self, user) -> bool:
+        """A correction to issued minutes is signed by the chair, like the minutes."""
+        return self.status == ReviewStatus.ISSUED and user.pk == self.owner_id and self.chair_is_eligible(user)
+
+    def user_can_prepare(self, user) -> bool:
+        """The quality manager prepares the pack (notes, decision-needed flags) until the meeting starts."""
+        return not self.is_pack_frozen and user.is_active and user.administers_qms
+
+    def user_can_start_meeting(self, user) -> bool:
+        """Leadership opens the meeting, which freezes the pack."""
+        return self.status in (ReviewStatus.PLANNED, ReviewStatus.PREPARED) and self.user_can_chair(user)
+
+    def user_can_run_meeting(self, user) -> bool:
+        """In the meeting, Leadership (and the quality manager, as secretary) records notes,
+        decisions and attendance."""
+        return self.status == ReviewStatus.IN_MEETING and (
+            self.chair_is_eligible(user) or (user.is_active and user.administers_qms)
+        )
+
+    def user_can_edit(self, user) -> bool:
+        """The plan (title, date, chair, attendees, period) changes until the meeting starts."""
+        return not self.is_pack_frozen and self.user_can_change(user)
 
     def clean(self) -> None:
         errors = {}
@@ -343,9 +366,7 @@ class ReviewDecision(ReviewPart):
 
     def user_can_change(self, user) -> bool:
         """Decisions are recorded in the meeting, by the chair or a quality manager."""
-        return self.review.status == ReviewStatus.IN_MEETING and (
-            self.review.user_can_chair(user) or user.administers_qms
-        )
+        return self.review.user_can_run_meeting(user)
 
 
 class MinutesAddendum(models.Model):
