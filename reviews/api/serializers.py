@@ -3,7 +3,14 @@ from rest_framework import serializers
 
 from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
 
-from ..models import ContextIssue, InterestedParty, QmsStatement
+from ..models import (
+    ContextIssue,
+    InterestedParty,
+    ManagementReview,
+    QmsStatement,
+    ReviewAttendance,
+    ReviewDecision,
+)
 
 
 class FrozenRecordMixin:
@@ -80,3 +87,61 @@ class StatementApproveSerializer(serializers.Serializer):
 
 class ContextRetireSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=100, help_text="Why it no longer matters: the history keeps it.")
+
+
+# Management review
+# ------------------------------------------------------------------------------
+
+
+class ReviewAttendanceSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="person.__str__", read_only=True)
+
+    class Meta:
+        model = ReviewAttendance
+        fields = ["person", "display_name", "present"]
+        read_only_fields = fields
+
+
+class ManagementReviewSerializer(ModelCleanMixin, RecordSerializer):
+    """A management review (ISO 9001 9.3): its plan, status and signature. The owner is the chair,
+    a member of Leadership. The plan changes until the meeting starts; issued minutes never change
+    (403). The pack as the meeting saw it is at .../pack/ once frozen, the minutes PDF at
+    .../minutes/ once made."""
+
+    attendance = ReviewAttendanceSerializer(many=True, read_only=True)
+    has_frozen_pack = serializers.SerializerMethodField()
+    has_minutes_pdf = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ManagementReview
+        fields = [
+            "id", "reference", "title", "status", "planned_at", "duration_minutes", "location", "period_start",
+            "period_end", "interval_months", "owner", "deputies", "attendance", "calendar_uid", "calendar_sequence",
+            "has_frozen_pack", "frozen_at", "frozen_pack_sha256", "minutes_issued_at", "minutes_issued_by",
+            "signature_meaning", "minutes_sha256", "has_minutes_pdf", "minutes_pdf_sha256", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "calendar_uid", "calendar_sequence", "frozen_at", "frozen_pack_sha256", "minutes_issued_at",
+            "minutes_issued_by", "signature_meaning", "minutes_sha256", "minutes_pdf_sha256",
+        ]  # fmt: skip
+
+    def get_has_frozen_pack(self, review) -> bool:
+        return review.is_pack_frozen
+
+    def get_has_minutes_pdf(self, review) -> bool:
+        return bool(review.minutes_pdf)
+
+
+class ReviewDecisionSerializer(serializers.ModelSerializer):
+    """A decision of a review (an output of ISO 9001 9.3.3) on one input, with the action it became."""
+
+    action_reference = serializers.CharField(source="action.reference", read_only=True, default=None)
+    action_status = serializers.CharField(source="action.status", read_only=True, default=None)
+
+    class Meta:
+        model = ReviewDecision
+        fields = [
+            "id", "review", "input", "kind", "title", "description", "owner", "due_date", "action",
+            "action_reference", "action_status", "created_at", "created_by",
+        ]  # fmt: skip
+        read_only_fields = ["action", "created_at", "created_by"]
