@@ -18,8 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string, select_template
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,15 +30,17 @@ from .reminders import send_once
 
 logger = logging.getLogger(__name__)
 
-# The pack's own template renders the frozen pack (a print variant first, if it has one).
-PACK_TEMPLATES = ["reviews/pack/_pack_print.html", "reviews/pack/_pack.html"]
 
-
-def _pack_template() -> str | None:
-    try:
-        return select_template(PACK_TEMPLATES).template.name
-    except TemplateDoesNotExist:
-        return None
+def pack_charts(pack: dict | None) -> dict[str, str]:
+    """The frozen pack's charts (SVG it drew itself) by the path the PDF's HTML fetches them from;
+    each chart is given its `path`. The fetcher serves these and nothing else besides static files."""
+    images = {}
+    for section in (pack or {}).get("sections", []):
+        for number, chart in enumerate(section.get("charts", [])):
+            if chart.get("svg"):
+                chart["path"] = f"charts/{section['input']}-{number}.svg"
+                images[chart["path"]] = chart["svg"]
+    return images
 
 
 def minutes_context(review: ManagementReview) -> dict:
@@ -50,10 +51,14 @@ def minutes_context(review: ManagementReview) -> dict:
     for decision in review.decisions.select_related("owner", "action"):
         decisions.setdefault(decision.input, []).append(decision)
     commentaries = list(review.commentaries.select_related("process", "author"))
+    pack = review.frozen_data()
+    images = pack_charts(pack)
+    sections = {section.get("input"): section for section in (pack or {}).get("sections", [])}
     inputs = [
         {
             "key": key,
-            "label": label,
+            "label": sections[key].get("title", label) if key in sections else label,
+            "section": sections.get(key),
             "note": notes.get(key),
             "decisions": decisions.get(key, []),
             "commentaries": commentaries if key == ReviewInput.C3 else [],
@@ -66,8 +71,9 @@ def minutes_context(review: ManagementReview) -> dict:
         "attendance": attendance,
         "present": [a for a in attendance if a.present],
         "absent": [a for a in attendance if a.present is False],
-        "pack": review.frozen_data(),
-        "pack_template": _pack_template(),
+        "pack": pack,
+        "images": images,
+        "site_url": settings.SITE_URL,
         "inputs": inputs,
         "decision_count": sum(len(d) for d in decisions.values()),
         "addenda": list(review.addenda.select_related("signed_by")),
@@ -82,7 +88,8 @@ def minutes_context(review: ManagementReview) -> dict:
 def render_minutes_pdf(review: ManagementReview) -> bytes:
     """The minutes of `review` as a PDF/A-3b, as they stand (a draft until they are issued)."""
     review = ManagementReview.objects.select_related("owner", "minutes_issued_by").get(pk=review.pk)
-    return template_to_pdf("reviews/minutes_pdf.html", minutes_context(review)).content
+    context = minutes_context(review)
+    return template_to_pdf("reviews/minutes_pdf.html", context, images=context["images"]).content
 
 
 def minutes_download_name(review: ManagementReview) -> str:
