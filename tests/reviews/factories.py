@@ -52,7 +52,8 @@ def review_pages(monkeypatch):
     try:
         reverse("reviews:managementreview_detail", args=[1])
     except NoReverseMatch:
-        monkeypatch.setattr(ManagementReview, "get_absolute_url", lambda self: f"/reviews/management-reviews/{self.pk}/")
+        url = lambda self: f"/reviews/management-reviews/{self.pk}/"  # noqa: E731
+        monkeypatch.setattr(ManagementReview, "get_absolute_url", url)
 
 
 CHART = (
@@ -83,8 +84,9 @@ def sample_pack(review) -> dict:
                 "links": [],
             }
         )  # fmt: skip
-    return {"version": 1, "review": {"id": review.pk, "reference": review.reference}, "period": {
-        "start": review.period_start.isoformat(), "end": review.period_end.isoformat()}, "sections": sections}  # fmt: skip
+    period = {"start": review.period_start.isoformat(), "end": review.period_end.isoformat()}
+    return {"version": 1, "review": {"id": review.pk, "reference": review.reference}, "period": period,
+            "sections": sections}  # fmt: skip
 
 
 def freeze(review, pack: dict | None = None):
