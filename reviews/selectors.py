@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from qms.choices import ActionStatus
+from qms.models import Action
 
 from .models import ContextIssue, InterestedParty, QmsStatement
 
@@ -26,4 +29,55 @@ def context_changes(start: date | datetime, end: date | datetime) -> ContextChan
         issues=ContextIssue.objects.changed_between(start, end).select_related("owner").order_by("-last_change_at"),
         parties=InterestedParty.objects.changed_between(start, end).select_related("owner").order_by("-last_change_at"),
         statements=QmsStatement.objects.approved_between(start, end).select_related("approved_by"),
+    )
+
+
+# Management review: reads across modules for the pack (see reviews.pack)
+# --------------------------------------------------------------------------
+
+
+def earlier_decisions(review, start: datetime) -> QuerySet:
+    """The decisions of the reviews held before `review` whose action is still to be followed up, or
+    moved on or after `start` (so the review sees what was closed since the last one), with their
+    action and owner, in one query."""
+    from .models import ManagementReview, ReviewDecision
+
+    earlier = ManagementReview.objects.filter(planned_at__lt=review.planned_at).exclude(pk=review.pk)
+    return (
+        ReviewDecision.objects.filter(review__in=earlier)
+        .filter(Q(action__isnull=True) | Q(action__status__in=ActionStatus.active()) | Q(action__updated_at__gte=start))
+        .select_related("review", "owner", "action")
+        .order_by("review__planned_at", "created_at", "pk")
+    )
+
+
+def residual_band_moves(start: datetime, end: datetime) -> list[dict]:
+    """The risks and opportunities whose band with controls changed between `start` and `end`
+    (instants, end excluded), from their history: the band each had just before `start` (none when
+    it was added in the period) and at `end`. One query."""
+    from risks.models import Risk
+
+    history = Risk.history.model.objects.filter(id=OuterRef("pk")).order_by("-history_date", "-history_id")
+    return [
+        row
+        for row in Risk.objects.annotate(
+            band_before=Subquery(history.filter(history_date__lt=start).values("residual_band")[:1]),
+            band_after=Subquery(history.filter(history_date__lt=end).values("residual_band")[:1]),
+        )
+        .filter(
+            Exists(Risk.history.model.objects.filter(id=OuterRef("pk"), history_date__gte=start, history_date__lt=end))
+        )
+        .values("id", "reference", "title", "kind", "status", "band_before", "band_after", "owner_id")
+        .order_by("reference")
+        if row["band_before"] != row["band_after"]
+    ]
+
+
+def overdue_actions_by_owner(today: date) -> list[dict]:
+    """Everyone with overdue actions and how many, most first. One query."""
+    return list(
+        Action.objects.overdue(today)
+        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(overdue=Count("id"))
+        .order_by("-overdue", "owner__last_name", "owner_id")
     )

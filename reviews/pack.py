@@ -1,0 +1,1136 @@
+"""The management review pack: one section per input of ISO 9001 9.3.2, compiled from live records.
+
+`compile_pack(review)` returns plain data (dicts, lists, strings, numbers; dates as ISO strings), so
+the same dict renders the live pack and, stored as canonical JSON when the meeting starts, the frozen
+one: templates/reviews/pack/ render only this dict, never model instances.
+
+Every section has the same shape, so one template draws them all:
+
+    {"input": "c3", "title": "c3) …", "decision_needed": bool, "note": "preparer's note",
+     "figures": [{"label", "value", "colour"}], "charts": [{"ref", "title", "url", "svg"}],
+     "tables": [{"key", "title", "columns", "rows": [{"ref", "url", "cells": [{"text", "url", "colour"}]}],
+                 "total", "more_url", "empty"}],
+     "links": [{"text", "url"}]}
+
+The pack costs a fixed number of queries whatever the amount of data (about 20): each kind of record
+is read once for all sections, long tables are cut at ROW_LIMIT rows (with the total and a link to
+the live list), and charts are drawn for a few KPIs per section only.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Prefetch, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audits.choices import AuditStatus, FindingKind
+from audits.models import Audit, Finding
+from nonconformities.choices import NC_STATUS_COLOURS, Origin
+from nonconformities.models import Nonconformity
+from nonconformities.selectors import complaint_figures
+from objectives.charts import trend_svg
+from objectives.choices import (
+    KPI_STATUS_COLOURS,
+    OBJECTIVE_STATUS_COLOURS,
+    Frequency,
+    KPIStatus,
+    Nature,
+    ObjectiveStatus,
+    ReviewTopic,
+)
+from objectives.models import KPI, Measurement, Objective
+from objectives.periods import Period
+from processes.choices import ProcessStatus
+from processes.models import Process
+from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus
+from qms.models import Action
+from risks.choices import BAND_COLOURS, Band, RiskKind, RiskStatus
+from risks.models import Risk
+
+from .choices import OutputKind, ReviewInput
+from .models import ManagementReview, ProcessCommentary, ReviewInputNote, period_bounds
+from .selectors import context_changes, earlier_decisions, overdue_actions_by_owner, residual_band_moves
+
+PACK_VERSION = 1
+ROW_LIMIT = 50  # rows of a table; the rest are counted and linked to the live list
+CHARTS_PER_SECTION = 4
+CHART_PERIODS = 36  # as many values as the KPI page's chart shows, up to the end of the period
+KPI_FIELDS = (
+    "id",
+    "reference",
+    "name",
+    "unit",
+    "nature",
+    "review_topic",
+    "status",
+    "latest_period",
+    "latest_value",
+    "target",
+    "target_upper",
+    "warning",
+    "direction",
+    "frequency",
+    "owner_id",
+)
+
+
+# Period
+# --------------------------------------------------------------------------
+
+
+def default_period(planned_at: datetime, before: ManagementReview | None = None) -> tuple[date, date]:
+    """The period a review covers by default: from the day after the period of the last review with
+    issued minutes before it (a year back when there is none) to the day of the review."""
+    end = timezone.localtime(planned_at).date()
+    last = ManagementReview.objects.latest_issued(before=planned_at) if before is None else before
+    start = last.period_end + timedelta(days=1) if last is not None else end - timedelta(days=365)
+    return min(start, end), end
+
+
+# Plain values
+# --------------------------------------------------------------------------
+
+
+def _iso(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return value.isoformat()
+
+
+def _day(value: date | datetime | None) -> str:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return value.isoformat() if value else ""
+
+
+def _number(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _name(first: str, last: str, username: str = "") -> str:
+    return f"{first} {last}".strip() or username
+
+
+def cell(text="", url: str = "", colour: str = "") -> dict:
+    return {"text": str(text), "url": url, "colour": colour}
+
+
+def row(ref: str, url: str, *cells: dict) -> dict:
+    return {"ref": ref, "url": url, "cells": list(cells)}
+
+
+def table(
+    key: str, title: str, columns: list, rows: list, *, total: int | None = None, more_url: str = "", empty=""
+) -> dict:
+    total = len(rows) if total is None else total
+    return {
+        "key": key,
+        "title": str(title),
+        "columns": [str(c) for c in columns],
+        "rows": rows[:ROW_LIMIT],
+        "total": total,
+        "more_url": more_url if total > min(len(rows), ROW_LIMIT) else "",
+        "empty": str(empty or _("Nothing in this period.")),
+    }
+
+
+def figure(label: str, value, colour: str = "") -> dict:
+    return {"label": str(label), "value": _number(value) if not isinstance(value, str) else value, "colour": colour}
+
+
+def _url(name: str, pk: int) -> str:
+    return reverse(name, args=[pk])
+
+
+def _list_url(name: str, **params) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+# The pack
+# --------------------------------------------------------------------------
+
+
+def compile_pack(review: ManagementReview, today: date | None = None) -> dict:
+    """The review's pack from live records, one section per 9.3.2 input in order (see the module's
+    docstring for its shape). `today` decides what is overdue (the local date by default)."""
+    today = today or timezone.localdate()
+    start, end = review.period_start, review.period_end
+    since, until = period_bounds(start, end)
+    data = _Reader(review, today, start, end, since, until)
+    builders = {
+        ReviewInput.A: data.section_a,
+        ReviewInput.B: data.section_b,
+        ReviewInput.C1: data.section_c1,
+        ReviewInput.C2: data.section_c2,
+        ReviewInput.C3: data.section_c3,
+        ReviewInput.C4: data.section_c4,
+        ReviewInput.C5: data.section_c5,
+        ReviewInput.C6: data.section_c6,
+        ReviewInput.C7: data.section_c7,
+        ReviewInput.D: data.section_d,
+        ReviewInput.E: data.section_e,
+        ReviewInput.F: data.section_f,
+    }
+    notes = {n.input: n for n in ReviewInputNote.objects.filter(review=review)}
+    sections = []
+    for code, label in ReviewInput.choices:
+        section = {"input": code, "title": str(label), "figures": [], "charts": [], "tables": [], "links": []}
+        section.update(builders[code]())
+        note = notes.get(code)
+        section["decision_needed"] = bool(note and note.decision_needed)
+        section["note"] = note.preparation_note if note else ""
+        sections.append(section)
+    data.draw_charts(sections)
+    return {
+        "version": PACK_VERSION,
+        "review": {
+            "id": review.pk,
+            "reference": review.reference,
+            "title": review.title,
+            "planned_at": _iso(review.planned_at),
+            "url": _review_url(review.pk),
+        },
+        "period": {"start": _day(start), "end": _day(end)},
+        "compiled_at": _iso(timezone.now()),
+        "sections": sections,
+    }
+
+
+def _review_url(pk: int) -> str:
+    """The review's page (the pages come with the review workflow; until then, no link)."""
+    try:
+        return reverse("reviews:managementreview_detail", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def render_pack(pack: dict, frozen_at: datetime | str | None = None, request=None) -> str:
+    """The pack's HTML: the same template for the live pack and the frozen one ("As at" the
+    instant it was frozen, else "Live")."""
+    if isinstance(frozen_at, str) and frozen_at:
+        frozen_at = datetime.fromisoformat(frozen_at)
+    if isinstance(frozen_at, datetime):
+        frozen_at = timezone.localtime(frozen_at)
+    return render_to_string("reviews/pack/_pack.html", {"pack": pack, "frozen_at": frozen_at}, request=request)
+
+
+class _Reader:
+    """Reads each kind of record once, for every section that needs it."""
+
+    def __init__(self, review, today, start, end, since, until):
+        self.review, self.today = review, today
+        self.start, self.end, self.since, self.until = start, end, since, until
+        self.chart_requests: dict[str, list[int]] = {}
+        self._kpis = None
+        self._audits = None
+        self._types = None
+
+    # Shared reads
+
+    @property
+    def types(self) -> dict:
+        if self._types is None:
+            found = ContentType.objects.get_for_models(Risk, Nonconformity, Finding, KPI, Process)
+            self._types = {model: ct.pk for model, ct in found.items()}
+        return self._types
+
+    @property
+    def kpis(self) -> list[dict]:
+        """Every KPI still measured, as plain values, outcome first and worst first (one query)."""
+        if self._kpis is None:
+            rows = list(
+                KPI.objects.measured()
+                .values(*KPI_FIELDS, "owner__first_name", "owner__last_name", "owner__username")
+                .order_by()
+            )
+            rows.sort(
+                key=lambda k: (k["nature"] != Nature.OUTCOME, KPIStatus.values.index(k["status"]), k["reference"])
+            )
+            self._kpis = rows
+        return self._kpis
+
+    def kpi_row(self, k: dict, *extra: dict) -> dict:
+        status = KPIStatus(k["status"])
+        value = _number(k["latest_value"])
+        if value and k["unit"]:
+            value = f"{value} {k['unit']}"
+        return row(
+            k["reference"],
+            _url("objectives:kpi_detail", k["id"]),
+            cell(f"{k['reference']} {k['name']}", _url("objectives:kpi_detail", k["id"])),
+            cell(Nature(k["nature"]).label),
+            cell(value),
+            cell(_target_text(k)),
+            cell(status.label, colour=KPI_STATUS_COLOURS[status]),
+            cell(_name(k["owner__first_name"], k["owner__last_name"], k["owner__username"])),
+            *extra,
+        )
+
+    KPI_COLUMNS = (_("KPI"), _("Measures"), _("Latest value"), _("Target"), _("Status"), _("Owner"))
+
+    def want_charts(self, code: str, kpis: list[dict]) -> None:
+        self.chart_requests[code] = [k["id"] for k in kpis[:CHARTS_PER_SECTION]]
+
+    def draw_charts(self, sections: list[dict]) -> None:
+        """The KPI page's trend chart for each KPI a section asked for: values up to the end of the
+        period, in one query for all of them."""
+        wanted = {pk for ids in self.chart_requests.values() for pk in ids}
+        if not wanted:
+            return
+        by_id = {k["id"]: k for k in self.kpis if k["id"] in wanted}
+        points: dict[int, list] = defaultdict(list)
+        oldest = self.end - timedelta(days=31 * CHART_PERIODS)
+        values = Measurement.objects.filter(kpi_id__in=wanted, period_start__lte=self.end, period_start__gte=oldest)
+        for kpi_id, start, value in values.order_by("kpi_id", "period_start").values_list(
+            "kpi_id", "period_start", "value"
+        ):
+            points[kpi_id].append((start, value))
+        for section in sections:
+            for pk in self.chart_requests.get(section["input"], ()):
+                k = by_id.get(pk)
+                series = points[pk][-CHART_PERIODS:]
+                if k is None or len(series) < 2:
+                    continue
+                kpi = KPI(**{f: k[f] for f in KPI_FIELDS})
+                section["charts"].append(
+                    {
+                        "ref": k["reference"],
+                        "title": f"{k['reference']} {k['name']}",
+                        "url": _url("objectives:kpi_detail", pk),
+                        "svg": trend_svg(kpi, series),
+                    }
+                )
+
+    def kpi_status_figures(self, kpis: list[dict]) -> list[dict]:
+        counts = defaultdict(int)
+        for k in kpis:
+            counts[k["status"]] += 1
+        return [figure(s.label, counts[s], KPI_STATUS_COLOURS[s]) for s in KPIStatus if counts[s]]
+
+    @property
+    def audits(self) -> list:
+        """The audits held in the period (those whose dates overlap it), not cancelled, with their
+        findings counted by kind (one query)."""
+        if self._audits is None:
+            counts = {
+                kind: Count("findings", filter=Q(findings__kind=kind), distinct=True) for kind in FindingKind.values
+            }
+            self._audits = list(
+                Audit.objects.filter(planned_start__lte=self.end, planned_end__gte=self.start)
+                .exclude(status=AuditStatus.CANCELLED)
+                .select_related("owner")
+                .annotate(**counts)
+                .order_by("planned_start", "reference")
+            )
+        return self._audits
+
+    # a) Actions from earlier reviews
+
+    @cached_property
+    def decisions(self) -> list:
+        return list(earlier_decisions(self.review, self.since))
+
+    def section_a(self) -> dict:
+        decisions = self.decisions
+        rows, counts = [], defaultdict(int)
+        for d in decisions:
+            action = d.action
+            if action is None:
+                status, colour, overdue = _("No action"), "secondary", False
+            else:
+                status, colour = action.get_status_display(), ACTION_STATUS_COLOURS[action.status]
+                overdue = action.status in ActionStatus.active() and action.due_date < self.today
+            counts["overdue" if overdue else (action.status if action else "none")] += 1
+            rows.append(
+                row(
+                    action.reference if action else f"{d.review.reference}-D{d.pk}",
+                    action.get_absolute_url() if action else "",
+                    cell(d.review.reference, _review_url(d.review_id)),
+                    cell(d.title, action.get_absolute_url() if action else ""),
+                    cell(d.get_kind_display()),
+                    cell(str(d.owner)),
+                    cell(_day(d.due_date), colour="danger" if overdue else ""),
+                    cell(status, colour="danger" if overdue else colour),
+                )
+            )
+        active = sum(1 for d in decisions if d.action and d.action.status in ActionStatus.active())
+        overdue = counts["overdue"]
+        done = sum(1 for d in decisions if d.action and d.action.status in ActionStatus.closed() + [ActionStatus.DONE])
+        return {
+            "figures": [
+                figure(_("Outputs followed up"), len(decisions)),
+                figure(_("Still open"), active, "warning" if active else ""),
+                figure(_("Overdue"), overdue, "danger" if overdue else ""),
+                figure(_("Done or closed"), done, "success" if done else ""),
+            ],
+            "tables": [
+                table(
+                    "decisions",
+                    _("Outputs of earlier reviews and their status now"),
+                    [_("Review"), _("Decision"), _("Type"), _("Owner"), _("Due"), _("Status")],
+                    rows,
+                    empty=_("No outputs of earlier reviews to follow up."),
+                )
+            ],
+        }
+
+    # b) Changes in the context
+
+    def section_b(self) -> dict:
+        changes = context_changes(self.start, self.end)
+        issues, parties, statements = list(changes.issues), list(changes.parties), list(changes.statements)
+
+        def change(record) -> dict:
+            if record.status == "retired":
+                return cell(_("Retired"), colour="secondary")
+            return cell(_("Added") if record.added_in_period else _("Changed"), colour="info")
+
+        return {
+            "figures": [
+                figure(_("Context issues changed"), len(issues)),
+                figure(_("Interested parties changed"), len(parties)),
+                figure(_("Policy and scope versions approved"), len(statements)),
+            ],
+            "tables": [
+                table(
+                    "issues",
+                    _("Context issues added, changed or retired"),
+                    [_("Issue"), _("Side"), _("Category"), _("Effect"), _("Change"), _("Last change"), _("Owner")],
+                    [
+                        row(
+                            i.reference,
+                            i.get_absolute_url(),
+                            cell(str(i), i.get_absolute_url()),
+                            cell(i.get_side_display()),
+                            cell(i.get_category_display()),
+                            cell(i.get_effect_display(), colour=i.effect_colour),
+                            change(i),
+                            cell(_day(i.last_change_at)),
+                            cell(str(i.owner)),
+                        )
+                        for i in issues
+                    ],
+                ),
+                table(
+                    "parties",
+                    _("Interested parties added, changed or retired"),
+                    [_("Party"), _("Kind"), _("Change"), _("Last change"), _("Owner")],
+                    [
+                        row(
+                            p.reference,
+                            p.get_absolute_url(),
+                            cell(str(p), p.get_absolute_url()),
+                            cell(p.get_kind_display()),
+                            change(p),
+                            cell(_day(p.last_change_at)),
+                            cell(str(p.owner)),
+                        )
+                        for p in parties
+                    ],
+                ),
+                table(
+                    "statements",
+                    _("Quality policy and scope: versions approved"),
+                    [_("Statement"), _("Approved on"), _("By")],
+                    [
+                        row(
+                            s.reference,
+                            s.get_absolute_url(),
+                            cell(str(s), s.get_absolute_url()),
+                            cell(_day(s.approved_at)),
+                            cell(str(s.approved_by or "")),
+                        )
+                        for s in statements
+                    ],
+                ),
+            ],
+        }
+
+    # c1) Customer satisfaction and feedback
+
+    def section_c1(self) -> dict:
+        kpis = [k for k in self.kpis if k["review_topic"] == ReviewTopic.CUSTOMER]
+        self.want_charts("c1", kpis)
+        first = Period.containing(Frequency.MONTHLY, self.start)
+        last = Period.containing(Frequency.MONTHLY, self.end)
+        months = complaint_figures(Frequency.MONTHLY, first, last)
+        complaints = [n for n in self.ncs if n.origin == Origin.CUSTOMER_COMPLAINT and self._received_in_period(n)]
+        received = len(complaints)
+        answered = [n for n in complaints if n.responded_on]
+        return {
+            "figures": [
+                *self.kpi_status_figures(kpis),
+                figure(_("Complaints received"), received, "warning" if received else ""),
+                figure(_("Complaints answered"), len(answered)),
+            ],
+            "tables": [
+                table(
+                    "kpis",
+                    _("Customer satisfaction KPIs"),
+                    list(self.KPI_COLUMNS),
+                    [self.kpi_row(k) for k in kpis],
+                    empty=_("No KPI is tagged for customer satisfaction."),
+                ),
+                table(
+                    "complaint_months",
+                    _("Complaints by month"),
+                    [_("Month"), _("Received"), _("Answered"), _("Average response (days)")],
+                    [
+                        row(
+                            m.period.start.isoformat(),
+                            "",
+                            cell(m.period.label),
+                            cell(m.received),
+                            cell(m.answered),
+                            cell(_number(m.average_response_days)),
+                        )
+                        for m in months
+                    ],
+                ),
+                table(
+                    "complaints",
+                    _("Complaints received in the period"),
+                    [_("Complaint"), _("Customer"), _("Received"), _("Answered"), _("Status")],
+                    [
+                        row(
+                            n.reference,
+                            n.get_absolute_url(),
+                            cell(str(n), n.get_absolute_url()),
+                            cell(n.party),
+                            cell(_day(n.received_on or n.detected_on)),
+                            cell(_day(n.responded_on)),
+                            cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                        )
+                        for n in complaints
+                    ],
+                    more_url=_list_url("nonconformities:nonconformity_list", origin=Origin.CUSTOMER_COMPLAINT),
+                ),
+            ],
+        }
+
+    def _received_in_period(self, nc) -> bool:
+        return self.start <= (nc.received_on or nc.detected_on) <= self.end
+
+    # c2) Quality objectives
+
+    def section_c2(self) -> dict:
+        objectives = list(
+            Objective.objects.with_progress()
+            .filter(Q(status=ObjectiveStatus.ACTIVE) | Q(due_date__range=(self.start, self.end)))
+            .select_related("owner", "theme", "main_kpi")
+            .prefetch_related(Prefetch("kpis", KPI.objects.only(*KPI_FIELDS)))
+            .order_by("due_date", "reference")
+        )
+        rows, met, not_met = [], 0, 0
+        for o in objectives:
+            progress = o.progress
+            if o.status == ObjectiveStatus.ACHIEVED or (o.status == ObjectiveStatus.ACTIVE and progress.percent == 100):
+                met += 1
+                verdict = cell(_("Met"), colour="success")
+            elif o.status == ObjectiveStatus.NOT_ACHIEVED or (
+                o.status == ObjectiveStatus.ACTIVE and o.due_date < self.today
+            ):
+                not_met += 1
+                verdict = cell(_("Not met"), colour="danger")
+            elif o.status == ObjectiveStatus.WITHDRAWN:
+                verdict = cell(o.get_status_display(), colour="secondary")
+            else:
+                verdict = cell(_("Under way"), colour=progress.colour)
+            rows.append(
+                row(
+                    o.reference,
+                    o.get_absolute_url(),
+                    cell(str(o), o.get_absolute_url()),
+                    cell(str(o.theme)),
+                    cell(_day(o.due_date)),
+                    cell(o.get_status_display(), colour=OBJECTIVE_STATUS_COLOURS[o.status]),
+                    cell(f"{progress.percent} %" if progress.percent is not None else "—", colour=progress.colour),
+                    cell(f"{progress.on_target}/{progress.judged}"),
+                    verdict,
+                    cell(str(o.owner)),
+                )
+            )
+        main_ids = {o.main_kpi_id for o in objectives if o.main_kpi_id}
+        self.want_charts("c2", [k for k in self.kpis if k["id"] in main_ids])
+        return {
+            "figures": [
+                figure(_("Objectives"), len(objectives)),
+                figure(_("Met"), met, "success" if met else ""),
+                figure(_("Not met"), not_met, "danger" if not_met else ""),
+                figure(_("Under way"), len(objectives) - met - not_met),
+            ],
+            "tables": [
+                table(
+                    "objectives",
+                    _("Quality objectives"),
+                    [
+                        _("Objective"),
+                        _("Theme"),
+                        _("Due"),
+                        _("Status"),
+                        _("Progress"),
+                        _("KPIs on target"),
+                        _("Met?"),
+                        _("Owner"),
+                    ],
+                    rows,
+                    more_url=_list_url("objectives:objective_list"),
+                )
+            ],
+        }
+
+    # c3) Process performance and conformity
+
+    def section_c3(self) -> dict:
+        processes = {
+            p["id"]: p
+            for p in Process.objects.filter(status=ProcessStatus.ACTIVE)
+            .values("id", "reference", "name", "owner__first_name", "owner__last_name", "owner__username")
+            .order_by("reference")
+        }
+        links = KPI.processes.through.objects.filter(kpi__is_active=True).values_list("kpi_id", "process_id")
+        kpis_of: dict[int, list[int]] = defaultdict(list)
+        for kpi_id, process_id in links:
+            kpis_of[process_id].append(kpi_id)
+        by_id = {k["id"]: k for k in self.kpis}
+        order = {k["id"]: n for n, k in enumerate(self.kpis)}  # outcome first, worst first
+        commentaries = {
+            c.process_id: c for c in ProcessCommentary.objects.filter(review=self.review).select_related("author")
+        }
+        rows = []
+        for pid, p in processes.items():
+            ids = sorted((i for i in kpis_of.get(pid, ()) if i in by_id), key=order.__getitem__)
+            outcome = [by_id[i] for i in ids if by_id[i]["nature"] == Nature.OUTCOME]
+            activity = [by_id[i] for i in ids if by_id[i]["nature"] != Nature.OUTCOME]
+            commentary = commentaries.get(pid)
+            url = _url("processes:process_detail", pid)
+            rows.append(
+                {
+                    **row(
+                        p["reference"],
+                        url,
+                        cell(f"{p['reference']} {p['name']}", url),
+                        cell(_name(p["owner__first_name"], p["owner__last_name"], p["owner__username"])),
+                        cell(_status_summary(outcome)),
+                        cell(_status_summary(activity)),
+                        cell(commentary.text if commentary else "—"),
+                    ),
+                    "kpis": [
+                        {
+                            "ref": k["reference"],
+                            "name": f"{k['reference']} {k['name']}",
+                            "url": _url("objectives:kpi_detail", k["id"]),
+                            "nature": k["nature"],
+                            "status": KPIStatus(k["status"]).label,
+                            "colour": KPI_STATUS_COLOURS[k["status"]],
+                        }
+                        for k in (outcome + activity)[:12]
+                    ],
+                    "kpi_count": len(ids),
+                    "commentary": {
+                        "text": commentary.text,
+                        "by": str(commentary.author or ""),
+                        "at": _iso(commentary.updated_at),
+                    }
+                    if commentary
+                    else None,
+                }
+            )
+        # Processes with an outcome KPI off target or overdue first: that is where to look.
+        rows.sort(
+            key=lambda r: (not any(k["nature"] == Nature.OUTCOME and k["colour"] == "danger" for k in r["kpis"]),)
+        )
+        return {
+            "figures": [
+                figure(_("Processes"), len(processes)),
+                figure(_("Commentaries from process owners"), len(commentaries)),
+                *self.kpi_status_figures([k for k in self.kpis if k["nature"] == Nature.OUTCOME]),
+            ],
+            "tables": [
+                table(
+                    "processes",
+                    _("KPI status per process (outcome measures first)"),
+                    [_("Process"), _("Owner"), _("Outcome KPIs"), _("Activity KPIs"), _("Owner's commentary")],
+                    rows,
+                    more_url=_list_url("processes:process_list"),
+                )
+            ],
+        }
+
+    # c4) Nonconformities and corrective actions
+
+    @property
+    def ncs(self) -> list:
+        """Nonconformities found, closed or judged in the period, and complaints received in it (one query)."""
+        if not hasattr(self, "_ncs"):
+            self._ncs = list(
+                Nonconformity.objects.filter(
+                    Q(detected_on__range=(self.start, self.end))
+                    | Q(closed_on__range=(self.start, self.end))
+                    | Q(reviewed_at__gte=self.since, reviewed_at__lt=self.until)
+                    | Q(origin=Origin.CUSTOMER_COMPLAINT, received_on__range=(self.start, self.end))
+                )
+                .select_related("owner")
+                .order_by("detected_on", "reference")
+            )
+        return self._ncs
+
+    def section_c4(self) -> dict:
+        in_period = lambda day: day is not None and self.start <= day <= self.end  # noqa: E731
+        ncs = [n for n in self.ncs if in_period(n.detected_on) or in_period(n.closed_on) or self._reviewed(n)]
+        opened = [n for n in ncs if in_period(n.detected_on)]
+        closed = [n for n in ncs if in_period(n.closed_on)]
+        reviewed = [n for n in ncs if self._reviewed(n)]
+        effective = sum(1 for n in reviewed if n.effective)
+        actions = defaultdict(list)
+        nc_type = self.types[Nonconformity]
+        for a in Action.objects.filter(source_type_id=nc_type, source_id__in=[n.pk for n in ncs]).only(
+            "id", "reference", "status", "due_date", "source_id", "kind"
+        ):
+            actions[a.source_id].append(a)
+        rows = []
+        for n in ncs:
+            its = actions.get(n.pk, [])
+            done = sum(1 for a in its if a.status not in ActionStatus.active())
+            rows.append(
+                row(
+                    n.reference,
+                    n.get_absolute_url(),
+                    cell(str(n), n.get_absolute_url()),
+                    cell(n.get_origin_display()),
+                    cell(n.get_severity_display()),
+                    cell(_day(n.detected_on)),
+                    cell(_day(n.closed_on)),
+                    cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                    cell(f"{done}/{len(its)}" if its else "—"),
+                    cell(
+                        "" if n.effective is None else (_("Effective") if n.effective else _("Not effective")),
+                        colour="" if n.effective is None else ("success" if n.effective else "danger"),
+                    ),
+                )
+            )
+        return {
+            "figures": [
+                figure(_("Opened"), len(opened), "warning" if opened else ""),
+                figure(_("Closed"), len(closed), "success" if closed else ""),
+                figure(_("Judged effective"), effective, "success" if effective else ""),
+                figure(
+                    _("Judged not effective"), len(reviewed) - effective, "danger" if len(reviewed) > effective else ""
+                ),
+            ],
+            "tables": [
+                table(
+                    "nonconformities",
+                    _("Nonconformities opened, closed or judged in the period"),
+                    [
+                        _("Nonconformity"),
+                        _("Source"),
+                        _("Severity"),
+                        _("Found"),
+                        _("Closed"),
+                        _("Status"),
+                        _("Actions done"),
+                        _("Effectiveness"),
+                    ],
+                    rows,
+                    more_url=_list_url("nonconformities:nonconformity_list"),
+                )
+            ],
+        }
+
+    def _reviewed(self, nc) -> bool:
+        return nc.reviewed_at is not None and self.since <= nc.reviewed_at < self.until
+
+    # c5) Monitoring and measurement results
+
+    def section_c5(self) -> dict:
+        flagged = [k for k in self.kpis if k["status"] in (KPIStatus.OFF_TARGET, KPIStatus.OVERDUE)]
+        self.want_charts("c5", [k for k in flagged if k["status"] == KPIStatus.OFF_TARGET])
+        return {
+            "figures": self.kpi_status_figures(self.kpis),
+            "tables": [
+                table(
+                    "kpis",
+                    _("KPIs off target or overdue (outcome measures first)"),
+                    list(self.KPI_COLUMNS),
+                    [self.kpi_row(k) for k in flagged[:ROW_LIMIT]],
+                    total=len(flagged),
+                    more_url=_list_url("objectives:kpi_list", status=KPIStatus.OFF_TARGET),
+                    empty=_("Every KPI is on target or within its warning band."),
+                )
+            ],
+        }
+
+    # c6) Audit results
+
+    def section_c6(self) -> dict:
+        audits = self.audits
+        totals = {kind: sum(getattr(a, kind) for a in audits) for kind in FindingKind.values}
+        colours = {
+            FindingKind.MAJOR_NC: "danger",
+            FindingKind.MINOR_NC: "warning",
+            FindingKind.OBSERVATION: "info",
+            FindingKind.OFI: "success",
+        }
+        return {
+            "figures": [
+                figure(_("Audits"), len(audits)),
+                *(
+                    figure(FindingKind(kind).label, totals[kind], colours[kind] if totals[kind] else "")
+                    for kind in FindingKind.values
+                ),
+            ],
+            "tables": [
+                table(
+                    "audits",
+                    _("Audits of the period"),
+                    [
+                        _("Audit"),
+                        _("Dates"),
+                        _("Status"),
+                        _("Lead auditor"),
+                        *(FindingKind(kind).label for kind in FindingKind.values),
+                    ],
+                    [
+                        row(
+                            a.reference,
+                            a.get_absolute_url(),
+                            cell(str(a), a.get_absolute_url()),
+                            cell(f"{_day(a.planned_start)} – {_day(a.planned_end)}"),
+                            cell(a.get_status_display(), colour=a.status_colour),
+                            cell(str(a.owner)),
+                            *(
+                                cell(getattr(a, kind), colour=colours[kind] if getattr(a, kind) else "")
+                                for kind in FindingKind.values
+                            ),
+                        )
+                        for a in audits
+                    ],
+                    more_url=_list_url("audits:audit_list"),
+                )
+            ],
+        }
+
+    # c7) External providers
+
+    def section_c7(self) -> dict:
+        kpis = [k for k in self.kpis if k["review_topic"] == ReviewTopic.SUPPLIER]
+        self.want_charts("c7", kpis)
+        supplier_ncs = [n for n in self.ncs if n.origin == Origin.SUPPLIER and self.start <= n.detected_on <= self.end]
+        return {
+            "figures": [*self.kpi_status_figures(kpis), figure(_("Supplier nonconformities"), len(supplier_ncs))],
+            "tables": [
+                table(
+                    "kpis",
+                    _("External provider KPIs"),
+                    list(self.KPI_COLUMNS),
+                    [self.kpi_row(k) for k in kpis],
+                    empty=_("No KPI is tagged for external provider performance."),
+                ),
+                table(
+                    "nonconformities",
+                    _("Nonconformities from suppliers found in the period"),
+                    [_("Nonconformity"), _("Supplier"), _("Found"), _("Status")],
+                    [
+                        row(
+                            n.reference,
+                            n.get_absolute_url(),
+                            cell(str(n), n.get_absolute_url()),
+                            cell(n.party),
+                            cell(_day(n.detected_on)),
+                            cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                        )
+                        for n in supplier_ncs
+                    ],
+                    more_url=_list_url("nonconformities:nonconformity_list", origin=Origin.SUPPLIER),
+                ),
+            ],
+        }
+
+    # d) Adequacy of resources
+
+    def section_d(self) -> dict:
+        needs = [d for d in self.decisions if d.kind == OutputKind.RESOURCE_NEED]
+        owners = overdue_actions_by_owner(self.today)
+        total = sum(o["overdue"] for o in owners)
+        return {
+            "figures": [
+                figure(_("Resource needs raised by earlier reviews"), len(needs)),
+                figure(_("Overdue actions"), total, "danger" if total else ""),
+                figure(_("People with overdue actions"), len(owners)),
+            ],
+            "tables": [
+                table(
+                    "resource_needs",
+                    _("Resource needs decided by earlier reviews"),
+                    [_("Decision"), _("Owner"), _("Due"), _("Status")],
+                    [
+                        row(
+                            d.action.reference if d.action else str(d.pk),
+                            d.action.get_absolute_url() if d.action else "",
+                            cell(d.title, d.action.get_absolute_url() if d.action else ""),
+                            cell(str(d.owner)),
+                            cell(_day(d.due_date)),
+                            cell(
+                                d.action.get_status_display() if d.action else "",
+                                colour=ACTION_STATUS_COLOURS[d.action.status] if d.action else "",
+                            ),
+                        )
+                        for d in needs
+                    ],
+                ),
+                table(
+                    "overdue_by_owner",
+                    _("Overdue actions by owner"),
+                    [_("Owner"), _("Overdue actions")],
+                    [
+                        row(
+                            str(o["owner_id"]),
+                            _list_url("qms:action_list", owner=o["owner_id"], overdue="on"),
+                            cell(
+                                _name(o["owner__first_name"], o["owner__last_name"], o["owner__username"]),
+                                _url("qms:user_detail", o["owner_id"]),
+                            ),
+                            cell(
+                                o["overdue"], _list_url("qms:action_list", owner=o["owner_id"], overdue="on"), "danger"
+                            ),
+                        )
+                        for o in owners
+                    ],
+                    more_url=_list_url("qms:action_list", overdue="on"),
+                    empty=_("No action is overdue."),
+                ),
+            ],
+        }
+
+    # e) Actions on risks and opportunities
+
+    def section_e(self) -> dict:
+        risk_type = self.types[Risk]
+        treatments = list(
+            Action.objects.filter(source_type_id=risk_type)
+            .filter(
+                Q(status__in=ActionStatus.active())
+                | Q(completed_on__range=(self.start, self.end))
+                | Q(verified_at__gte=self.since, verified_at__lt=self.until)
+            )
+            .select_related("owner")
+            .order_by("due_date", "pk")
+        )
+        risks = (
+            {
+                r["id"]: r
+                for r in Risk.objects.filter(pk__in={a.source_id for a in treatments}).values(
+                    "id", "reference", "title"
+                )
+            }
+            if treatments
+            else {}
+        )
+        done = [a for a in treatments if a.completed_on and self.start <= a.completed_on <= self.end]
+        verified = [a for a in treatments if a.verified_at and self.since <= a.verified_at < self.until]
+        effective = sum(1 for a in verified if a.status == ActionStatus.VERIFIED_EFFECTIVE)
+        overdue = sum(1 for a in treatments if a.status in ActionStatus.active() and a.due_date < self.today)
+        moves = residual_band_moves(self.since, self.until)
+        ranks = {b: n for n, b in enumerate(Band.values)}
+        worse = sum(1 for m in moves if m["band_before"] and ranks.get(m["band_after"], -1) > ranks[m["band_before"]])
+        rows = []
+        for a in treatments:
+            risk = risks.get(a.source_id)
+            verdict = {
+                ActionStatus.VERIFIED_EFFECTIVE: ("success", _("Verified effective")),
+                ActionStatus.NOT_EFFECTIVE: ("danger", _("Not effective")),
+            }.get(a.status)
+            rows.append(
+                row(
+                    a.reference,
+                    a.get_absolute_url(),
+                    cell(str(a), a.get_absolute_url()),
+                    cell(
+                        f"{risk['reference']} {risk['title']}" if risk else "", _url("risks:risk_detail", a.source_id)
+                    ),
+                    cell(str(a.owner)),
+                    cell(_day(a.due_date), colour="danger" if a.is_overdue else ""),
+                    cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
+                    cell(verdict[1] if verdict else "", colour=verdict[0] if verdict else ""),
+                )
+            )
+        return {
+            "figures": [
+                figure(_("Treatments done in the period"), len(done)),
+                figure(_("Verified effective"), effective, "success" if effective else ""),
+                figure(_("Not effective"), len(verified) - effective, "danger" if len(verified) > effective else ""),
+                figure(_("Treatments overdue"), overdue, "danger" if overdue else ""),
+                figure(_("Residual band moved"), len(moves)),
+                figure(_("…of which worse"), worse, "danger" if worse else ""),
+            ],
+            "tables": [
+                table(
+                    "treatments",
+                    _("Treatments of risks and opportunities (open, done or checked in the period)"),
+                    [_("Treatment"), _("Risk"), _("Owner"), _("Due"), _("Status"), _("Effectiveness")],
+                    rows,
+                    more_url=_list_url("qms:action_list", source="risk"),
+                ),
+                table(
+                    "band_moves",
+                    _("Residual band movement in the period"),
+                    [_("Risk or opportunity"), _("Band before"), _("Band now"), _("Movement")],
+                    [_band_move_row(m, ranks) for m in moves],
+                    more_url=_list_url("risks:risk_list"),
+                ),
+            ],
+        }
+
+    # f) Opportunities for improvement
+
+    def section_f(self) -> dict:
+        ofis = list(
+            Finding.objects.filter(audit__in=[a.pk for a in self.audits], kind=FindingKind.OFI)
+            .select_related("audit", "process")
+            .order_by("audit__planned_start", "number")
+        )
+        improvements = list(
+            Action.objects.filter(kind=ActionKind.IMPROVEMENT, created_at__gte=self.since, created_at__lt=self.until)
+            .select_related("owner", "source_type")
+            .order_by("created_at", "pk")
+        )
+        opportunities = list(
+            Risk.objects.filter(kind=RiskKind.OPPORTUNITY)
+            .filter(Q(created_at__gte=self.since, created_at__lt=self.until) | ~Q(status=RiskStatus.CLOSED))
+            .select_related("owner")
+            .order_by("reference")
+        )
+        new_opps = [o for o in opportunities if self.since <= o.created_at < self.until]
+        commentaries = list(ProcessCommentary.objects.filter(review=self.review).select_related("process", "author"))
+        return {
+            "figures": [
+                figure(_("Audit opportunities"), len(ofis)),
+                figure(_("Improvement actions raised"), len(improvements)),
+                figure(_("Opportunities identified"), len(new_opps)),
+                figure(_("Open opportunities"), sum(1 for o in opportunities if o.status != RiskStatus.CLOSED)),
+            ],
+            "tables": [
+                table(
+                    "findings",
+                    _("Opportunities for improvement found by audits"),
+                    [_("Finding"), _("Audit"), _("Process"), _("Clause")],
+                    [
+                        row(
+                            f"{f.audit.reference}-F{f.number}",
+                            f.get_absolute_url(),
+                            cell(f.title, f.get_absolute_url()),
+                            cell(f.audit.reference, f.audit.get_absolute_url()),
+                            cell(str(f.process or "")),
+                            cell(f.clause),
+                        )
+                        for f in ofis
+                    ],
+                ),
+                table(
+                    "improvements",
+                    _("Improvement actions raised in the period"),
+                    [_("Action"), _("Raised from"), _("Owner"), _("Due"), _("Status")],
+                    [
+                        row(
+                            a.reference,
+                            a.get_absolute_url(),
+                            cell(str(a), a.get_absolute_url()),
+                            cell(a.source_type.name if a.source_type else _("Raised directly")),
+                            cell(str(a.owner)),
+                            cell(_day(a.due_date)),
+                            cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
+                        )
+                        for a in improvements
+                    ],
+                    more_url=_list_url("qms:action_list", kind=ActionKind.IMPROVEMENT),
+                ),
+                table(
+                    "opportunities",
+                    _("Opportunities in the register (new in the period, or open)"),
+                    [_("Opportunity"), _("Band"), _("Status"), _("Owner"), _("Identified")],
+                    [
+                        row(
+                            o.reference,
+                            o.get_absolute_url(),
+                            cell(str(o), o.get_absolute_url()),
+                            cell(o.residual_band_label or "", colour=o.residual_band_colour or ""),
+                            cell(o.get_status_display(), colour=o.status_colour),
+                            cell(str(o.owner)),
+                            cell(_day(o.created_at)),
+                        )
+                        for o in opportunities
+                    ],
+                    more_url=_list_url("risks:risk_list", kind=RiskKind.OPPORTUNITY),
+                ),
+                table(
+                    "commentaries",
+                    _("What process owners propose"),
+                    [_("Process"), _("Commentary"), _("By")],
+                    [
+                        row(
+                            c.process.reference,
+                            c.process.get_absolute_url(),
+                            cell(str(c.process), c.process.get_absolute_url()),
+                            cell(c.text),
+                            cell(str(c.author or "")),
+                        )
+                        for c in commentaries
+                    ],
+                    empty=_("No commentary yet."),
+                ),
+            ],
+        }
+
+
+def _target_text(k: dict) -> str:
+    target = _number(k["target"])
+    if k["direction"] == "range" and k["target_upper"] is not None:
+        text = f"{target}–{_number(k['target_upper'])}"
+    else:
+        text = ("≥ " if k["direction"] == "higher" else "≤ ") + target
+    return f"{text} {k['unit']}".strip()
+
+
+def _status_summary(kpis: list[dict]) -> str:
+    if not kpis:
+        return "—"
+    counts = defaultdict(int)
+    for k in kpis:
+        counts[k["status"]] += 1
+    return ", ".join(f"{counts[s]} {KPIStatus(s).label.lower()}" for s in KPIStatus.values if counts[s])
+
+
+def _band_move_row(move: dict, ranks: dict) -> dict:
+    before, after = move["band_before"], move["band_after"]
+    if not before:
+        movement, colour = _("New"), "info"
+    elif not after:
+        movement, colour = _("Not scored"), "secondary"
+    elif ranks[after] > ranks[before]:
+        movement, colour = _("Worse") if move["kind"] == RiskKind.RISK else _("Greater"), "danger"
+    else:
+        movement, colour = _("Better") if move["kind"] == RiskKind.RISK else _("Smaller"), "success"
+    url = _url("risks:risk_detail", move["id"])
+    return row(
+        move["reference"],
+        url,
+        cell(f"{move['reference']} {move['title']}", url),
+        cell(Band(before).label if before else "—", colour=BAND_COLOURS.get(before, "")),
+        cell(Band(after).label if after else "—", colour=BAND_COLOURS.get(after, "")),
+        cell(movement, colour=colour),
+    )
