@@ -1,9 +1,10 @@
-"""Reads across the context records, for management review."""
+"""Reads across records for management review: the context that changed, the outputs of earlier reviews."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from qms.choices import ActionStatus
 from qms.models import Action
@@ -81,3 +82,13 @@ def overdue_actions_by_owner(today: date) -> list[dict]:
         .annotate(overdue=Count("id"))
         .order_by("-overdue", "owner__last_name", "owner_id")
     )
+
+
+def earlier_outputs(*, before: datetime | None = None, today: date | None = None) -> dict[str, int]:
+    """How many outputs (actions decided in a review) of reviews held before `before` (all reviews
+    when None) are still open, and how many of those are overdue: one query."""
+    today = today or timezone.localdate()
+    actions = Action.objects.active().filter(review_decision__isnull=False)
+    if before is not None:
+        actions = actions.filter(review_decision__review__planned_at__lt=before)
+    return actions.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))

@@ -57,4 +57,42 @@ urlpatterns = [
     ),
     path("statements/<int:pk>/edit/", views.QmsStatementEditView.as_view(), name="qmsstatement_edit"),
     path("statements/<int:pk>/approve/", views.statement_approve, name="qmsstatement_approve"),
+    # Management reviews
+    path("management-reviews/", views.review_list, name="managementreview_list"),
+    path("management-reviews/new/", views.ManagementReviewEditView.as_view(), name="managementreview_add"),
+    path("management-reviews/<int:pk>/", views.ManagementReviewDetailView.as_view(), name="managementreview_detail"),
+    path(
+        "management-reviews/<int:pk>/minutes/",
+        views.ManagementReviewDetailView.as_view(tab="minutes"),
+        name="managementreview_minutes",
+    ),
+    path(
+        "management-reviews/<int:pk>/history/",
+        views.ManagementReviewDetailView.as_view(tab="history"),
+        name="managementreview_history",
+    ),
+    path("management-reviews/<int:pk>/edit/", views.ManagementReviewEditView.as_view(), name="managementreview_edit"),
+    path("management-reviews/<int:pk>/prepare/", views.review_prepare, name="managementreview_prepare"),
+    path("management-reviews/<int:pk>/start/", views.review_start, name="managementreview_start"),
+    path("management-reviews/<int:pk>/issue/", views.review_issue, name="managementreview_issue"),
+    path("management-reviews/<int:pk>/addendum/", views.review_addendum, name="managementreview_addendum"),
+    path("management-reviews/<int:pk>/inputs/<str:input>/prepare/", views.input_prepare, name="review_input_prepare"),
+    path("management-reviews/<int:pk>/inputs/<str:input>/note/", views.meeting_note, name="review_meeting_note"),
+    path(
+        "management-reviews/<int:pk>/commentaries/<int:process_pk>/",
+        views.commentary_edit,
+        name="review_commentary",
+    ),
+    path("management-reviews/<int:pk>/meeting/", views.review_meeting, name="managementreview_meeting"),
+    path(
+        "management-reviews/<int:pk>/meeting/<str:step>/",
+        views.review_meeting,
+        name="managementreview_meeting_step",
+    ),
+    path("management-reviews/<int:pk>/decisions/", views.decision_add, name="review_decision_add"),
+    path(
+        "management-reviews/<int:pk>/attendance/<int:person_pk>/",
+        views.attendance_set,
+        name="review_attendance",
+    ),
 ]

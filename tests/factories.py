@@ -14,7 +14,7 @@ from processes.models import HandOff, Process
 from qms.choices import ActionKind, OrgUnitKind, Role
 from qms.models import Action, OrgUnit, User
 from reviews.choices import IssueCategory, IssueSide, PartyKind, StatementKind
-from reviews.models import ContextIssue, InterestedParty, QmsStatement
+from reviews.models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, ReviewAttendance
 from risks.choices import Category, RiskStatus, Strategy
 from risks.models import Risk
 
@@ -304,3 +304,26 @@ class QmsStatementFactory(factory.django.DjangoModelFactory):
     kind = StatementKind.POLICY
     text = factory.Sequence(lambda n: f"We make parts right first time, version {n}.")
     owner = factory.SubFactory(UserFactory, role=Role.QUALITY_MANAGER)
+
+
+# Management review
+# ------------------------------------------------------------------------------
+
+
+class ManagementReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ManagementReview
+
+    title = factory.Sequence(lambda n: f"Management review {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.LEADERSHIP)
+    planned_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+    period_start = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=180))
+    period_end = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=13))
+
+
+class ReviewAttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewAttendance
+
+    review = factory.SubFactory(ManagementReviewFactory)
+    person = factory.SubFactory(UserFactory)

@@ -211,6 +211,29 @@ class ManagementReview(OwnedRecord):
         """Only the chair signs the minutes, in the meeting."""
         return self.status == ReviewStatus.IN_MEETING and user.pk == self.owner_id and self.chair_is_eligible(user)
 
+    def user_can_sign_addendum(self, user) -> bool:
+        """A correction to issued minutes is signed by the chair, like the minutes."""
+        return self.status == ReviewStatus.ISSUED and user.pk == self.owner_id and self.chair_is_eligible(user)
+
+    def user_can_prepare(self, user) -> bool:
+        """The quality manager prepares the pack (notes, decision-needed flags) until the meeting starts."""
+        return not self.is_pack_frozen and user.is_active and user.administers_qms
+
+    def user_can_start_meeting(self, user) -> bool:
+        """Leadership opens the meeting, which freezes the pack."""
+        return self.status in (ReviewStatus.PLANNED, ReviewStatus.PREPARED) and self.user_can_chair(user)
+
+    def user_can_run_meeting(self, user) -> bool:
+        """In the meeting, Leadership (and the quality manager, as secretary) records notes,
+        decisions and attendance."""
+        return self.status == ReviewStatus.IN_MEETING and (
+            self.chair_is_eligible(user) or (user.is_active and user.administers_qms)
+        )
+
+    def user_can_edit(self, user) -> bool:
+        """The plan (title, date, chair, attendees, period) changes until the meeting starts."""
+        return not self.is_pack_frozen and self.user_can_change(user)
+
     def clean(self) -> None:
         errors = {}
         if self.owner_id and not self.chair_is_eligible(self.owner):
@@ -359,9 +382,7 @@ class ReviewDecision(ReviewPart):
 
     def user_can_change(self, user) -> bool:
         """Decisions are recorded in the meeting, by the chair or a quality manager."""
-        return self.review.status == ReviewStatus.IN_MEETING and (
-            self.review.user_can_chair(user) or user.administers_qms
-        )
+        return self.review.user_can_run_meeting(user)
 
 
 class MinutesAddendum(models.Model):

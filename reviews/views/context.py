@@ -18,11 +18,11 @@ from qms.views.generic import (
     done_response,
 )
 
-from . import services
-from .choices import ContextStatus, IssueSide, StatementKind, StatementStatus
-from .filters import ContextIssueFilterSet, InterestedPartyFilterSet
-from .forms import ContextIssueForm, InterestedPartyForm, QmsStatementForm, StatementApproveForm
-from .models import ContextIssue, ContextRecord, InterestedParty, QmsStatement, recent_since
+from .. import services
+from ..choices import ContextStatus, IssueSide, StatementKind, StatementStatus
+from ..filters import ContextIssueFilterSet, InterestedPartyFilterSet
+from ..forms import ContextIssueForm, InterestedPartyForm, QmsStatementForm, StatementApproveForm
+from ..models import ContextIssue, ContextRecord, InterestedParty, QmsStatement, recent_since
 
 
 @require_GET
