@@ -2,7 +2,9 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
+from qms.models import User
 
+from .. import services
 from ..models import (
     ContextIssue,
     InterestedParty,
@@ -109,6 +111,13 @@ class ManagementReviewSerializer(ModelCleanMixin, RecordSerializer):
     .../minutes/ once made."""
 
     attendance = ReviewAttendanceSerializer(many=True, read_only=True)
+    attendees = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Who is invited, by id: the attendance then lists them (left as it is when not sent).",
+    )
     has_frozen_pack = serializers.SerializerMethodField()
     has_minutes_pdf = serializers.SerializerMethodField()
 
@@ -116,14 +125,34 @@ class ManagementReviewSerializer(ModelCleanMixin, RecordSerializer):
         model = ManagementReview
         fields = [
             "id", "reference", "title", "status", "planned_at", "duration_minutes", "location", "period_start",
-            "period_end", "interval_months", "owner", "deputies", "attendance", "calendar_uid", "calendar_sequence",
-            "has_frozen_pack", "frozen_at", "frozen_pack_sha256", "minutes_issued_at", "minutes_issued_by",
-            "signature_meaning", "minutes_sha256", "has_minutes_pdf", "minutes_pdf_sha256", "created_at", "updated_at",
+            "period_end", "interval_months", "owner", "deputies", "attendees", "attendance", "calendar_uid",
+            "calendar_sequence", "has_frozen_pack", "frozen_at", "frozen_pack_sha256", "minutes_issued_at",
+            "minutes_issued_by", "signature_meaning", "minutes_sha256", "has_minutes_pdf", "minutes_pdf_sha256",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "status", "calendar_uid", "calendar_sequence", "frozen_at", "frozen_pack_sha256", "minutes_issued_at",
             "minutes_issued_by", "signature_meaning", "minutes_sha256", "minutes_pdf_sha256",
         ]  # fmt: skip
+
+    def create(self, validated_data):
+        return self._save(ManagementReview(), validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+    def _save(self, review: ManagementReview, data: dict) -> ManagementReview:
+        """Through the service the review's form uses: the same rules, history and invitation list."""
+        attendees = data.pop("attendees", None)
+        deputies = data.pop("deputies", None)
+        for name, value in data.items():
+            setattr(review, name, value)
+        if attendees is None:
+            attendees = [row.person for row in review.attendance.all()] if review.pk else []
+        review = services.review_save(review=review, user=self.context["request"].user, attendees=attendees)
+        if deputies is not None:
+            review.deputies.set(deputies)
+        return review
 
     def get_has_frozen_pack(self, review) -> bool:
         return review.is_pack_frozen
@@ -145,3 +174,20 @@ class ReviewDecisionSerializer(serializers.ModelSerializer):
             "action_reference", "action_status", "created_at", "created_by",
         ]  # fmt: skip
         read_only_fields = ["action", "created_at", "created_by"]
+
+
+class DecisionRecordSerializer(serializers.ModelSerializer):
+    """A decision recorded in the meeting: it becomes an action owned by `owner` at once."""
+
+    review = serializers.PrimaryKeyRelatedField(queryset=ManagementReview.objects.all())
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+    class Meta:
+        model = ReviewDecision
+        fields = ["review", "input", "kind", "title", "description", "owner", "due_date"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # a review the user may not see is "not found", as everywhere
+            self.fields["review"].queryset = ManagementReview.objects.restrict(request.user, "view")

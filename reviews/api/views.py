@@ -1,11 +1,12 @@
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -24,6 +25,7 @@ from ..models import ContextIssue, InterestedParty, ManagementReview, QmsStateme
 from .serializers import (
     ContextIssueSerializer,
     ContextRetireSerializer,
+    DecisionRecordSerializer,
     InterestedPartySerializer,
     ManagementReviewSerializer,
     QmsStatementSerializer,
@@ -161,9 +163,13 @@ def minutes_file_response(review: ManagementReview) -> FileResponse:
     return response
 
 
-class ReviewDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewDecisionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Decisions of the reviews (outputs of ISO 9001 9.3.3), each with the action it became.
-    ?review=, ?input=, ?kind=, ?owner=."""
+    ?review=, ?input=, ?kind=, ?owner=. Recorded in the meeting (POST) by Leadership or a quality
+    manager; each becomes an action owned by the person it names at once. Issued minutes refuse
+    them (403)."""
 
     queryset = ReviewDecision.objects.select_related("action", "owner", "review")
     serializer_class = ReviewDecisionSerializer
@@ -173,3 +179,11 @@ class ReviewDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         visible = ManagementReview.objects.restrict(self.request.user, "view")
         return self.queryset.filter(review__in=visible)
+
+    @extend_schema(request=DecisionRecordSerializer, responses={201: ReviewDecisionSerializer})
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        payload = DecisionRecordSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        decision = services.review_record_decision(user=request.user, **payload.validated_data)
+        return Response(self.get_serializer(decision).data, status=status.HTTP_201_CREATED)

@@ -3,29 +3,27 @@
 from datetime import date, timedelta
 
 import factory
-import pytest
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from qms.choices import Role
 from reviews.choices import OutputKind, ReviewInput, ReviewStatus
 from reviews.models import ManagementReview, ReviewAttendance, ReviewDecision
+from tests import factories
 from tests.factories import UserFactory
 
 
-class ManagementReviewFactory(factory.django.DjangoModelFactory):
-    """A planned review ten days ahead, chaired by a member of Leadership."""
+class ManagementReviewFactory(factories.ManagementReviewFactory):
+    """A planned review ten days ahead of the first half of 2026, chaired by a member of Leadership,
+    with its attendees."""
 
     class Meta:
         model = ManagementReview
         skip_postgeneration_save = True
 
-    title = factory.Sequence(lambda n: f"Management review {n}")
     planned_at = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + timedelta(days=10))
     location = "Board room"
     period_start = date(2026, 1, 1)
     period_end = date(2026, 6, 30)
-    owner = factory.SubFactory(UserFactory, role=Role.LEADERSHIP)
 
     @factory.post_generation
     def attendees(self, create, extracted, **kwargs):
@@ -44,16 +42,6 @@ class ReviewDecisionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Decision {n}")
     owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
-
-
-@pytest.fixture(autouse=True)
-def review_pages(monkeypatch):
-    """The review's page, in a tree where the review pages have not landed yet (import it where needed)."""
-    try:
-        reverse("reviews:managementreview_detail", args=[1])
-    except NoReverseMatch:
-        url = lambda self: f"/reviews/management-reviews/{self.pk}/"  # noqa: E731
-        monkeypatch.setattr(ManagementReview, "get_absolute_url", url)
 
 
 CHART = (

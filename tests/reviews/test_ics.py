@@ -10,7 +10,7 @@ from qms.choices import Role
 from reviews.ics import review_invitation
 from tests.factories import UserFactory
 
-from .factories import ManagementReviewFactory, review_pages  # noqa: F401
+from .factories import ManagementReviewFactory
 
 pytestmark = pytest.mark.django_db
 

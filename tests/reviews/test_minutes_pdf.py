@@ -12,7 +12,7 @@ from reviews.minutes import render_minutes_pdf
 from reviews.models import MinutesAddendum, ReviewInputNote
 from tests.factories import ActionFactory
 
-from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue, review_pages  # noqa: F401
+from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from reviews.choices import ReviewInput, ReviewStatus
 from tests.api import api
 from tests.factories import ActionFactory
 
-from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue, review_pages  # noqa: F401
+from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +40,13 @@ def test_leadership_plans_a_review_and_the_owner_chairs_it(lead, quality, owner)
     payload = {"title": "Year-end review", "planned_at": "2026-12-10T09:00:00Z", "period_start": "2026-07-01",
                "period_end": "2026-11-30", "owner": lead.pk, "location": "Board room"}  # fmt: skip
     assert api(owner).post(URL, payload, format="json").status_code == 403
-    created = api(quality).post(URL, payload, format="json")
+    created = api(quality).post(URL, payload | {"attendees": [lead.pk, owner.pk]}, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["status"] == ReviewStatus.PLANNED and created.json()["calendar_sequence"] == 0
+    assert sorted(a["person"] for a in created.json()["attendance"]) == sorted([lead.pk, owner.pk])
+    pk = created.json()["id"]
+    updated = api(quality).patch(f"{URL}{pk}/", {"attendees": [owner.pk]}, format="json")
+    assert [a["person"] for a in updated.json()["attendance"]] == [owner.pk]
 
     not_leadership = api(quality).post(URL, payload | {"owner": quality.pk}, format="json")
     assert not_leadership.status_code == 400 and "owner" in not_leadership.json()
@@ -108,7 +112,44 @@ def test_decisions_list_with_their_actions(review, owner, viewer):
     ReviewDecisionFactory(review__owner=review.owner)  # another review's
     rows = api(viewer).get(f"/api/review-decisions/?review={review.pk}").json()["results"]
     assert [(r["id"], r["action_reference"], r["input"]) for r in rows] == [(decision.pk, action.reference, "c3")]
-    assert api(viewer).post("/api/review-decisions/", {}, format="json").status_code == 405
+
+
+def decision_payload(review, owner) -> dict:
+    return {"review": review.pk, "input": "c3", "kind": "resource_need", "title": "Second press",
+            "description": "For line 2.", "owner": owner.pk, "due_date": "2027-01-31"}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["lead", "quality"])
+def test_leadership_or_the_quality_manager_record_a_decision_in_the_meeting_and_it_becomes_an_action(
+    review, owner, who, request
+):
+    freeze(review)
+    response = api(request.getfixturevalue(who)).post("/api/review-decisions/", decision_payload(review, owner))
+    assert response.status_code == 201, response.json()
+    decision = review.decisions.get()
+    assert response.json()["action_reference"] == decision.action.reference
+    assert decision.action.owner == owner and decision.action.title == "Second press"
+    assert str(decision.action.due_date) == "2027-01-31"
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer", "auditor"])
+def test_others_cannot_record_decisions(review, owner, who, request):
+    freeze(review)
+    response = api(request.getfixturevalue(who)).post("/api/review-decisions/", decision_payload(review, owner))
+    assert response.status_code == 403 and not review.decisions.exists()
+
+
+def test_decisions_are_recorded_only_while_the_meeting_is_held(review, lead, owner):
+    assert api(lead).post("/api/review-decisions/", decision_payload(review, owner)).status_code == 403
+    issue(review)
+    assert api(lead).post("/api/review-decisions/", decision_payload(review, owner)).status_code == 403
+    assert not review.decisions.exists()
+
+
+def test_a_decision_needs_its_fields(review, lead, owner):
+    freeze(review)
+    response = api(lead).post("/api/review-decisions/", decision_payload(review, owner) | {"kind": "wish", "title": ""})
+    assert response.status_code == 400 and {"kind", "title"} <= response.json().keys()
 
 
 def test_lists_cost_the_same_queries_for_2_and_20_reviews(lead, owner, viewer, django_assert_max_num_queries):

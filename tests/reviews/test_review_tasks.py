@@ -19,7 +19,7 @@ from reviews.choices import ReviewStatus
 from reviews.models import MinutesAddendum, ProcessCommentary
 from tests.factories import ActionFactory, KPIFactory, ProcessFactory, UserFactory
 
-from .factories import ManagementReviewFactory, ReviewDecisionFactory, issue, review_pages  # noqa: F401
+from .factories import ManagementReviewFactory, ReviewDecisionFactory, issue
 
 pytestmark = pytest.mark.django_db
 
