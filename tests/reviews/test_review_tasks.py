@@ -175,3 +175,29 @@ def test_the_schedule_runs_the_review_tasks(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["review-reminders"]["task"] == "reviews.tasks.send_review_reminders"
     assert schedule["resume-review-minutes"]["task"] == "reviews.tasks.resume_minutes"
+
+
+def test_a_whole_review_ends_with_its_signed_minutes_pdf_in_each_attendees_mail(lead, owner, quality, tmp_path):
+    """Through the workflow's own services: the meeting freezes the real pack, a decision becomes an
+    action, the chair signs, and the task makes the PDF of exactly that and mails it."""
+    import subprocess
+
+    from reviews import services
+
+    lead.set_password("chair-password-1")
+    lead.save()
+    review = ManagementReviewFactory(owner=lead, attendees=[lead, owner, quality])
+    services.review_start_meeting(review=review, user=lead)
+    decision = services.review_record_decision(
+        review=review, user=lead, input="d", kind="resource_need", title="Hire a second inspector",
+        owner=owner, due_date=timezone.localdate() + timedelta(days=90),
+    )  # fmt: skip
+    services.review_issue_minutes(review=review, user=lead, password="chair-password-1", meaning="approved as chair")
+
+    assert tasks.issue_minutes.delay(review.pk).get() == {"pdf_made": 1, "sent": 3}
+    review.refresh_from_db()
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(mail.outbox[0].attachments[0][1])
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
+    assert "Hire a second inspector" in text and decision.action.reference in text
+    assert review.minutes_sha256 in text and review.frozen_pack_sha256 in text and "approved as chair" in text
