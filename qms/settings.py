@@ -310,6 +310,9 @@ KPI_DATA_GRACE_DAYS = env_int("KPI_DATA_GRACE_DAYS", 7)
 KPI_ESCALATION_DAYS = env_int("KPI_ESCALATION_DAYS", 14)
 # Days before an audit starts when its team and auditees are reminded.
 AUDIT_REMINDER_DAYS = env_int("AUDIT_REMINDER_DAYS", 7)
+# Days before a management review when its attendees and preparers are reminded (with the calendar
+# invitation), and before an output's due date when its owner is.
+REVIEW_REMINDER_DAYS = env_int("REVIEW_REMINDER_DAYS", 7, minimum=1, maximum=60)
 
 # SECURITY
 # ------------------------------------------------------------------------------
@@ -362,6 +365,9 @@ SPECTACULAR_SETTINGS = {
         "EvidencePackStatusEnum": "packs.choices.PackStatus",
         "ContextStatusEnum": "reviews.choices.ContextStatus",
         "StatementStatusEnum": "reviews.choices.StatementStatus",
+        "ReviewStatusEnum": "reviews.choices.ReviewStatus",
+        "ReviewInputEnum": "reviews.choices.ReviewInput",
+        "OutputKindEnum": "reviews.choices.OutputKind",
         "ClauseEnum": "qms.clauses.Clause",
     },
 }
@@ -422,6 +428,17 @@ CELERY_BEAT_SCHEDULE = {
     "audit-reminders": {
         "task": "audits.tasks.send_audit_reminders",
         "schedule": crontab(hour=6, minute=10),
+    },
+    # Daily: remind attendees and preparers before a management review (with the invitation), and
+    # owners of review outputs nearing their due date (each once).
+    "review-reminders": {
+        "task": "reviews.tasks.send_review_reminders",
+        "schedule": crontab(hour=6, minute=20),
+    },
+    # Minutes issued whose PDF or e-mails a lost worker or a mail server left undone.
+    "resume-review-minutes": {
+        "task": "reviews.tasks.resume_minutes",
+        "schedule": crontab(minute="7-59/15"),
     },
     # Safe to run often: each action is notified at most once a day.
     "notify-overdue-actions": {

@@ -2,8 +2,17 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
+from qms.models import User
 
-from ..models import ContextIssue, InterestedParty, QmsStatement
+from .. import services
+from ..models import (
+    ContextIssue,
+    InterestedParty,
+    ManagementReview,
+    QmsStatement,
+    ReviewAttendance,
+    ReviewDecision,
+)
 
 
 class FrozenRecordMixin:
@@ -80,3 +89,105 @@ class StatementApproveSerializer(serializers.Serializer):
 
 class ContextRetireSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=100, help_text="Why it no longer matters: the history keeps it.")
+
+
+# Management review
+# ------------------------------------------------------------------------------
+
+
+class ReviewAttendanceSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="person.__str__", read_only=True)
+
+    class Meta:
+        model = ReviewAttendance
+        fields = ["person", "display_name", "present"]
+        read_only_fields = fields
+
+
+class ManagementReviewSerializer(ModelCleanMixin, RecordSerializer):
+    """A management review (ISO 9001 9.3): its plan, status and signature. The owner is the chair,
+    a member of Leadership. The plan changes until the meeting starts; issued minutes never change
+    (403). The pack as the meeting saw it is at .../pack/ once frozen, the minutes PDF at
+    .../minutes/ once made."""
+
+    attendance = ReviewAttendanceSerializer(many=True, read_only=True)
+    attendees = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Who is invited, by id: the attendance then lists them (left as it is when not sent).",
+    )
+    has_frozen_pack = serializers.SerializerMethodField()
+    has_minutes_pdf = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ManagementReview
+        fields = [
+            "id", "reference", "title", "status", "planned_at", "duration_minutes", "location", "period_start",
+            "period_end", "interval_months", "owner", "deputies", "attendees", "attendance", "calendar_uid",
+            "calendar_sequence", "has_frozen_pack", "frozen_at", "frozen_pack_sha256", "minutes_issued_at",
+            "minutes_issued_by", "signature_meaning", "minutes_sha256", "has_minutes_pdf", "minutes_pdf_sha256",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "calendar_uid", "calendar_sequence", "frozen_at", "frozen_pack_sha256", "minutes_issued_at",
+            "minutes_issued_by", "signature_meaning", "minutes_sha256", "minutes_pdf_sha256",
+        ]  # fmt: skip
+
+    def create(self, validated_data):
+        return self._save(ManagementReview(), validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+    def _save(self, review: ManagementReview, data: dict) -> ManagementReview:
+        """Through the service the review's form uses: the same rules, history and invitation list."""
+        attendees = data.pop("attendees", None)
+        deputies = data.pop("deputies", None)
+        for name, value in data.items():
+            setattr(review, name, value)
+        if attendees is None:
+            attendees = [row.person for row in review.attendance.all()] if review.pk else []
+        review = services.review_save(review=review, user=self.context["request"].user, attendees=attendees)
+        if deputies is not None:
+            review.deputies.set(deputies)
+        return review
+
+    def get_has_frozen_pack(self, review) -> bool:
+        return review.is_pack_frozen
+
+    def get_has_minutes_pdf(self, review) -> bool:
+        return bool(review.minutes_pdf)
+
+
+class ReviewDecisionSerializer(serializers.ModelSerializer):
+    """A decision of a review (an output of ISO 9001 9.3.3) on one input, with the action it became."""
+
+    action_reference = serializers.CharField(source="action.reference", read_only=True, default=None)
+    action_status = serializers.CharField(source="action.status", read_only=True, default=None)
+
+    class Meta:
+        model = ReviewDecision
+        fields = [
+            "id", "review", "input", "kind", "title", "description", "owner", "due_date", "action",
+            "action_reference", "action_status", "created_at", "created_by",
+        ]  # fmt: skip
+        read_only_fields = ["action", "created_at", "created_by"]
+
+
+class DecisionRecordSerializer(serializers.ModelSerializer):
+    """A decision recorded in the meeting: it becomes an action owned by `owner` at once."""
+
+    review = serializers.PrimaryKeyRelatedField(queryset=ManagementReview.objects.all())
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+    class Meta:
+        model = ReviewDecision
+        fields = ["review", "input", "kind", "title", "description", "owner", "due_date"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # a review the user may not see is "not found", as everywhere
+            self.fields["review"].queryset = ManagementReview.objects.restrict(request.user, "view")

@@ -171,6 +171,22 @@ class ManagementReview(OwnedRecord):
     def ends_at(self):
         return self.planned_at + timedelta(minutes=self.duration_minutes)
 
+    # What a calendar shows of the meeting: a change to any of them is an update of the invitation.
+    CALENDAR_FIELDS = ("planned_at", "duration_minutes", "location")
+
+    def save(self, *args, **kwargs) -> None:
+        """Count an update of the invitation (SEQUENCE, RFC 5545 3.8.7.4) when the date, time,
+        duration or place changed from the stored row, whichever path saved it."""
+        update_fields = kwargs.get("update_fields")
+        watched = [f for f in self.CALENDAR_FIELDS if update_fields is None or f in update_fields]
+        if self.pk is not None and not self._state.adding and watched:
+            stored = type(self).objects.filter(pk=self.pk).values(*watched, "calendar_sequence").first()
+            if stored and any(stored[f] != getattr(self, f) for f in watched):
+                self.calendar_sequence = stored["calendar_sequence"] + 1
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "calendar_sequence"}
+        super().save(*args, **kwargs)
+
     def frozen_data(self) -> dict | None:
         return json.loads(self.frozen_pack) if self.frozen_pack else None
 
