@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('objectives', '0003_objective_progress'),
+        ('objectives', '0004_kpi_review_topic'),
         ('processes', '0003_turtle_and_handoffs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
