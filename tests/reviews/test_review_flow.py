@@ -36,7 +36,7 @@ def _small_pack(monkeypatch):
     something to freeze. It counts calls, so a test can tell when the pack was compiled."""
     calls = []
 
-    def compile_pack(review):
+    def compile_pack(review, today=None):
         calls.append(review.pk)
         return {
             "version": 1,
