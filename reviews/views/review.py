@@ -409,10 +409,12 @@ def review_meeting(request: HttpRequest, pk: int, step: str = ATTENDANCE) -> Htt
         raise Http404
     user = request.user
     index = STEPS.index(step)
+    flagged = set(review.input_notes.filter(decision_needed=True).values_list("input", flat=True))
+    decided = dict(review.decisions.values_list("input").annotate(n=Count("pk")).order_by())
     context = {
         "object": review,
         "step": step,
-        "steps": [(s, _step_label(s)) for s in STEPS],
+        "steps": [(s, _step_label(s), s in flagged, decided.get(s, 0)) for s in STEPS],
         "previous": STEPS[index - 1] if index > 0 else None,
         "next": STEPS[index + 1] if index < len(STEPS) - 1 else None,
         **review_context(review, user),
@@ -499,11 +501,12 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         else:
             status = 200
-            messages.success(
-                request,
-                _("Decision recorded: action %(ref)s for %(owner)s.")
-                % {"ref": decision.action.reference, "owner": decision.owner},
-            )
+            if not htmx_partial(request):  # in place, the list shows the action; a message would linger
+                messages.success(
+                    request,
+                    _("Decision recorded: action %(ref)s for %(owner)s.")
+                    % {"ref": decision.action.reference, "owner": decision.owner},
+                )
             form = DecisionForm(initial={"input": decision.input})
     input = form.data.get("input") if form.is_bound else form.initial["input"]
     if input not in ReviewInput.values:
