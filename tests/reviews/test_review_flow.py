@@ -278,6 +278,7 @@ def test_issue_page_signs_with_the_password(review, chair, client_for):
 @pytest.fixture
 def issued(review, chair, owner):
     _in_meeting(review, chair)
+    services.review_note_input(review=review, user=chair, input="c3", meeting_note="Lead time above target.")
     _decide(review, chair, owner)
     return _issue(review, chair)
 
@@ -355,6 +356,8 @@ def test_every_step_is_in_the_history_tab(issued, chair, client_for):
     assert "Meeting started: pack frozen" in page
     assert "Second CMM operator for final inspection" in page  # the decision
     assert "attendee" in page
+    assert "functools" not in page and 'history-subject">c3) Process performance and conformity<' in page
+    assert '"frozen_pack"' not in page and "Frozen pack SHA-256" in page  # the hash, not the long JSON
 
 
 # Planning and preparation
