@@ -24,7 +24,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When, Window
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -61,6 +61,7 @@ from .selectors import context_changes, earlier_decisions, overdue_actions_by_ow
 PACK_VERSION = 1
 ROW_LIMIT = 50  # rows of a table; the rest are counted and linked to the live list
 CHARTS_PER_SECTION = 4
+KPIS_PER_PROCESS = 12  # KPIs named under a process in c3; the rest are counted
 CHART_PERIODS = 36  # as many values as the KPI page's chart shows, up to the end of the period
 KPI_FIELDS = (
     "id",
@@ -145,6 +146,19 @@ def table(
         "more_url": more_url if total > min(len(rows), ROW_LIMIT) else "",
         "empty": str(empty or _("Nothing in this period.")),
     }
+
+
+def limited(queryset, **conditions: Q) -> tuple[list, dict[str, int]]:
+    """The first ROW_LIMIT records of `queryset`, and how many there are in all and how many meet
+    each condition, in the same query (window aggregates over the whole set, before the limit)."""
+    counts = {"total": Window(Count("pk"))} | {
+        name: Window(Sum(Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())))
+        for name, condition in conditions.items()
+    }
+    records = list(queryset.annotate(**{f"window_{name}": value for name, value in counts.items()})[:ROW_LIMIT])
+    if not records:
+        return [], dict.fromkeys(counts, 0)
+    return records, {name: getattr(records[0], f"window_{name}") or 0 for name in counts}
 
 
 def figure(label: str, value, colour: str = "") -> dict:
@@ -315,11 +329,15 @@ class _Reader:
                     }
                 )
 
-    def kpi_status_figures(self, kpis: list[dict]) -> list[dict]:
+    def kpi_status_figures(self, kpis: list[dict], prefix: str = "") -> list[dict]:
         counts = defaultdict(int)
         for k in kpis:
             counts[k["status"]] += 1
-        return [figure(s.label, counts[s], KPI_STATUS_COLOURS[s]) for s in KPIStatus if counts[s]]
+        return [
+            figure(f"{prefix}: {s.label.lower()}" if prefix else s.label, counts[s], KPI_STATUS_COLOURS[s])
+            for s in KPIStatus
+            if counts[s]
+        ]
 
     @property
     def audits(self) -> list:
@@ -339,6 +357,15 @@ class _Reader:
         return self._audits
 
     # a) Actions from earlier reviews
+
+    @cached_property
+    def commentaries(self) -> list:
+        """The process owners' commentaries for this review (c3, and as proposals in f)."""
+        return list(
+            ProcessCommentary.objects.filter(review=self.review)
+            .select_related("process", "author")
+            .order_by("process__reference")
+        )
 
     @cached_property
     def decisions(self) -> list:
@@ -515,8 +542,9 @@ class _Reader:
                             cell(_day(n.responded_on)),
                             cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
                         )
-                        for n in complaints
+                        for n in complaints[:ROW_LIMIT]
                     ],
+                    total=len(complaints),
                     more_url=_list_url("nonconformities:nonconformity_list", origin=Origin.CUSTOMER_COMPLAINT),
                 ),
             ],
@@ -596,69 +624,39 @@ class _Reader:
     # c3) Process performance and conformity
 
     def section_c3(self) -> dict:
-        processes = {
-            p["id"]: p
-            for p in Process.objects.filter(status=ProcessStatus.ACTIVE)
+        """Each active process with the status of its KPIs, outcome measures first, and its owner's
+        commentary; the processes whose outcome measures fare worst come first."""
+        processes = list(
+            Process.objects.filter(status=ProcessStatus.ACTIVE)
             .values("id", "reference", "name", "owner__first_name", "owner__last_name", "owner__username")
             .order_by("reference")
-        }
+        )
         links = KPI.processes.through.objects.filter(kpi__is_active=True).values_list("kpi_id", "process_id")
-        kpis_of: dict[int, list[int]] = defaultdict(list)
-        for kpi_id, process_id in links:
-            kpis_of[process_id].append(kpi_id)
         by_id = {k["id"]: k for k in self.kpis}
         order = {k["id"]: n for n, k in enumerate(self.kpis)}  # outcome first, worst first
-        commentaries = {
-            c.process_id: c for c in ProcessCommentary.objects.filter(review=self.review).select_related("author")
-        }
-        rows = []
-        for pid, p in processes.items():
-            ids = sorted((i for i in kpis_of.get(pid, ()) if i in by_id), key=order.__getitem__)
-            outcome = [by_id[i] for i in ids if by_id[i]["nature"] == Nature.OUTCOME]
-            activity = [by_id[i] for i in ids if by_id[i]["nature"] != Nature.OUTCOME]
-            commentary = commentaries.get(pid)
-            url = _url("processes:process_detail", pid)
-            rows.append(
-                {
-                    **row(
-                        p["reference"],
-                        url,
-                        cell(f"{p['reference']} {p['name']}", url),
-                        cell(_name(p["owner__first_name"], p["owner__last_name"], p["owner__username"])),
-                        cell(_status_summary(outcome)),
-                        cell(_status_summary(activity)),
-                        cell(commentary.text if commentary else "—"),
-                    ),
-                    "kpis": [
-                        {
-                            "ref": k["reference"],
-                            "name": f"{k['reference']} {k['name']}",
-                            "url": _url("objectives:kpi_detail", k["id"]),
-                            "nature": k["nature"],
-                            "status": KPIStatus(k["status"]).label,
-                            "colour": KPI_STATUS_COLOURS[k["status"]],
-                        }
-                        for k in (outcome + activity)[:12]
-                    ],
-                    "kpi_count": len(ids),
-                    "commentary": {
-                        "text": commentary.text,
-                        "by": str(commentary.author or ""),
-                        "at": _iso(commentary.updated_at),
-                    }
-                    if commentary
-                    else None,
-                }
-            )
-        # Processes with an outcome KPI off target or overdue first: that is where to look.
-        rows.sort(
-            key=lambda r: (not any(k["nature"] == Nature.OUTCOME and k["colour"] == "danger" for k in r["kpis"]),)
-        )
+        kpis_of: dict[int, list[int]] = defaultdict(list)
+        for kpi_id, process_id in links:
+            if kpi_id in by_id:
+                kpis_of[process_id].append(kpi_id)
+        for ids in kpis_of.values():
+            ids.sort(key=order.__getitem__)
+        worst = len(self.kpis)
+
+        def urgency(p: dict) -> tuple:
+            outcome = [i for i in kpis_of.get(p["id"], ()) if by_id[i]["nature"] == Nature.OUTCOME]
+            return (order[outcome[0]] if outcome else worst, p["reference"])
+
+        processes.sort(key=urgency)
+        commentaries = {c.process_id: c for c in self.commentaries}
+        rows = [self._process_row(p, [by_id[i] for i in kpis_of.get(p["id"], ())], commentaries.get(p["id"]))
+                for p in processes[:ROW_LIMIT]]  # fmt: skip
         return {
             "figures": [
                 figure(_("Processes"), len(processes)),
                 figure(_("Commentaries from process owners"), len(commentaries)),
-                *self.kpi_status_figures([k for k in self.kpis if k["nature"] == Nature.OUTCOME]),
+                *self.kpi_status_figures(
+                    [k for k in self.kpis if k["nature"] == Nature.OUTCOME], prefix=_("Outcome KPIs")
+                ),
             ],
             "tables": [
                 table(
@@ -666,9 +664,45 @@ class _Reader:
                     _("KPI status per process (outcome measures first)"),
                     [_("Process"), _("Owner"), _("Outcome KPIs"), _("Activity KPIs"), _("Owner's commentary")],
                     rows,
+                    total=len(processes),
                     more_url=_list_url("processes:process_list"),
                 )
             ],
+        }
+
+    def _process_row(self, p: dict, kpis: list[dict], commentary) -> dict:
+        outcome = [k for k in kpis if k["nature"] == Nature.OUTCOME]
+        activity = [k for k in kpis if k["nature"] != Nature.OUTCOME]
+        url = _url("processes:process_detail", p["id"])
+        return {
+            **row(
+                p["reference"],
+                url,
+                cell(f"{p['reference']} {p['name']}", url),
+                cell(_name(p["owner__first_name"], p["owner__last_name"], p["owner__username"])),
+                cell(_status_summary(outcome)),
+                cell(_status_summary(activity)),
+                cell(commentary.text if commentary else "—"),
+            ),
+            "kpis": [
+                {
+                    "ref": k["reference"],
+                    "name": f"{k['reference']} {k['name']}",
+                    "url": _url("objectives:kpi_detail", k["id"]),
+                    "nature": k["nature"],
+                    "status": KPIStatus(k["status"]).label,
+                    "colour": KPI_STATUS_COLOURS[k["status"]],
+                }
+                for k in (outcome + activity)[:KPIS_PER_PROCESS]
+            ],
+            "kpi_count": len(kpis),
+            "commentary": {
+                "text": commentary.text,
+                "by": str(commentary.author or ""),
+                "at": _iso(commentary.updated_at),
+            }
+            if commentary
+            else None,
         }
 
     # c4) Nonconformities and corrective actions
@@ -698,12 +732,13 @@ class _Reader:
         effective = sum(1 for n in reviewed if n.effective)
         actions = defaultdict(list)
         nc_type = self.types[Nonconformity]
-        for a in Action.objects.filter(source_type_id=nc_type, source_id__in=[n.pk for n in ncs]).only(
+        shown = ncs[:ROW_LIMIT]
+        for a in Action.objects.filter(source_type_id=nc_type, source_id__in=[n.pk for n in shown]).only(
             "id", "reference", "status", "due_date", "source_id", "kind"
         ):
             actions[a.source_id].append(a)
         rows = []
-        for n in ncs:
+        for n in shown:
             its = actions.get(n.pk, [])
             done = sum(1 for a in its if a.status not in ActionStatus.active())
             rows.append(
@@ -747,6 +782,7 @@ class _Reader:
                         _("Effectiveness"),
                     ],
                     rows,
+                    total=len(ncs),
                     more_url=_list_url("nonconformities:nonconformity_list"),
                 )
             ],
@@ -854,8 +890,9 @@ class _Reader:
                             cell(_day(n.detected_on)),
                             cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
                         )
-                        for n in supplier_ncs
+                        for n in supplier_ncs[:ROW_LIMIT]
                     ],
+                    total=len(supplier_ncs),
                     more_url=_list_url("nonconformities:nonconformity_list", origin=Origin.SUPPLIER),
                 ),
             ],
@@ -921,36 +958,37 @@ class _Reader:
 
     def section_e(self) -> dict:
         risk_type = self.types[Risk]
-        treatments = list(
+        in_period = {
+            "done": Q(completed_on__range=(self.start, self.end)),
+            "effective": Q(
+                verified_at__gte=self.since, verified_at__lt=self.until, status=ActionStatus.VERIFIED_EFFECTIVE
+            ),
+            "not_effective": Q(
+                verified_at__gte=self.since, verified_at__lt=self.until, status=ActionStatus.NOT_EFFECTIVE
+            ),
+            "overdue": Q(status__in=ActionStatus.active(), due_date__lt=self.today),
+        }
+        treatments, counts = limited(
             Action.objects.filter(source_type_id=risk_type)
             .filter(
                 Q(status__in=ActionStatus.active())
-                | Q(completed_on__range=(self.start, self.end))
+                | in_period["done"]
                 | Q(verified_at__gte=self.since, verified_at__lt=self.until)
             )
             .select_related("owner")
-            .order_by("due_date", "pk")
+            .annotate(
+                risk_reference=Subquery(Risk.objects.filter(pk=OuterRef("source_id")).values("reference")[:1]),
+                risk_title=Subquery(Risk.objects.filter(pk=OuterRef("source_id")).values("title")[:1]),
+            )
+            .urgent_first(self.today),
+            **in_period,
         )
-        risks = (
-            {
-                r["id"]: r
-                for r in Risk.objects.filter(pk__in={a.source_id for a in treatments}).values(
-                    "id", "reference", "title"
-                )
-            }
-            if treatments
-            else {}
-        )
-        done = [a for a in treatments if a.completed_on and self.start <= a.completed_on <= self.end]
-        verified = [a for a in treatments if a.verified_at and self.since <= a.verified_at < self.until]
-        effective = sum(1 for a in verified if a.status == ActionStatus.VERIFIED_EFFECTIVE)
-        overdue = sum(1 for a in treatments if a.status in ActionStatus.active() and a.due_date < self.today)
+        effective, not_effective, overdue = counts["effective"], counts["not_effective"], counts["overdue"]
         moves = residual_band_moves(self.since, self.until)
         ranks = {b: n for n, b in enumerate(Band.values)}
         worse = sum(1 for m in moves if m["band_before"] and ranks.get(m["band_after"], -1) > ranks[m["band_before"]])
         rows = []
         for a in treatments:
-            risk = risks.get(a.source_id)
             verdict = {
                 ActionStatus.VERIFIED_EFFECTIVE: ("success", _("Verified effective")),
                 ActionStatus.NOT_EFFECTIVE: ("danger", _("Not effective")),
@@ -960,9 +998,7 @@ class _Reader:
                     a.reference,
                     a.get_absolute_url(),
                     cell(str(a), a.get_absolute_url()),
-                    cell(
-                        f"{risk['reference']} {risk['title']}" if risk else "", _url("risks:risk_detail", a.source_id)
-                    ),
+                    cell(f"{a.risk_reference} {a.risk_title}", _url("risks:risk_detail", a.source_id)),
                     cell(str(a.owner)),
                     cell(_day(a.due_date), colour="danger" if a.is_overdue else ""),
                     cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
@@ -971,9 +1007,9 @@ class _Reader:
             )
         return {
             "figures": [
-                figure(_("Treatments done in the period"), len(done)),
+                figure(_("Treatments done in the period"), counts["done"]),
                 figure(_("Verified effective"), effective, "success" if effective else ""),
-                figure(_("Not effective"), len(verified) - effective, "danger" if len(verified) > effective else ""),
+                figure(_("Not effective"), not_effective, "danger" if not_effective else ""),
                 figure(_("Treatments overdue"), overdue, "danger" if overdue else ""),
                 figure(_("Residual band moved"), len(moves)),
                 figure(_("…of which worse"), worse, "danger" if worse else ""),
@@ -984,13 +1020,15 @@ class _Reader:
                     _("Treatments of risks and opportunities (open, done or checked in the period)"),
                     [_("Treatment"), _("Risk"), _("Owner"), _("Due"), _("Status"), _("Effectiveness")],
                     rows,
+                    total=counts["total"],
                     more_url=_list_url("qms:action_list", source="risk"),
                 ),
                 table(
                     "band_moves",
                     _("Residual band movement in the period"),
                     [_("Risk or opportunity"), _("Band before"), _("Band now"), _("Movement")],
-                    [_band_move_row(m, ranks) for m in moves],
+                    [_band_move_row(m, ranks) for m in moves[:ROW_LIMIT]],
+                    total=len(moves),
                     more_url=_list_url("risks:risk_list"),
                 ),
             ],
@@ -999,30 +1037,32 @@ class _Reader:
     # f) Opportunities for improvement
 
     def section_f(self) -> dict:
-        ofis = list(
+        ofis, ofi_counts = limited(
             Finding.objects.filter(audit__in=[a.pk for a in self.audits], kind=FindingKind.OFI)
             .select_related("audit", "process")
             .order_by("audit__planned_start", "number")
         )
-        improvements = list(
+        improvements, improvement_counts = limited(
             Action.objects.filter(kind=ActionKind.IMPROVEMENT, created_at__gte=self.since, created_at__lt=self.until)
             .select_related("owner", "source_type")
             .order_by("created_at", "pk")
         )
-        opportunities = list(
+        new = Q(created_at__gte=self.since, created_at__lt=self.until)
+        opportunities, opportunity_counts = limited(
             Risk.objects.filter(kind=RiskKind.OPPORTUNITY)
-            .filter(Q(created_at__gte=self.since, created_at__lt=self.until) | ~Q(status=RiskStatus.CLOSED))
+            .filter(new | ~Q(status=RiskStatus.CLOSED))
             .select_related("owner")
-            .order_by("reference")
+            .order_by("-created_at", "reference"),
+            new=new,
+            open=~Q(status=RiskStatus.CLOSED),
         )
-        new_opps = [o for o in opportunities if self.since <= o.created_at < self.until]
-        commentaries = list(ProcessCommentary.objects.filter(review=self.review).select_related("process", "author"))
+        commentaries = self.commentaries
         return {
             "figures": [
-                figure(_("Audit opportunities"), len(ofis)),
-                figure(_("Improvement actions raised"), len(improvements)),
-                figure(_("Opportunities identified"), len(new_opps)),
-                figure(_("Open opportunities"), sum(1 for o in opportunities if o.status != RiskStatus.CLOSED)),
+                figure(_("Audit opportunities"), ofi_counts["total"]),
+                figure(_("Improvement actions raised"), improvement_counts["total"]),
+                figure(_("Opportunities identified"), opportunity_counts["new"]),
+                figure(_("Open opportunities"), opportunity_counts["open"]),
             ],
             "tables": [
                 table(
@@ -1040,6 +1080,8 @@ class _Reader:
                         )
                         for f in ofis
                     ],
+                    total=ofi_counts["total"],
+                    more_url=_list_url("audits:finding_list", kind=FindingKind.OFI),
                 ),
                 table(
                     "improvements",
@@ -1057,6 +1099,7 @@ class _Reader:
                         )
                         for a in improvements
                     ],
+                    total=improvement_counts["total"],
                     more_url=_list_url("qms:action_list", kind=ActionKind.IMPROVEMENT),
                 ),
                 table(
@@ -1075,6 +1118,7 @@ class _Reader:
                         )
                         for o in opportunities
                     ],
+                    total=opportunity_counts["total"],
                     more_url=_list_url("risks:risk_list", kind=RiskKind.OPPORTUNITY),
                 ),
                 table(
