@@ -20,19 +20,21 @@ the live list), and charts are drawn for a few KPIs per section only.
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When, Window
+from django.db.models import Case, Choices, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When, Window
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audits.choices import AuditStatus, FindingKind
 from audits.models import Audit, Finding
-from nonconformities.choices import NC_STATUS_COLOURS, Origin
+from nonconformities.choices import NC_STATUS_COLOURS, NCStatus, Origin, Severity
 from nonconformities.models import Nonconformity
 from nonconformities.selectors import complaint_figures
 from objectives.charts import trend_svg
@@ -59,10 +61,11 @@ from .models import ManagementReview, ProcessCommentary, ReviewInputNote, period
 from .selectors import context_changes, earlier_decisions, overdue_actions_by_owner, residual_band_moves
 
 PACK_VERSION = 1
-ROW_LIMIT = 50  # rows of a table; the rest are counted and linked to the live list
+ROW_LIMIT = 25  # rows of a table; the rest are counted and linked to the live list
 CHARTS_PER_SECTION = 4
 KPIS_PER_PROCESS = 12  # KPIs named under a process in c3; the rest are counted
 CHART_PERIODS = 36  # as many values as the KPI page's chart shows, up to the end of the period
+STATUS_RANK = {status: n for n, status in enumerate(KPIStatus.values)}  # worst first, as KPI.summary_order
 KPI_FIELDS = (
     "id",
     "reference",
@@ -122,7 +125,16 @@ def _number(value: Decimal | float | int | None) -> str:
 
 
 def _name(first: str, last: str, username: str = "") -> str:
+    """A person's name as User.__str__ gives it, from the columns of a join."""
     return f"{first} {last}".strip() or username
+
+
+def _owner_names() -> dict:
+    return {
+        "owner_first_name": F("owner__first_name"),
+        "owner_last_name": F("owner__last_name"),
+        "owner_username": F("owner__username"),
+    }
 
 
 def cell(text="", url: str = "", colour: str = "") -> dict:
@@ -165,8 +177,52 @@ def figure(label: str, value, colour: str = "") -> dict:
     return {"label": str(label), "value": _number(value) if not isinstance(value, str) else value, "colour": colour}
 
 
+NC_URL = "nonconformities:nonconformity_detail"
+NC_FIELDS = (
+    "id",
+    "reference",
+    "title",
+    "origin",
+    "severity",
+    "status",
+    "party",
+    "detected_on",
+    "received_on",
+    "responded_on",
+    "closed_on",
+    "effective",
+    "reviewed_at",
+)
+
+
+@lru_cache(maxsize=64)
+def _labels(choices: type[Choices], language: str | None) -> dict[str, str]:
+    return {value: str(text) for value, text in choices.choices}
+
+
+def label(choices: type[Choices], value: str) -> str:
+    """A choice's label in the current language: translated once per pack, not once per row."""
+    return _labels(choices, get_language()).get(value, value)
+
+
+_PLACEHOLDER = 987654321
+_patterns: dict[tuple[str, str], str] = {}
+
+
 def _url(name: str, pk: int) -> str:
-    return reverse(name, args=[pk])
+    """reverse(name, args=[pk]), resolved once per URL name: a pack links to thousands of records,
+    and reverse() costs a third of a millisecond each."""
+    key = (get_script_prefix(), name)
+    if key not in _patterns:
+        _patterns[key] = reverse(name, args=[_PLACEHOLDER])
+    return _patterns[key].replace(str(_PLACEHOLDER), str(pk))
+
+
+def link(record) -> str:
+    """The live record's page."""
+    if isinstance(record, Finding):
+        return _url("audits:finding_detail", record.pk)
+    return _url(record.url_name("detail"), record.pk)
 
 
 def _list_url(name: str, **params) -> str:
@@ -271,14 +327,15 @@ class _Reader:
                 .values(*KPI_FIELDS, "owner__first_name", "owner__last_name", "owner__username")
                 .order_by()
             )
-            rows.sort(
-                key=lambda k: (k["nature"] != Nature.OUTCOME, KPIStatus.values.index(k["status"]), k["reference"])
-            )
+            rows.sort(key=lambda k: (k["nature"] != Nature.OUTCOME, STATUS_RANK[k["status"]], k["reference"]))
             self._kpis = rows
         return self._kpis
 
+    @cached_property
+    def kpis_by_id(self) -> dict[int, dict]:
+        return {k["id"]: k for k in self.kpis}
+
     def kpi_row(self, k: dict, *extra: dict) -> dict:
-        status = KPIStatus(k["status"])
         value = _number(k["latest_value"])
         if value and k["unit"]:
             value = f"{value} {k['unit']}"
@@ -286,10 +343,10 @@ class _Reader:
             k["reference"],
             _url("objectives:kpi_detail", k["id"]),
             cell(f"{k['reference']} {k['name']}", _url("objectives:kpi_detail", k["id"])),
-            cell(Nature(k["nature"]).label),
+            cell(label(Nature, k["nature"])),
             cell(value),
             cell(_target_text(k)),
-            cell(status.label, colour=KPI_STATUS_COLOURS[status]),
+            cell(label(KPIStatus, k["status"]), colour=KPI_STATUS_COLOURS[k["status"]]),
             cell(_name(k["owner__first_name"], k["owner__last_name"], k["owner__username"])),
             *extra,
         )
@@ -305,7 +362,7 @@ class _Reader:
         wanted = {pk for ids in self.chart_requests.values() for pk in ids}
         if not wanted:
             return
-        by_id = {k["id"]: k for k in self.kpis if k["id"] in wanted}
+        by_id = self.kpis_by_id
         points: dict[int, list] = defaultdict(list)
         oldest = self.end - timedelta(days=31 * CHART_PERIODS)
         values = Measurement.objects.filter(kpi_id__in=wanted, period_start__lte=self.end, period_start__gte=oldest)
@@ -385,9 +442,9 @@ class _Reader:
             rows.append(
                 row(
                     action.reference if action else f"{d.review.reference}-D{d.pk}",
-                    action.get_absolute_url() if action else "",
+                    link(action) if action else "",
                     cell(d.review.reference, _review_url(d.review_id)),
-                    cell(d.title, action.get_absolute_url() if action else ""),
+                    cell(d.title, link(action) if action else ""),
                     cell(d.get_kind_display()),
                     cell(str(d.owner)),
                     cell(_day(d.due_date), colour="danger" if overdue else ""),
@@ -440,8 +497,8 @@ class _Reader:
                     [
                         row(
                             i.reference,
-                            i.get_absolute_url(),
-                            cell(str(i), i.get_absolute_url()),
+                            link(i),
+                            cell(str(i), link(i)),
                             cell(i.get_side_display()),
                             cell(i.get_category_display()),
                             cell(i.get_effect_display(), colour=i.effect_colour),
@@ -459,8 +516,8 @@ class _Reader:
                     [
                         row(
                             p.reference,
-                            p.get_absolute_url(),
-                            cell(str(p), p.get_absolute_url()),
+                            link(p),
+                            cell(str(p), link(p)),
                             cell(p.get_kind_display()),
                             change(p),
                             cell(_day(p.last_change_at)),
@@ -476,8 +533,8 @@ class _Reader:
                     [
                         row(
                             s.reference,
-                            s.get_absolute_url(),
-                            cell(str(s), s.get_absolute_url()),
+                            link(s),
+                            cell(str(s), link(s)),
                             cell(_day(s.approved_at)),
                             cell(str(s.approved_by or "")),
                         )
@@ -535,12 +592,12 @@ class _Reader:
                     [
                         row(
                             n.reference,
-                            n.get_absolute_url(),
-                            cell(str(n), n.get_absolute_url()),
+                            _url(NC_URL, n.id),
+                            cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
                             cell(n.party),
                             cell(_day(n.received_on or n.detected_on)),
                             cell(_day(n.responded_on)),
-                            cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                            cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                         )
                         for n in complaints[:ROW_LIMIT]
                     ],
@@ -559,10 +616,23 @@ class _Reader:
         objectives = list(
             Objective.objects.with_progress()
             .filter(Q(status=ObjectiveStatus.ACTIVE) | Q(due_date__range=(self.start, self.end)))
-            .select_related("owner", "theme", "main_kpi")
-            .prefetch_related(Prefetch("kpis", KPI.objects.only(*KPI_FIELDS)))
+            .annotate(theme_title=F("theme__title"), **_owner_names())
             .order_by("due_date", "reference")
         )
+        # Their KPIs from the KPIs read already (as if prefetched): the links cost one query, and
+        # no KPI is loaded twice.
+        by_id, kpi_of = self.kpis_by_id, {}
+        linked = defaultdict(list)
+        links = KPI.objectives.through.objects.filter(objective__in=[o.pk for o in objectives])
+        for objective_id, kpi_id in links.values_list("objective_id", "kpi_id"):
+            if kpi_id in by_id:
+                if kpi_id not in kpi_of:
+                    kpi_of[kpi_id] = KPI(**{f: by_id[kpi_id][f] for f in KPI_FIELDS})
+                linked[objective_id].append(kpi_of[kpi_id])
+        for o in objectives:
+            kpis = KPI.objects.none()
+            kpis._result_cache, kpis._prefetch_done = linked[o.pk], True
+            o._prefetched_objects_cache = {"kpis": kpis}
         rows, met, not_met = [], 0, 0
         for o in objectives:
             progress = o.progress
@@ -578,18 +648,20 @@ class _Reader:
                 verdict = cell(o.get_status_display(), colour="secondary")
             else:
                 verdict = cell(_("Under way"), colour=progress.colour)
+            if len(rows) >= ROW_LIMIT:
+                continue
             rows.append(
                 row(
                     o.reference,
-                    o.get_absolute_url(),
-                    cell(str(o), o.get_absolute_url()),
-                    cell(str(o.theme)),
+                    link(o),
+                    cell(str(o), link(o)),
+                    cell(o.theme_title),
                     cell(_day(o.due_date)),
-                    cell(o.get_status_display(), colour=OBJECTIVE_STATUS_COLOURS[o.status]),
+                    cell(label(ObjectiveStatus, o.status), colour=OBJECTIVE_STATUS_COLOURS[o.status]),
                     cell(f"{progress.percent} %" if progress.percent is not None else "—", colour=progress.colour),
                     cell(f"{progress.on_target}/{progress.judged}"),
                     verdict,
-                    cell(str(o.owner)),
+                    cell(_name(o.owner_first_name, o.owner_last_name, o.owner_username)),
                 )
             )
         main_ids = {o.main_kpi_id for o in objectives if o.main_kpi_id}
@@ -616,6 +688,7 @@ class _Reader:
                         _("Owner"),
                     ],
                     rows,
+                    total=len(objectives),
                     more_url=_list_url("objectives:objective_list"),
                 )
             ],
@@ -632,7 +705,7 @@ class _Reader:
             .order_by("reference")
         )
         links = KPI.processes.through.objects.filter(kpi__is_active=True).values_list("kpi_id", "process_id")
-        by_id = {k["id"]: k for k in self.kpis}
+        by_id = self.kpis_by_id
         order = {k["id"]: n for n, k in enumerate(self.kpis)}  # outcome first, worst first
         kpis_of: dict[int, list[int]] = defaultdict(list)
         for kpi_id, process_id in links:
@@ -690,7 +763,7 @@ class _Reader:
                     "name": f"{k['reference']} {k['name']}",
                     "url": _url("objectives:kpi_detail", k["id"]),
                     "nature": k["nature"],
-                    "status": KPIStatus(k["status"]).label,
+                    "status": label(KPIStatus, k["status"]),
                     "colour": KPI_STATUS_COLOURS[k["status"]],
                 }
                 for k in (outcome + activity)[:KPIS_PER_PROCESS]
@@ -711,16 +784,17 @@ class _Reader:
     def ncs(self) -> list:
         """Nonconformities found, closed or judged in the period, and complaints received in it (one query)."""
         if not hasattr(self, "_ncs"):
-            self._ncs = list(
-                Nonconformity.objects.filter(
+            self._ncs = [
+                SimpleNamespace(**nc)
+                for nc in Nonconformity.objects.filter(
                     Q(detected_on__range=(self.start, self.end))
                     | Q(closed_on__range=(self.start, self.end))
                     | Q(reviewed_at__gte=self.since, reviewed_at__lt=self.until)
                     | Q(origin=Origin.CUSTOMER_COMPLAINT, received_on__range=(self.start, self.end))
                 )
-                .select_related("owner")
+                .values(*NC_FIELDS)
                 .order_by("detected_on", "reference")
-            )
+            ]
         return self._ncs
 
     def section_c4(self) -> dict:
@@ -733,24 +807,24 @@ class _Reader:
         actions = defaultdict(list)
         nc_type = self.types[Nonconformity]
         shown = ncs[:ROW_LIMIT]
-        for a in Action.objects.filter(source_type_id=nc_type, source_id__in=[n.pk for n in shown]).only(
+        for a in Action.objects.filter(source_type_id=nc_type, source_id__in=[n.id for n in shown]).only(
             "id", "reference", "status", "due_date", "source_id", "kind"
         ):
             actions[a.source_id].append(a)
         rows = []
         for n in shown:
-            its = actions.get(n.pk, [])
+            its = actions.get(n.id, [])
             done = sum(1 for a in its if a.status not in ActionStatus.active())
             rows.append(
                 row(
                     n.reference,
-                    n.get_absolute_url(),
-                    cell(str(n), n.get_absolute_url()),
-                    cell(n.get_origin_display()),
-                    cell(n.get_severity_display()),
+                    _url(NC_URL, n.id),
+                    cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
+                    cell(label(Origin, n.origin)),
+                    cell(label(Severity, n.severity)),
                     cell(_day(n.detected_on)),
                     cell(_day(n.closed_on)),
-                    cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                    cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                     cell(f"{done}/{len(its)}" if its else "—"),
                     cell(
                         "" if n.effective is None else (_("Effective") if n.effective else _("Not effective")),
@@ -844,8 +918,8 @@ class _Reader:
                     [
                         row(
                             a.reference,
-                            a.get_absolute_url(),
-                            cell(str(a), a.get_absolute_url()),
+                            link(a),
+                            cell(str(a), link(a)),
                             cell(f"{_day(a.planned_start)} – {_day(a.planned_end)}"),
                             cell(a.get_status_display(), colour=a.status_colour),
                             cell(str(a.owner)),
@@ -884,11 +958,11 @@ class _Reader:
                     [
                         row(
                             n.reference,
-                            n.get_absolute_url(),
-                            cell(str(n), n.get_absolute_url()),
+                            _url(NC_URL, n.id),
+                            cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
                             cell(n.party),
                             cell(_day(n.detected_on)),
-                            cell(n.get_status_display(), colour=NC_STATUS_COLOURS[n.status]),
+                            cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                         )
                         for n in supplier_ncs[:ROW_LIMIT]
                     ],
@@ -918,8 +992,8 @@ class _Reader:
                     [
                         row(
                             d.action.reference if d.action else str(d.pk),
-                            d.action.get_absolute_url() if d.action else "",
-                            cell(d.title, d.action.get_absolute_url() if d.action else ""),
+                            link(d.action) if d.action else "",
+                            cell(d.title, link(d.action) if d.action else ""),
                             cell(str(d.owner)),
                             cell(_day(d.due_date)),
                             cell(
@@ -968,20 +1042,23 @@ class _Reader:
             ),
             "overdue": Q(status__in=ActionStatus.active(), due_date__lt=self.today),
         }
-        treatments, counts = limited(
-            Action.objects.filter(source_type_id=risk_type)
-            .filter(
-                Q(status__in=ActionStatus.active())
-                | in_period["done"]
-                | Q(verified_at__gte=self.since, verified_at__lt=self.until)
-            )
-            .select_related("owner")
+        # All open treatments, whatever their age, can be many: counted in one aggregate, and only
+        # the most urgent read (a window count would sort them all).
+        treatments = Action.objects.filter(source_type_id=risk_type).filter(
+            Q(status__in=ActionStatus.active())
+            | in_period["done"]
+            | Q(verified_at__gte=self.since, verified_at__lt=self.until)
+        )
+        counts = treatments.aggregate(
+            total=Count("pk"), **{name: Count("pk", filter=condition) for name, condition in in_period.items()}
+        )
+        risk = Risk.objects.filter(pk=OuterRef("source_id"))
+        treatments = list(
+            treatments.select_related("owner")
             .annotate(
-                risk_reference=Subquery(Risk.objects.filter(pk=OuterRef("source_id")).values("reference")[:1]),
-                risk_title=Subquery(Risk.objects.filter(pk=OuterRef("source_id")).values("title")[:1]),
+                risk_reference=Subquery(risk.values("reference")[:1]), risk_title=Subquery(risk.values("title")[:1])
             )
-            .urgent_first(self.today),
-            **in_period,
+            .urgent_first(self.today)[:ROW_LIMIT]
         )
         effective, not_effective, overdue = counts["effective"], counts["not_effective"], counts["overdue"]
         moves = residual_band_moves(self.since, self.until)
@@ -996,8 +1073,8 @@ class _Reader:
             rows.append(
                 row(
                     a.reference,
-                    a.get_absolute_url(),
-                    cell(str(a), a.get_absolute_url()),
+                    link(a),
+                    cell(str(a), link(a)),
                     cell(f"{a.risk_reference} {a.risk_title}", _url("risks:risk_detail", a.source_id)),
                     cell(str(a.owner)),
                     cell(_day(a.due_date), colour="danger" if a.is_overdue else ""),
@@ -1072,9 +1149,9 @@ class _Reader:
                     [
                         row(
                             f"{f.audit.reference}-F{f.number}",
-                            f.get_absolute_url(),
-                            cell(f.title, f.get_absolute_url()),
-                            cell(f.audit.reference, f.audit.get_absolute_url()),
+                            link(f),
+                            cell(f.title, link(f)),
+                            cell(f.audit.reference, link(f.audit)),
                             cell(str(f.process or "")),
                             cell(f.clause),
                         )
@@ -1090,8 +1167,8 @@ class _Reader:
                     [
                         row(
                             a.reference,
-                            a.get_absolute_url(),
-                            cell(str(a), a.get_absolute_url()),
+                            link(a),
+                            cell(str(a), link(a)),
                             cell(a.source_type.name if a.source_type else _("Raised directly")),
                             cell(str(a.owner)),
                             cell(_day(a.due_date)),
@@ -1109,8 +1186,8 @@ class _Reader:
                     [
                         row(
                             o.reference,
-                            o.get_absolute_url(),
-                            cell(str(o), o.get_absolute_url()),
+                            link(o),
+                            cell(str(o), link(o)),
                             cell(o.residual_band_label or "", colour=o.residual_band_colour or ""),
                             cell(o.get_status_display(), colour=o.status_colour),
                             cell(str(o.owner)),
@@ -1128,8 +1205,8 @@ class _Reader:
                     [
                         row(
                             c.process.reference,
-                            c.process.get_absolute_url(),
-                            cell(str(c.process), c.process.get_absolute_url()),
+                            link(c.process),
+                            cell(str(c.process), link(c.process)),
                             cell(c.text),
                             cell(str(c.author or "")),
                         )
