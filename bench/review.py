@@ -20,7 +20,6 @@ Refuses any database whose name does not end in "_bench".
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -248,21 +247,38 @@ def build() -> None:
     print(f"Built the rest of the dataset in {(timezone.now() - now).total_seconds():.0f} s.")
 
 
-def counted(call) -> tuple[object, float, int]:
+class Timing:
+    """Wall time, this process's CPU time, time spent waiting on queries, and their number: on a
+    loaded machine the wall time grows with the load, the CPU time much less."""
+
+    def __init__(self):
+        self.wall = self.cpu = self.db = 0.0
+        self.queries = 0
+
+
+def counted(call) -> tuple[object, Timing]:
     from django.db import connection
 
-    queries = 0
+    timing = Timing()
 
     def count(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
+        timing.queries += 1
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timing.db += time.perf_counter() - start
 
     with connection.execute_wrapper(count):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = call()
-        seconds = time.perf_counter() - start
-    return result, seconds, queries
+        timing.wall, timing.cpu = time.perf_counter() - start, time.process_time() - cpu
+    return result, timing
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def main() -> None:
@@ -297,21 +313,22 @@ def main() -> None:
 
     rows = []
     cache.clear()
-    pack, seconds, queries = counted(lambda: compile_pack(review, today=TODAY))
-    rows.append(("Compile the pack, charts drawn (cold)", seconds, queries))
+    pack, timing = counted(lambda: compile_pack(review, today=TODAY))
+    rows.append(("Compile the pack, charts drawn (cold)", timing))
     charts = sum(len(s["charts"]) for s in pack["sections"])
     size = len(canonical_json(pack))
 
-    times, html = [], ""
+    runs, html = [], ""
     for _run in range(args.runs):
-        (pack, html), seconds, queries = counted(
-            lambda: (p := compile_pack(review, today=TODAY), render_pack(p))  # noqa: B023
-        )
-        times.append(seconds)
-    times.sort()
-    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-    rows.append((f"Live pack: compile + render, p50 of {args.runs}", statistics.median(times), queries))
-    rows.append((f"Live pack: compile + render, p95 of {args.runs}", p95, queries))
+        (pack, html), timing = counted(lambda: (p := compile_pack(review, today=TODAY), render_pack(p)))  # noqa: B023
+        runs.append(timing)
+    for share, name in ((0.5, "p50"), (0.95, "p95")):
+        summary = Timing()
+        summary.wall = percentile([t.wall for t in runs], share)
+        summary.cpu = percentile([t.cpu for t in runs], share)
+        summary.db = percentile([t.db for t in runs], share)
+        summary.queries = runs[-1].queries
+        rows.append((f"Live pack: compile + render, {name} of {args.runs}", summary))
 
     try:
         page = reverse("reviews:managementreview_detail", args=[review.pk])
@@ -321,30 +338,29 @@ def main() -> None:
         client = Client(SERVER_NAME="localhost")
         client.force_login(review.owner)
         client.get(page)
-        page_times = []
+        page_runs = []
         for _run in range(args.runs):
-            response, seconds, queries = counted(lambda: client.get(page))  # noqa: B023
+            response, timing = counted(lambda: client.get(page))  # noqa: B023
             assert response.status_code == 200, response.status_code
-            page_times.append(seconds)
-        page_times.sort()
-        rows.append((f"Review page (pack tab), p95 of {args.runs}", page_times[round(0.95 * args.runs) - 1], queries))
+            page_runs.append(timing)
+        page_runs.sort(key=lambda t: t.wall)
+        rows.append((f"Review page, p95 of {args.runs}", page_runs[round(0.95 * args.runs) - 1]))
 
     def freeze():
         review.freeze_pack(compile_pack(review, today=TODAY))
         review.save(update_fields=["frozen_pack", "frozen_pack_sha256", "frozen_at"])
 
-    _result, seconds, queries = counted(freeze)
-    rows.append(("Freeze: compile, canonical JSON, SHA-256, save", seconds, queries))
+    rows.append(("Freeze: compile, canonical JSON, SHA-256, save", counted(freeze)[1]))
     cache.clear()
-    _result, seconds, queries = counted(freeze)
-    rows.append(("Freeze with the chart cache cleared", seconds, queries))
+    rows.append(("Freeze with no chart cached", counted(freeze)[1]))
     ManagementReview.objects.filter(pk=review.pk).update(frozen_pack="", frozen_pack_sha256="", frozen_at=None)
 
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"\nPack: {len(pack['sections'])} sections, {charts} charts, {size / 1024:.0f} KiB of JSON, "
-          f"{len(html) / 1024:.0f} KiB of HTML\n")  # fmt: skip
-    print(f"{'What':<52} {'Seconds':>8} {'Queries':>8}")
-    for label, seconds, queries in rows:
-        print(f"{label:<52} {seconds:>8.3f} {queries:>8}")
+          f"{len(html) / 1024:.0f} KiB of HTML. Load average: {load}\n")  # fmt: skip
+    print(f"{'What':<50} {'Wall s':>7} {'CPU s':>7} {'DB s':>7} {'Queries':>8}")
+    for label, t in rows:
+        print(f"{label:<50} {t.wall:>7.3f} {t.cpu:>7.3f} {t.db:>7.3f} {t.queries:>8}")
 
 
 if __name__ == "__main__":
