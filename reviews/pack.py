@@ -29,6 +29,7 @@ from django.db.models import Case, Choices, Count, F, IntegerField, OuterRef, Q,
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -180,6 +181,7 @@ def figure(label: str, value, colour: str = "") -> dict:
 
 
 NC_URL = "nonconformities:nonconformity_detail"
+NC_LIST = "nonconformities:nonconformity_list"
 NC_FIELDS = (
     "id",
     "reference",
@@ -557,7 +559,15 @@ class _Reader:
         complaints = [n for n in self.ncs if n.origin == Origin.CUSTOMER_COMPLAINT and self._received_in_period(n)]
         received = len(complaints)
         answered = [n for n in complaints if n.responded_on]
+        title = _("Complaints per month")
+        bars = month_bars(
+            title,
+            [m.period.label for m in months],
+            [(_("Received"), [m.received for m in months]), (_("Answered"), [m.answered for m in months])],
+        )
+        complaints_url = _list_url("nonconformities:nonconformity_list", origin=Origin.CUSTOMER_COMPLAINT)
         return {
+            "charts": [{"ref": "complaints", "title": title, "url": complaints_url, "svg": bars}],
             "figures": [
                 *self.kpi_status_figures(kpis),
                 figure(_("Complaints received"), received, "warning" if received else ""),
@@ -585,6 +595,7 @@ class _Reader:
                             cell(_number(m.average_response_days)),
                         )
                         for m in months
+                        if m.received or m.answered
                     ],
                 ),
                 table(
@@ -834,7 +845,18 @@ class _Reader:
                     ),
                 )
             )
+        months = _months(self.start, self.end)
+        index = {m.start: n for n, m in enumerate(months)}
+        found, done = [0] * len(months), [0] * len(months)
+        for n in opened:
+            found[index[n.detected_on.replace(day=1)]] += 1
+        for n in closed:
+            done[index[n.closed_on.replace(day=1)]] += 1
+        title = _("Nonconformities opened and closed per month")
+        bars = month_bars(title, [m.label for m in months], [(_("Opened"), found), (_("Closed"), done)])
+        chart = {"ref": "nonconformities", "title": title, "url": _list_url(NC_LIST), "svg": bars}
         return {
+            "charts": [chart],
             "figures": [
                 figure(_("Opened"), len(opened), "warning" if opened else ""),
                 figure(_("Closed"), len(closed), "success" if closed else ""),
@@ -1223,6 +1245,57 @@ class _Reader:
                 ),
             ],
         }
+
+
+BAR_COLOURS = ("#1f3a5f", "#198754", "#dc3545")
+
+
+def month_bars(title: str, months: list[str], series: list[tuple[str, list[int]]]) -> str:
+    """A small bar chart of counts per month, one bar per series side by side, as inline SVG drawn
+    by hand (cheap, and the same bytes for the same counts)."""
+    width, height, left, bottom, top = 640, 150, 28, 22, 18
+    peak = max([1, *(v for _name, values in series for v in values)])
+    slot = (width - left) / max(1, len(months))
+    bar = min(18.0, (slot - 4) / max(1, len(series)))
+    scale = (height - bottom - top) / peak
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}" class="month-bars" style="max-width:100%;height:auto" '
+        'font-family="DejaVu Sans, sans-serif" font-size="10">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#adb5bd"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" fill="#6c757d">{peak}</text>',
+    ]
+    every = max(1, round(len(months) / 12))
+    for m, month in enumerate(months):
+        x0 = left + m * slot + (slot - bar * len(series)) / 2
+        for n, (name, values) in enumerate(series):
+            value = values[m]
+            h = value * scale
+            y = height - bottom - h
+            parts.append(
+                f'<rect x="{x0 + n * bar:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{h:.1f}" '
+                f'fill="{BAR_COLOURS[n % len(BAR_COLOURS)]}">'
+                f"<title>{escape(name)}, {escape(month)}: {value}</title></rect>"
+            )
+        if m % every == 0:
+            parts.append(
+                f'<text x="{left + m * slot + slot / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="#6c757d">'
+                f"{escape(month)}</text>"
+            )
+    for n, (name, _values) in enumerate(series):
+        x = left + n * 150
+        parts.append(f'<rect x="{x}" y="2" width="10" height="10" fill="{BAR_COLOURS[n % len(BAR_COLOURS)]}"/>')
+        parts.append(f'<text x="{x + 14}" y="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _months(start: date, end: date) -> list[Period]:
+    months, month = [], Period.containing(Frequency.MONTHLY, start)
+    while month.start <= end:
+        months.append(month)
+        month = month.next()
+    return months
 
 
 def _target_text(k: dict) -> str:

@@ -172,7 +172,8 @@ def test_c1_takes_customer_kpis_and_complaints_received_in_the_period(review):
     assert other.reference not in refs(pack, "c1", "kpis")
     assert refs(pack, "c1", "complaints") == {complaints[FIRST].reference, complaints[LAST].reference}
     months = next(t for t in section(pack, "c1")["tables"] if t["key"] == "complaint_months")["rows"]
-    assert [r["cells"][1]["text"] for r in months] == ["1", "0", "0", "0", "0", "1"]
+    assert [(r["cells"][0]["text"], r["cells"][1]["text"]) for r in months] == [("Jan 2026", "1"), ("Jun 2026", "1")]
+    assert section(pack, "c1")["charts"][0]["ref"] == "complaints"
 
 
 def test_c7_takes_supplier_kpis_and_supplier_nonconformities_of_the_period(review):
@@ -394,3 +395,22 @@ def test_the_pack_costs_the_same_few_queries_whatever_the_data(review, django_as
         pack = compiled(review)
     assert len(many) == len(few)
     assert len(refs(pack, "f", "improvements")) >= 7
+
+
+def test_the_pack_renders_from_its_data_alone(review, django_assert_num_queries):
+    KPIFactory(review_topic=ReviewTopic.SUPPLIER)
+    NonconformityFactory(detected_on=FIRST)
+    stored = json.loads(canonical_json(compiled(review)))
+    with django_assert_num_queries(0):
+        html = render_pack(stored, frozen_at="2026-07-10T09:05:00+00:00")
+    assert html.count('class="card shadow-sm mb-4 pack-section"') == len(ReviewInput.values)
+
+
+def test_c3_puts_the_processes_whose_outcome_measures_fare_worst_first(review):
+    fine, failing, unmeasured = ProcessFactory(), ProcessFactory(), ProcessFactory()
+    on_target = KPIFactory(processes=[fine])
+    off_target = KPIFactory(processes=[failing])
+    KPI.objects.filter(pk=on_target.pk).update(status=KPIStatus.ON_TARGET)
+    KPI.objects.filter(pk=off_target.pk).update(status=KPIStatus.OFF_TARGET)
+    rows = section(compiled(review), "c3")["tables"][0]["rows"]
+    assert [r["ref"] for r in rows] == [failing.reference, fine.reference, unmeasured.reference]
