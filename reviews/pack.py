@@ -211,6 +211,7 @@ def label(choices: type[Choices], value: str) -> str:
 
 _PLACEHOLDER = 987654321
 _patterns: dict[tuple[str, str], str] = {}
+_missing: set[tuple[str, str]] = set()
 
 
 def _url(name: str, pk: int) -> str:
@@ -230,8 +231,11 @@ def link(record) -> str:
 
 
 def _list_url(name: str, **params) -> str:
+    key = (get_script_prefix(), name)
+    if key not in _patterns:
+        _patterns[key] = reverse(name)
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return reverse(name) + (f"?{query}" if query else "")
+    return _patterns[key] + (f"?{query}" if query else "")
 
 
 # The pack
@@ -286,9 +290,13 @@ def compile_pack(review: ManagementReview, today: date | None = None) -> dict:
 
 def _review_url(pk: int) -> str:
     """The review's page (the pages come with the review workflow; until then, no link)."""
+    key = (get_script_prefix(), "reviews:managementreview_detail")
+    if key in _missing:
+        return ""
     try:
-        return reverse("reviews:managementreview_detail", args=[pk])
+        return _url("reviews:managementreview_detail", pk)
     except NoReverseMatch:
+        _missing.add(key)
         return ""
 
 
@@ -380,7 +388,7 @@ class _Reader:
                 series = points[pk][-CHART_PERIODS:]
                 if k is None or len(series) < 2:
                     continue
-                kpi = KPI(**{f: k[f] for f in KPI_FIELDS})
+                kpi = _kpi(k)
                 section["charts"].append(
                     {
                         "ref": k["reference"],
@@ -640,7 +648,7 @@ class _Reader:
         for objective_id, kpi_id in links.values_list("objective_id", "kpi_id"):
             if kpi_id in by_id:
                 if kpi_id not in kpi_of:
-                    kpi_of[kpi_id] = KPI(**{f: by_id[kpi_id][f] for f in KPI_FIELDS})
+                    kpi_of[kpi_id] = _kpi(by_id[kpi_id])
                 linked[objective_id].append(kpi_of[kpi_id])
         for o in objectives:
             kpis = KPI.objects.none()
@@ -1088,10 +1096,14 @@ class _Reader:
         effective, not_effective, overdue = counts["effective"], counts["not_effective"], counts["overdue"]
         ranks = {b: n for n, b in enumerate(Band.values)}
         moves = residual_band_moves(self.since, self.until)
-        moved = [m for m in moves if m["band_before"] and m["band_after"]]
-        worse = [m for m in moved if (ranks[m["band_after"]] > ranks[m["band_before"]]) == (m["kind"] == RiskKind.RISK)]
+        moved = {m["id"] for m in moves if m["band_before"] and m["band_after"]}
+        worse = {
+            m["id"]
+            for m in moves
+            if m["id"] in moved and (ranks[m["band_after"]] > ranks[m["band_before"]]) == (m["kind"] == RiskKind.RISK)
+        }
         # Risks that got worse (and opportunities that shrank) first, then other moves, then new ones.
-        moves.sort(key=lambda m: (m not in worse, m not in moved, m["reference"]))
+        moves.sort(key=lambda m: (m["id"] not in worse, m["id"] not in moved, m["reference"]))
         rows = []
         for a in treatments:
             verdict = {
@@ -1296,6 +1308,11 @@ def _months(start: date, end: date) -> list[Period]:
         months.append(month)
         month = month.next()
     return months
+
+
+def _kpi(values: dict) -> KPI:
+    """A KPI instance from the values read (the other fields deferred), as a query would load it."""
+    return KPI.from_db("default", list(KPI_FIELDS), [values[f] for f in KPI_FIELDS])
 
 
 def _target_text(k: dict) -> str:
