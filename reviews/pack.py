@@ -1312,7 +1312,8 @@ def _months(start: date, end: date) -> list[Period]:
 
 def _kpi(values: dict) -> KPI:
     """A KPI instance from the values read (the other fields deferred), as a query would load it."""
-    return KPI.from_db("default", list(KPI_FIELDS), [values[f] for f in KPI_FIELDS])
+    names = [f.attname for f in KPI._meta.concrete_fields if f.attname in values]  # in the model's order
+    return KPI.from_db("default", names, [values[name] for name in names])
 
 
 def _target_text(k: dict) -> str:
