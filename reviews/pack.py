@@ -1085,13 +1085,16 @@ class _Reader:
         counts = treatments.aggregate(
             total=Count("pk"), **{name: Count("pk", filter=condition) for name, condition in in_period.items()}
         )
+        # The most urgent first; sorted on the ids alone, then only those read in full.
+        urgent = treatments.urgent_first(self.today).values("pk")[:ROW_LIMIT]
         risk = Risk.objects.filter(pk=OuterRef("source_id"))
         treatments = list(
-            treatments.select_related("owner")
+            Action.objects.filter(pk__in=Subquery(urgent))
+            .select_related("owner")
             .annotate(
                 risk_reference=Subquery(risk.values("reference")[:1]), risk_title=Subquery(risk.values("title")[:1])
             )
-            .urgent_first(self.today)[:ROW_LIMIT]
+            .urgent_first(self.today)
         )
         effective, not_effective, overdue = counts["effective"], counts["not_effective"], counts["overdue"]
         ranks = {b: n for n, b in enumerate(Band.values)}
