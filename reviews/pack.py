@@ -300,6 +300,14 @@ def _review_url(pk: int) -> str:
         return ""
 
 
+def pack_context(review: ManagementReview) -> dict:
+    """What `reviews/pack/_pack.html` needs: the frozen pack once the meeting has started (never
+    recompiled), else the live one."""
+    if review.is_pack_frozen:
+        return {"pack": review.frozen_data(), "frozen_at": review.frozen_at}
+    return {"pack": compile_pack(review), "frozen_at": None}
+
+
 def render_pack(pack: dict, frozen_at: datetime | str | None = None, request=None) -> str:
     """The pack's HTML: the same template for the live pack and the frozen one ("As at" the
     instant it was frozen, else "Live")."""

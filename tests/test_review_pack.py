@@ -9,10 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audits.choices import AuditStatus, FindingKind
 from nonconformities.choices import NCStatus, Origin
+from nonconformities.models import Nonconformity
 from objectives.choices import KPIStatus, Nature, ObjectiveStatus, ReviewTopic
 from objectives.models import KPI
 from qms.choices import ActionKind, ActionStatus, Role
@@ -20,7 +23,7 @@ from qms.models import Action
 from reviews.choices import OutputKind, ReviewInput
 from reviews.models import ContextIssue, ProcessCommentary, ReviewInputNote
 from reviews.models.review import canonical_json
-from reviews.pack import compile_pack, default_period, render_pack
+from reviews.pack import compile_pack, default_period, pack_context, render_pack
 from risks.choices import RiskKind
 from risks.models import Risk
 from tests.factories import (
@@ -242,8 +245,6 @@ def test_c3_shows_each_process_with_outcome_measures_first_and_its_owners_commen
 def test_c4_takes_nonconformities_found_or_closed_in_the_period(review):
     found = {day: NonconformityFactory(detected_on=day) for day in (BEFORE, FIRST, LAST, AFTER)}
     closed_on_last = NonconformityFactory(detected_on=date(2025, 11, 1))
-    from nonconformities.models import Nonconformity
-
     Nonconformity.objects.filter(pk=closed_on_last.pk).update(status=NCStatus.CLOSED, closed_on=LAST, effective=True)
     closed_after = NonconformityFactory(detected_on=date(2025, 11, 1))
     Nonconformity.objects.filter(pk=closed_after.pk).update(status=NCStatus.CLOSED, closed_on=AFTER)
@@ -384,9 +385,6 @@ def test_the_pack_costs_the_same_few_queries_whatever_the_data(review, django_as
     review.save()
     _data(1, review)
     compiled(review)  # content types and charts cached, as in a running server
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as few:
         compiled(review)
     _data(6, review)
@@ -414,3 +412,16 @@ def test_c3_puts_the_processes_whose_outcome_measures_fare_worst_first(review):
     KPI.objects.filter(pk=off_target.pk).update(status=KPIStatus.OFF_TARGET)
     rows = section(compiled(review), "c3")["tables"][0]["rows"]
     assert [r["ref"] for r in rows] == [failing.reference, fine.reference, unmeasured.reference]
+
+
+def test_a_frozen_review_shows_its_stored_pack_whatever_changes_later(review):
+    nc = NonconformityFactory(detected_on=FIRST)
+    review.freeze_pack(compiled(review))
+    review.save()
+    stored = review.frozen_pack
+    Nonconformity.objects.filter(pk=nc.pk).update(title="Renamed later")
+    NonconformityFactory(detected_on=LAST)
+    context = pack_context(review)
+    assert canonical_json(context["pack"]) == stored
+    assert refs(context["pack"], "c4", "nonconformities") == {nc.reference}
+    assert "As at" in render_pack(**context)
