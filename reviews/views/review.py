@@ -5,7 +5,7 @@ and call one service each; a record one may not see is a 404, one one may not ch
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -276,7 +276,7 @@ def review_start(request: HttpRequest, pk: int) -> HttpResponse:
     return confirm_response(request, confirmation)
 
 
-def _signature_step(request, review, form, *, title, question, submit, sign) -> HttpResponse:
+def _signature_step(request, review, form, *, title, question, submit, sign, details=()) -> HttpResponse:
     """A step signed with the password and a meaning: ask, and on POST sign or show why not."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -294,6 +294,7 @@ def _signature_step(request, review, form, *, title, question, submit, sign) -> 
         details=[
             (_("Signed by"), str(request.user)),
             (_("Frozen pack SHA-256"), review.frozen_pack_sha256 or "—"),
+            *details,
         ],
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
@@ -306,10 +307,17 @@ def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not review.user_can_sign(request.user):
         raise PermissionDenied(_("Only the chair issues the minutes, once the meeting is held."))
     form = SignatureForm(request.POST if request.method == "POST" else None)
+    counts = review.attendance.aggregate(
+        invited=Count("pk"), attended=Count("pk", filter=Q(present=True)), unknown=Count("pk", filter=Q(present=None))
+    )
     response = _signature_step(
         request,
         review,
         form,
+        details=[
+            (_("Decisions"), str(review.decisions.count())),
+            (_("Present"), _("%(attended)d of %(invited)d invited (%(unknown)d not recorded)") % counts),
+        ],
         title=_("Issue the minutes of %(ref)s?") % {"ref": review.reference},
         question=_(
             "Once issued, nothing in the minutes changes: a correction becomes an addendum with its own signature."
