@@ -154,6 +154,11 @@ def cell(text="", url: str = "", colour: str = "") -> dict:
     return {"text": str(text), "url": url, "colour": colour}
 
 
+def day_cell(value: date | datetime | None, colour: str = "") -> dict:
+    """A date, kept on one line."""
+    return {**cell(_day(value), colour=colour), "nowrap": True}
+
+
 def row(ref: str, url: str, *cells: dict) -> dict:
     return {"ref": ref, "url": url, "cells": list(cells)}
 
@@ -395,7 +400,7 @@ class _Reader:
             k["reference"],
             _url("objectives:kpi_detail", k["id"]),
             cell(f"{k['reference']} {k['name']}", _url("objectives:kpi_detail", k["id"])),
-            cell(label(Nature, k["nature"])),
+            cell(_("Outcome") if k["nature"] == Nature.OUTCOME else _("Activity")),
             cell(value),
             cell(_target_text(k)),
             cell(label(KPIStatus, k["status"]), colour=KPI_STATUS_COLOURS[k["status"]]),
@@ -499,7 +504,7 @@ class _Reader:
                     cell(d.title, link(action) if action else ""),
                     cell(d.get_kind_display()),
                     cell(str(d.owner)),
-                    cell(_day(d.due_date), colour="danger" if overdue else ""),
+                    day_cell(d.due_date, colour="danger" if overdue else ""),
                     cell(status, colour="danger" if overdue else colour),
                 )
             )
@@ -555,7 +560,7 @@ class _Reader:
                             cell(i.get_category_display()),
                             cell(i.get_effect_display(), colour=i.effect_colour),
                             change(i),
-                            cell(_day(i.last_change_at)),
+                            day_cell(i.last_change_at),
                             cell(str(i.owner)),
                         )
                         for i in issues
@@ -572,7 +577,7 @@ class _Reader:
                             cell(str(p), link(p)),
                             cell(p.get_kind_display()),
                             change(p),
-                            cell(_day(p.last_change_at)),
+                            day_cell(p.last_change_at),
                             cell(str(p.owner)),
                         )
                         for p in parties
@@ -587,7 +592,7 @@ class _Reader:
                             s.reference,
                             link(s),
                             cell(str(s), link(s)),
-                            cell(_day(s.approved_at)),
+                            day_cell(s.approved_at),
                             cell(str(s.approved_by or "")),
                         )
                         for s in statements
@@ -656,8 +661,8 @@ class _Reader:
                             _url(NC_URL, n.id),
                             cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
                             cell(n.party),
-                            cell(_day(n.received_on or n.detected_on)),
-                            cell(_day(n.responded_on)),
+                            day_cell(n.received_on or n.detected_on),
+                            day_cell(n.responded_on),
                             cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                         )
                         for n in complaints[:ROW_LIMIT]
@@ -717,7 +722,7 @@ class _Reader:
                     link(o),
                     cell(str(o), link(o)),
                     cell(o.theme_title),
-                    cell(_day(o.due_date)),
+                    day_cell(o.due_date),
                     cell(label(ObjectiveStatus, o.status), colour=OBJECTIVE_STATUS_COLOURS[o.status]),
                     cell(f"{progress.percent} %" if progress.percent is not None else "—", colour=progress.colour),
                     cell(f"{progress.on_target}/{progress.judged}"),
@@ -883,8 +888,8 @@ class _Reader:
                     cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
                     cell(label(Origin, n.origin)),
                     cell(label(Severity, n.severity)),
-                    cell(_day(n.detected_on)),
-                    cell(_day(n.closed_on)),
+                    day_cell(n.detected_on),
+                    day_cell(n.closed_on),
                     cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                     cell(f"{done}/{len(its)}" if its else "—"),
                     cell(
@@ -1033,7 +1038,7 @@ class _Reader:
                             _url(NC_URL, n.id),
                             cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
                             cell(n.party),
-                            cell(_day(n.detected_on)),
+                            day_cell(n.detected_on),
                             cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
                         )
                         for n in supplier_ncs[:ROW_LIMIT]
@@ -1067,7 +1072,7 @@ class _Reader:
                             link(d.action) if d.action else "",
                             cell(d.title, link(d.action) if d.action else ""),
                             cell(str(d.owner)),
-                            cell(_day(d.due_date)),
+                            day_cell(d.due_date),
                             cell(
                                 d.action.get_status_display() if d.action else "",
                                 colour=ACTION_STATUS_COLOURS[d.action.status] if d.action else "",
@@ -1160,7 +1165,7 @@ class _Reader:
                     cell(str(a), link(a)),
                     cell(f"{a.risk_reference} {a.risk_title}", _url("risks:risk_detail", a.source_id)),
                     cell(str(a.owner)),
-                    cell(_day(a.due_date), colour="danger" if a.is_overdue else ""),
+                    day_cell(a.due_date, colour="danger" if a.is_overdue else ""),
                     cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
                     cell(verdict[1] if verdict else "", colour=verdict[0] if verdict else ""),
                 )
@@ -1255,7 +1260,7 @@ class _Reader:
                             cell(str(a), link(a)),
                             cell(a.source_type.name if a.source_type else _("Raised directly")),
                             cell(str(a.owner)),
-                            cell(_day(a.due_date)),
+                            day_cell(a.due_date),
                             cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
                         )
                         for a in improvements
@@ -1275,7 +1280,7 @@ class _Reader:
                             _band_cell(o.kind, o.residual_band),
                             cell(o.get_status_display(), colour=o.status_colour),
                             cell(str(o.owner)),
-                            cell(_day(o.created_at)),
+                            day_cell(o.created_at),
                         )
                         for o in opportunities
                     ],
