@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,7 +24,7 @@ from qms.models import Action
 from reviews.choices import OutputKind, ReviewInput
 from reviews.models import ContextIssue, ProcessCommentary, ReviewInputNote
 from reviews.models.review import canonical_json
-from reviews.pack import compile_pack, default_period, pack_context, render_pack
+from reviews.pack import compile_pack, default_period, live_pack, pack_context, render_pack
 from risks.choices import RiskKind
 from risks.models import Risk
 from tests.factories import (
@@ -425,3 +426,17 @@ def test_a_frozen_review_shows_its_stored_pack_whatever_changes_later(review):
     assert canonical_json(context["pack"]) == stored
     assert refs(context["pack"], "c4", "nonconformities") == {nc.reference}
     assert "As at" in render_pack(**context)
+
+
+def test_the_live_page_reuses_recent_figures_but_shows_the_preparers_flags_at_once(review):
+    cache.clear()
+    first = live_pack(review)
+    assert figure(first, "c4", "Opened") == "0"
+    NonconformityFactory(detected_on=FIRST)
+    ReviewInputNote.objects.create(review=review, input="c4", decision_needed=True, preparation_note="New NC.")
+    again = live_pack(review)
+    assert figure(again, "c4", "Opened") == "0"  # the figures of a minute ago
+    assert section(again, "c4")["decision_needed"] is True
+    assert section(again, "c4")["note"] == "New NC."
+    cache.clear()
+    assert figure(live_pack(review), "c4", "Opened") == "1"
