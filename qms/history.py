@@ -207,7 +207,9 @@ class _Reader:
     ) -> None:
         history_model = model.history.model
         tracked = {f.name for f in history_model._meta.fields}
-        wanted = (set(only) if only else tracked - HIDDEN_FIELDS) | set(also)
+        # A model may keep bulky fields (a frozen snapshot, say) out of its History tab: their hash shows instead.
+        hidden = HIDDEN_FIELDS | set(getattr(model, "HISTORY_HIDDEN_FIELDS", ()))
+        wanted = (set(only) if only else tracked - hidden) | set(also)
         self.fields = [
             f for f in model._meta.concrete_fields if f.name in tracked and f.name in wanted and f.name not in skip
         ]

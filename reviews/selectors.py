@@ -92,3 +92,20 @@ def earlier_outputs(*, before: datetime | None = None, today: date | None = None
     if before is not None:
         actions = actions.filter(review_decision__review__planned_at__lt=before)
     return actions.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+
+
+def commentaries_owed(user) -> list[tuple]:
+    """The preparation tasks of a process owner: (review, process) for each review whose meeting
+    has not started and each active process the user owns or deputises that has no commentary for
+    it yet. Three queries."""
+    from processes.models import Process
+
+    from .models import ManagementReview, ProcessCommentary
+
+    reviews = list(ManagementReview.objects.filter(frozen_at__isnull=True).order_by("planned_at"))
+    if not reviews or user.is_read_only:
+        return []
+    processes = list(Process.objects.active().owned_by(user).order_by("reference"))
+    commentaries = ProcessCommentary.objects.filter(review__in=reviews, process__in=processes)
+    written = set(commentaries.values_list("review_id", "process_id"))
+    return [(r, p) for r in reviews for p in processes if (r.pk, p.pk) not in written]

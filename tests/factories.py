@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import factory
@@ -14,7 +14,7 @@ from processes.models import HandOff, Process
 from qms.choices import ActionKind, OrgUnitKind, Role
 from qms.models import Action, OrgUnit, User
 from reviews.choices import IssueCategory, IssueSide, PartyKind, StatementKind
-from reviews.models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, ReviewAttendance
+from reviews.models import ContextIssue, InterestedParty, QmsStatement
 from risks.choices import Category, RiskStatus, Strategy
 from risks.models import Risk
 
@@ -306,24 +306,44 @@ class QmsStatementFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory, role=Role.QUALITY_MANAGER)
 
 
-# Management review
+# Management review (reviews)
 # ------------------------------------------------------------------------------
 
 
 class ManagementReviewFactory(factory.django.DjangoModelFactory):
+    """A planned review chaired by a member of Leadership, covering the first half of 2026."""
+
     class Meta:
-        model = ManagementReview
+        model = "reviews.ManagementReview"
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Management review {n}")
     owner = factory.SubFactory(UserFactory, role=Role.LEADERSHIP)
-    planned_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
-    period_start = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=180))
-    period_end = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=13))
+    planned_at = factory.LazyFunction(lambda: timezone.make_aware(datetime(2026, 7, 10, 9, 0)))
+    period_start = date(2026, 1, 1)
+    period_end = date(2026, 6, 30)
+
+
+class ReviewDecisionFactory(factory.django.DjangoModelFactory):
+    """An improvement decided on input f), with its action (owned by the decision's owner)."""
+
+    class Meta:
+        model = "reviews.ReviewDecision"
+
+    review = factory.SubFactory(ManagementReviewFactory)
+    input = "f"
+    kind = "improvement"
+    title = factory.Sequence(lambda n: f"Decision {n}")
+    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
+    due_date = factory.LazyAttribute(lambda d: d.review.period_end + timedelta(days=90))
+    action = factory.LazyAttribute(
+        lambda d: ActionFactory(title=d.title, kind=ActionKind.IMPROVEMENT, owner=d.owner, due_date=d.due_date)
+    )
 
 
 class ReviewAttendanceFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = ReviewAttendance
+        model = "reviews.ReviewAttendance"
 
     review = factory.SubFactory(ManagementReviewFactory)
     person = factory.SubFactory(UserFactory)

@@ -59,6 +59,8 @@ class ManagementReview(OwnedRecord):
     REFERENCE_PREFIX = "MR"
     ADD_ROLES = REVIEW_ROLES
     FROZEN_WHEN = Q(status=ReviewStatus.ISSUED)
+    # The frozen pack is long JSON; its SHA-256 and time show on the History tab instead.
+    HISTORY_HIDDEN_FIELDS = ("frozen_pack",)
 
     title = models.CharField(verbose_name=_("title"), max_length=200)
     planned_at = models.DateTimeField(verbose_name=_("date and time"))
@@ -129,7 +131,7 @@ class ManagementReview(OwnedRecord):
     history = RecordHistory(m2m_fields=["deputies"])
     history_parts = (
         HistoryPart("attendance", label=_("attendee"), title="person"),
-        HistoryPart("input_notes", label=_("input"), title="get_input_display"),
+        HistoryPart("input_notes", label=_("input"), title="input"),
         HistoryPart("commentaries", label=_("process commentary"), title="process"),
         HistoryPart("decisions", label=_("decision"), title="title"),
         HistoryPart("addenda", label=_("addendum"), note="text"),

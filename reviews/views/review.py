@@ -5,7 +5,7 @@ and call one service each; a record one may not see is a 404, one one may not ch
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -276,7 +276,7 @@ def review_start(request: HttpRequest, pk: int) -> HttpResponse:
     return confirm_response(request, confirmation)
 
 
-def _signature_step(request, review, form, *, title, question, submit, sign) -> HttpResponse:
+def _signature_step(request, review, form, *, title, question, submit, sign, details=()) -> HttpResponse:
     """A step signed with the password and a meaning: ask, and on POST sign or show why not."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -294,6 +294,7 @@ def _signature_step(request, review, form, *, title, question, submit, sign) -> 
         details=[
             (_("Signed by"), str(request.user)),
             (_("Frozen pack SHA-256"), review.frozen_pack_sha256 or "—"),
+            *details,
         ],
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
@@ -306,10 +307,17 @@ def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not review.user_can_sign(request.user):
         raise PermissionDenied(_("Only the chair issues the minutes, once the meeting is held."))
     form = SignatureForm(request.POST if request.method == "POST" else None)
+    counts = review.attendance.aggregate(
+        invited=Count("pk"), attended=Count("pk", filter=Q(present=True)), unknown=Count("pk", filter=Q(present=None))
+    )
     response = _signature_step(
         request,
         review,
         form,
+        details=[
+            (_("Decisions"), str(review.decisions.count())),
+            (_("Present"), _("%(attended)d of %(invited)d invited (%(unknown)d not recorded)") % counts),
+        ],
         title=_("Issue the minutes of %(ref)s?") % {"ref": review.reference},
         question=_(
             "Once issued, nothing in the minutes changes: a correction becomes an addendum with its own signature."
@@ -409,10 +417,12 @@ def review_meeting(request: HttpRequest, pk: int, step: str = ATTENDANCE) -> Htt
         raise Http404
     user = request.user
     index = STEPS.index(step)
+    flagged = set(review.input_notes.filter(decision_needed=True).values_list("input", flat=True))
+    decided = dict(review.decisions.values_list("input").annotate(n=Count("pk")).order_by())
     context = {
         "object": review,
         "step": step,
-        "steps": [(s, _step_label(s)) for s in STEPS],
+        "steps": [(s, _step_label(s), s in flagged, decided.get(s, 0)) for s in STEPS],
         "previous": STEPS[index - 1] if index > 0 else None,
         "next": STEPS[index + 1] if index < len(STEPS) - 1 else None,
         **review_context(review, user),
@@ -499,11 +509,12 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         else:
             status = 200
-            messages.success(
-                request,
-                _("Decision recorded: action %(ref)s for %(owner)s.")
-                % {"ref": decision.action.reference, "owner": decision.owner},
-            )
+            if not htmx_partial(request):  # in place, the list shows the action; a message would linger
+                messages.success(
+                    request,
+                    _("Decision recorded: action %(ref)s for %(owner)s.")
+                    % {"ref": decision.action.reference, "owner": decision.owner},
+                )
             form = DecisionForm(initial={"input": decision.input})
     input = form.data.get("input") if form.is_bound else form.initial["input"]
     if input not in ReviewInput.values:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from qms.choices import ActionKind, ActionStatus, Role
 from qms.models import Action
-from reviews import services
+from reviews import selectors, services
 from reviews.choices import OutputKind, ReviewStatus
 from reviews.models import ManagementReview, ProcessCommentary, ReviewDecision
 from reviews.models.review import canonical_json
@@ -278,6 +278,7 @@ def test_issue_page_signs_with_the_password(review, chair, client_for):
 @pytest.fixture
 def issued(review, chair, owner):
     _in_meeting(review, chair)
+    services.review_note_input(review=review, user=chair, input="c3", meeting_note="Lead time above target.")
     _decide(review, chair, owner)
     return _issue(review, chair)
 
@@ -355,6 +356,8 @@ def test_every_step_is_in_the_history_tab(issued, chair, client_for):
     assert "Meeting started: pack frozen" in page
     assert "Second CMM operator for final inspection" in page  # the decision
     assert "attendee" in page
+    assert "functools" not in page and 'history-subject">c3) Process performance and conformity<' in page
+    assert '"frozen_pack"' not in page and "Frozen pack SHA-256" in page  # the hash, not the long JSON
 
 
 # Planning and preparation
@@ -422,8 +425,11 @@ def test_process_owner_writes_commentary_until_the_meeting(review, owner, outsid
     response = client_for(owner).post(url, {"text": "Lead time on target since May."})
     assert response.status_code == 302
     assert ProcessCommentary.objects.get(review=review, process=process).author == owner
+    other = ProcessFactory(owner=owner)
+    assert selectors.commentaries_owed(owner) == [(review, other)]
     _in_meeting(review, chair)
     assert client_for(owner).post(url, {"text": "Too late"}).status_code == 403
+    assert selectors.commentaries_owed(owner) == []
 
 
 # Who may see and change what
@@ -494,7 +500,7 @@ def test_list_query_count_does_not_grow(n, chair, owner, quality, client_for, dj
     _reviews_with_outputs(chair, owner, n)
     ManagementReviewFactory.create_batch(n, owner=chair)
     client = client_for(quality)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("reviews:managementreview_list")).status_code == 200
 
 
@@ -512,7 +518,7 @@ def test_review_page_query_count_does_not_grow(
         services.review_note_input(review=review, user=chair, input="c3", meeting_note=f"note {i}")
     ActionFactory.create_batch(n, owner=owner)
     client = client_for(chair)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         assert client.get(reverse(f"reviews:{tab}", args=[review.pk])).status_code == 200
 
 
@@ -522,6 +528,32 @@ def test_meeting_step_query_count_does_not_grow(n, chair, owner, client_for, dja
     services.review_start_meeting(review=review, user=chair)
     for i in range(n):
         _decide(review, chair, owner, title=f"Decision {i}")
+    client = client_for(chair)
     with django_assert_max_num_queries(14):
-        response = client_for(chair).get(reverse("reviews:managementreview_meeting_step", args=[review.pk, "c3"]))
+        response = client.get(reverse("reviews:managementreview_meeting_step", args=[review.pk, "c3"]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_pack_tab_with_the_live_pack_has_a_constant_query_count(
+    n, monkeypatch, chair, owner, quality, client_for, django_assert_max_num_queries
+):
+    monkeypatch.undo()  # the real reviews.pack.compile_pack
+    review = ManagementReviewFactory(owner=chair)
+    for _ in range(n):
+        process = ProcessFactory(owner=owner)
+        services.commentary_save(review=review, process=process, user=owner, text="On target.")
+        ActionFactory(owner=owner)
+    services.review_note_input(review=review, user=quality, input="c4", decision_needed=True, preparation_note="NCs")
+    client = client_for(quality)
+    with django_assert_max_num_queries(45):
+        response = client.get(review.get_absolute_url())
+    assert response.status_code == 200
+    assert 'data-pack-state="live"' in response.content.decode()
+
+
+def test_pack_tab_shows_the_frozen_pack_as_at_its_date(review, chair, monkeypatch, client_for):
+    monkeypatch.undo()
+    services.review_start_meeting(review=review, user=chair)
+    page = client_for(chair).get(review.get_absolute_url()).content.decode()
+    assert 'data-pack-state="frozen"' in page and "As at" in page
