@@ -5,11 +5,9 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
-from qms.choices import Role
-from reviews.choices import OutputKind, ReviewInput, ReviewStatus
+from reviews.choices import ReviewInput, ReviewStatus
 from reviews.models import ManagementReview, ReviewAttendance, ReviewDecision
 from tests import factories
-from tests.factories import UserFactory
 
 
 class ManagementReviewFactory(factories.ManagementReviewFactory):
@@ -32,15 +30,14 @@ class ManagementReviewFactory(factories.ManagementReviewFactory):
                 ReviewAttendance.objects.create(review=self, person=person)
 
 
-class ReviewDecisionFactory(factory.django.DjangoModelFactory):
+class ReviewDecisionFactory(factories.ReviewDecisionFactory):
+    """A decision on c3), due in a month, with its action."""
+
     class Meta:
         model = ReviewDecision
 
     review = factory.SubFactory(ManagementReviewFactory)
     input = ReviewInput.C3
-    kind = OutputKind.IMPROVEMENT
-    title = factory.Sequence(lambda n: f"Decision {n}")
-    owner = factory.SubFactory(UserFactory, role=Role.PROCESS_OWNER)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
 
 
