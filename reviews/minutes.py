@@ -18,11 +18,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from packs.render import template_to_pdf
+from qms.uploads import attachment_disposition
 
 from .choices import ReviewInput, ReviewStatus
 from .models import ManagementReview, ReviewDecision
@@ -179,3 +181,19 @@ def reviews_needing_minutes() -> list[int]:
         .values_list("pk", flat=True)
         .distinct()
     )
+
+
+def minutes_file_response(review: ManagementReview) -> FileResponse:
+    """The stored minutes PDF as a download, with its SHA-256 as ETag; 404 until it is stored."""
+    if not review.minutes_pdf:
+        raise Http404(_("The minutes PDF is made once the minutes are issued."))
+    try:
+        stored = review.minutes_pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The stored minutes PDF is missing: ask your administrator to restore it.")) from None
+    response = FileResponse(stored, content_type="application/pdf")
+    response["Content-Disposition"] = attachment_disposition(minutes_download_name(review))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["ETag"] = f'"{review.minutes_pdf_sha256}"'
+    response["Cache-Control"] = "private, no-cache"
+    return response

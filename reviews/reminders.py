@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.choices import Role
 from qms.models import Action, User
@@ -26,7 +25,8 @@ from qms.services import mail_subject, notification_claim
 
 from .choices import ReviewStatus
 from .ics import review_invitation
-from .models import ManagementReview, ProcessCommentary, ReviewAttendance, ReviewDecision
+from .models import ManagementReview, ReviewAttendance, ReviewDecision
+from .selectors import processes_to_comment
 
 logger = logging.getLogger(__name__)
 
@@ -55,19 +55,12 @@ def send_once(*, kind: str, record, key: str, person: User, subject: str, body: 
 
 
 def review_preparers(review: ManagementReview) -> dict[int, tuple[User, list[Process]]]:
-    """Who prepares `review`, by id: the quality managers, and the owners of active processes with
-    KPIs who have not written their commentary for it yet (with those processes)."""
+    """Who prepares `review`, by id: the quality managers, and the owners of the processes whose
+    commentary it still waits for (with those processes)."""
     preparers: dict[int, tuple[User, list[Process]]] = {
         person.pk: (person, []) for person in User.objects.filter(role=Role.QUALITY_MANAGER, is_active=True)
     }
-    written = ProcessCommentary.objects.filter(review=review, process=OuterRef("pk"))
-    processes = (
-        Process.objects.filter(status=ProcessStatus.ACTIVE, objectives_kpi_records__isnull=False)
-        .exclude(Exists(written))
-        .select_related("owner")
-        .distinct()
-        .order_by("reference")
-    )
+    processes = processes_to_comment(review).select_related("owner").order_by("reference")
     for process in processes:
         preparers.setdefault(process.owner_id, (process.owner, []))[1].append(process)
     return preparers

@@ -45,17 +45,22 @@ def review_in_preparation() -> ManagementReview | None:
     return ManagementReview.objects.upcoming().filter(frozen_at__isnull=True).order_by("planned_at").first()
 
 
-def commentaries_to_write(user, review: ManagementReview | None) -> QuerySet:
-    """The active processes a person owns or deputises that have active KPIs and no commentary yet in
-    `review` (see review_in_preparation): their preparation tasks."""
-    if review is None:
-        return Process.objects.none()
+def processes_to_comment(review: ManagementReview) -> QuerySet:
+    """The processes whose commentary `review` still waits for: active processes with active KPIs
+    (c3 shows their performance) and no commentary in the review yet."""
     return (
         Process.objects.active()
-        .owned_by(user)
         .filter(Exists(KPI.objects.filter(processes=OuterRef("pk"), is_active=True)))
         .exclude(Exists(ProcessCommentary.objects.filter(review=review, process=OuterRef("pk"))))
     )
+
+
+def commentaries_to_write(user, review: ManagementReview | None) -> QuerySet:
+    """Of processes_to_comment, those a person owns or deputises: their preparation tasks for the
+    review in preparation (see review_in_preparation)."""
+    if review is None:
+        return Process.objects.none()
+    return processes_to_comment(review).owned_by(user)
 
 
 # Management review: reads across modules for the pack (see reviews.pack)

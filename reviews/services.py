@@ -27,6 +27,7 @@ from .models import (
     ReviewInputNote,
 )
 from .models.review import canonical_json
+from .tasks import queue_minutes
 
 
 @transaction.atomic
@@ -125,7 +126,7 @@ def _refuse_if_issued(review: ManagementReview) -> None:
 def review_save(*, review: ManagementReview, user: User, attendees, change_note: str = "") -> ManagementReview:
     """Save a review's plan (from the form, already validated) and its invitation list: an invitee
     added gets an attendance row, one removed loses it. A change of date, length or place counts
-    up the calendar sequence, so calendars replace the invitation they hold."""
+    up the calendar sequence (ManagementReview.save), so calendars replace the invitation they hold."""
     is_new = review.pk is None
     if is_new:
         if not ManagementReview.user_can_add(user):
@@ -135,9 +136,6 @@ def review_save(*, review: ManagementReview, user: User, attendees, change_note:
         _refuse_if_issued(stored)
         if not stored.user_can_edit(user):
             raise PermissionDenied(_("The plan of %(ref)s no longer changes.") % {"ref": review.reference})
-        when = ("planned_at", "duration_minutes", "location")
-        if any(getattr(stored, name) != getattr(review, name) for name in when):
-            review.calendar_sequence = stored.calendar_sequence + 1
     review._history_user, review._change_reason = user, change_note
     review.save()
     _set_invited(review, user, {person.pk: person for person in attendees})
@@ -336,23 +334,24 @@ def review_record_decision(
 def minutes_content(review: ManagementReview) -> dict:
     """What the chair signs: the frozen pack's hash, the attendance, the notes per input, the
     decisions with their actions, and the signature. Its canonical JSON gives minutes_sha256, so
-    anyone can check later that the minutes are those signed."""
-    attendance = review.attendance.select_related("person").order_by("person_id")
+    anyone can check later that the minutes are those signed. People are named by id: renaming
+    someone later changes nothing that was signed."""
+    attendance = review.attendance.order_by("person_id")
     notes = review.input_notes.order_by("input")
-    decisions = review.decisions.select_related("owner", "action").order_by("pk")
+    decisions = review.decisions.select_related("action").order_by("pk")
     return {
         "review": {
             "reference": review.reference,
             "title": review.title,
             "planned_at": review.planned_at.isoformat(),
             "period": [review.period_start.isoformat(), review.period_end.isoformat()],
-            "chair": {"id": review.owner_id, "name": str(review.owner)},
+            "chair": review.owner_id,
         },
         "pack": {
             "frozen_at": review.frozen_at.isoformat() if review.frozen_at else None,
             "sha256": review.frozen_pack_sha256,
         },
-        "attendance": [{"id": a.person_id, "name": str(a.person), "present": a.present} for a in attendance],
+        "attendance": [{"id": a.person_id, "present": a.present} for a in attendance],
         "notes": [
             {
                 "input": n.input,
@@ -369,14 +368,14 @@ def minutes_content(review: ManagementReview) -> dict:
                 "kind": d.kind,
                 "title": d.title,
                 "description": d.description,
-                "owner": {"id": d.owner_id, "name": str(d.owner)},
+                "owner": d.owner_id,
                 "due_date": d.due_date.isoformat(),
                 "action": d.action.reference if d.action else None,
             }
             for d in decisions
         ],
         "signature": {
-            "by": {"id": review.minutes_issued_by_id, "name": str(review.minutes_issued_by or "")},
+            "by": review.minutes_issued_by_id,
             "at": review.minutes_issued_at.isoformat() if review.minutes_issued_at else None,
             "meaning": review.signature_meaning,
         },
@@ -416,6 +415,7 @@ def review_issue_minutes(
     if at is not None:
         review._history_date = at
     review.save()
+    queue_minutes(review.pk)
     return review
 
 
@@ -446,4 +446,5 @@ def review_add_addendum(
     ).hexdigest()
     addendum._history_user = user
     addendum.save()
+    queue_minutes(review.pk)
     return addendum

@@ -66,6 +66,7 @@ urlpatterns = [
         views.ManagementReviewDetailView.as_view(tab="minutes"),
         name="managementreview_minutes",
     ),
+    path("management-reviews/<int:pk>/minutes.pdf", views.review_minutes_pdf, name="managementreview_minutes_pdf"),
     path(
         "management-reviews/<int:pk>/history/",
         views.ManagementReviewDetailView.as_view(tab="history"),

@@ -1,7 +1,7 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +20,7 @@ from .. import services
 from ..choices import ContextStatus
 from ..filters import ContextIssueFilterSet, InterestedPartyFilterSet
 from ..ics import review_invitation
-from ..minutes import minutes_download_name
+from ..minutes import minutes_file_response
 from ..models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, ReviewAttendance, ReviewDecision
 from .serializers import (
     ContextIssueSerializer,
@@ -145,22 +145,6 @@ class ManagementReviewViewSet(RecordViewSet):
         response = HttpResponse(review_invitation(review, request.user), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = attachment_disposition(f"{review.reference}.ics")
         return response
-
-
-def minutes_file_response(review: ManagementReview) -> FileResponse:
-    """The stored minutes PDF as a download, with its SHA-256 as ETag; 404 until it is stored."""
-    if not review.minutes_pdf:
-        raise NotFound(_("The minutes PDF is made once the minutes are issued."))
-    try:
-        stored = review.minutes_pdf.open("rb")
-    except FileNotFoundError:
-        raise NotFound(_("The stored minutes PDF is missing: ask your administrator to restore it.")) from None
-    response = FileResponse(stored, content_type="application/pdf")
-    response["Content-Disposition"] = attachment_disposition(minutes_download_name(review))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["ETag"] = f'"{review.minutes_pdf_sha256}"'
-    response["Cache-Control"] = "private, no-cache"
-    return response
 
 
 class ReviewDecisionViewSet(

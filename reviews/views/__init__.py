@@ -26,6 +26,7 @@ from .review import (
     review_issue,
     review_list,
     review_meeting,
+    review_minutes_pdf,
     review_prepare,
     review_start,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "review_issue",
     "review_list",
     "review_meeting",
+    "review_minutes_pdf",
     "review_prepare",
     "review_start",
     "reviews_index",

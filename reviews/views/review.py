@@ -37,6 +37,7 @@ from ..forms import (
     MeetingNoteForm,
     SignatureForm,
 )
+from ..minutes import minutes_file_response
 from ..models import ManagementReview, ProcessCommentary, ReviewAttendance, ReviewInputNote
 
 # The steps of meeting mode: who is there, the inputs a) to f), then closing.
@@ -219,6 +220,12 @@ def minutes_context(review: ManagementReview) -> dict:
             services.minutes_sha256(review) == review.minutes_sha256 if review.status == ReviewStatus.ISSUED else None
         ),
     }
+
+
+@require_GET
+def review_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The issued minutes as a PDF, byte for byte as stored when they were made."""
+    return minutes_file_response(_visible_review(request, pk))
 
 
 # Status moves

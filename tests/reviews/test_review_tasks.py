@@ -9,6 +9,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -201,3 +203,56 @@ def test_a_whole_review_ends_with_its_signed_minutes_pdf_in_each_attendees_mail(
     text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
     assert "Hire a second inspector" in text and decision.action.reference in text
     assert review.minutes_sha256 in text and review.frozen_pack_sha256 in text and "approved as chair" in text
+
+
+def _signed_review(lead, owner, quality):
+    from reviews import services
+
+    lead.set_password("chair-password-1")
+    lead.save()
+    review = ManagementReviewFactory(owner=lead, attendees=[lead, owner, quality])
+    services.review_start_meeting(review=review, user=lead)
+    return review, lambda: services.review_issue_minutes(
+        review=review, user=lead, password="chair-password-1", meaning="approved as chair"
+    )
+
+
+def test_signing_the_minutes_makes_and_mails_the_pdf_once_the_signature_commits(
+    lead, owner, quality, django_capture_on_commit_callbacks
+):
+    review, sign = _signed_review(lead, owner, quality)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign()
+    review.refresh_from_db()
+    assert review.minutes_pdf and sorted(m.to[0] for m in mail.outbox) == sorted(
+        [lead.email, owner.email, quality.email]
+    )
+
+
+def test_the_minutes_page_offers_the_stored_pdf_to_readers(lead, owner, quality, viewer, client_for):
+    review, sign = _signed_review(lead, owner, quality)
+    sign()
+    url = reverse("reviews:managementreview_minutes_pdf", args=[review.pk])
+    assert client_for(viewer).get(url).status_code == 404  # not made yet
+    assert "being made" in client_for(viewer).get(review.get_absolute_url() + "minutes/").content.decode()
+
+    tasks.issue_minutes.delay(review.pk).get()
+    review.refresh_from_db()
+    page = client_for(viewer).get(reverse("reviews:managementreview_minutes", args=[review.pk])).content.decode()
+    assert url in page
+    response = client_for(viewer).get(url)
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    assert hashlib.sha256(body).hexdigest() == review.minutes_pdf_sha256
+    assert Client().get(url).status_code == 302  # signed-out: to the sign-in page
+
+
+def test_renaming_a_signer_later_leaves_the_signed_minutes_matching(lead, owner, quality, client_for):
+    review, sign = _signed_review(lead, owner, quality)
+    sign()
+    lead.last_name, owner.first_name = "Renamed", "Someone"
+    lead.save()
+    owner.save()
+    page = client_for(quality).get(reverse("reviews:managementreview_minutes", args=[review.pk])).content.decode()
+    assert "matches the record" in page and "does not match" not in page
