@@ -142,6 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kpis", type=int, default=5000)
     parser.add_argument("--years", type=int, default=10)
+    parser.add_argument(
+        "--statuses-only",
+        action="store_true",
+        help="only the status refresh against its floor, on the data as it is, in a transaction rolled back "
+        "(so it runs on the enterprise dataset of bench/dataset.py too)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -159,6 +165,9 @@ def main() -> None:
     from objectives.models import KPI, Measurement
     from qms.models import User
 
+    if args.statuses_only:
+        statuses_only()
+        return
     call_command("migrate", verbosity=0)
     build(args.kpis, args.years)
 
@@ -177,6 +186,7 @@ def main() -> None:
     first = timed("Full recalculation (cold)", lambda: services.recalculate_all(today=today), rows)
     second = timed("Full recalculation (again: changes nothing)", lambda: services.recalculate_all(today=today), rows)
     timed("Status refresh of every KPI", lambda: services.kpi_refresh_statuses(KPI.objects.all(), today=today), rows)
+    status_floor(today, rows)
 
     owner, quality = User.objects.get(username="bench007"), User.objects.get(username="bench-quality")
     for who, user in (("process owner", owner), ("quality manager", quality)):
@@ -192,9 +202,90 @@ def main() -> None:
             assert response.status_code == 200, (url, response.status_code)
 
     print(f"\n{Measurement.objects.count():,} values; first run {first}; second run {second}\n")
-    print(f"{'What':<52} {'Seconds':>8} {'Queries':>8}")
+    report(rows)
+
+
+# The floor of the status refresh: one statement that reads every KPI's latest value and writes it
+# with the status (the statuses as the app decides them: the rules are Python), and, when nothing
+# changes, the read alone.
+LATEST = """
+    SELECT v.column1 AS id, v.column2 AS status, l.period_start, l.value
+    FROM (VALUES {rows}) AS v
+    LEFT JOIN LATERAL (
+        SELECT m.period_start, m.value FROM objectives_measurement m
+        WHERE m.kpi_id = v.column1 ORDER BY m.period_start DESC LIMIT 1
+    ) l ON true
+"""
+FLOOR = """
+    UPDATE objectives_kpi k SET status = n.status, latest_period = n.period_start, latest_value = n.value
+    FROM ({latest}) n WHERE k.id = n.id
+"""
+
+
+def statuses_only() -> None:
+    from django.db import transaction
+
+    from objectives.models import KPI, Measurement
+
+    today = Measurement.objects.latest("period_start").period_start.replace(day=24)
+    rows: list[tuple[str, float, int]] = []
+    with transaction.atomic():
+        status_floor(today, rows)
+        transaction.set_rollback(True)
+    print(f"\n{KPI.objects.count():,} KPIs, {Measurement.objects.count():,} values, as of {today}\n")
+    report(rows)
+
+
+def report(rows: list) -> None:
+    print(f"{'What':<60} {'Seconds':>8} {'Queries':>8}")
     for label, seconds, queries in rows:
-        print(f"{label:<52} {seconds:>8.2f} {queries:>8}")
+        print(f"{label:<60} {seconds:>8.2f} {queries:>8}")
+    times = {label: seconds for label, seconds, _queries in rows}
+    for case in ("cold", "again"):
+        ratio = times[f"Status refresh, {case}"] / times[f"Status floor, {case}"]
+        print(f"Status refresh {case}: {ratio:.2f}x the single statement (target <= 1.5x)")
+
+
+def status_floor(today, rows: list) -> None:
+    """Times the app's status refresh cold (every status cleared) and again (nothing to change),
+    each next to its single-statement floor, from the same state."""
+    from django.db import connection
+
+    from objectives import services
+    from objectives.models import KPI
+
+    statuses = list(KPI.objects.order_by("pk").values_list("pk", "status", "latest_period", "latest_value"))
+    rows_sql = ", ".join(["(%s, CAST(%s AS varchar(20)))"] * len(statuses))
+    params = [value for pk, status, _period, _value in statuses for value in (pk, status)]
+
+    def clear():
+        KPI.objects.update(status="no_data", latest_period=None, latest_value=None)
+
+    def statement(sql):
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(latest=LATEST.format(rows=rows_sql), rows=rows_sql), params)
+
+    clear()
+
+    def refresh():
+        return services.kpi_refresh_statuses(KPI.objects.all(), today=today)
+
+    timed("Status refresh, cold", refresh, rows)
+    timed("Status refresh, again", refresh, rows)
+    clear()
+    written_by = services._update_rows
+    services._update_rows = lambda model, objs, fields: model.objects.bulk_update(
+        [model(**vars(obj)) for obj in objs], fields, batch_size=1000
+    )
+    try:
+        timed("Status refresh, cold, with bulk_update (before)", refresh, rows)
+    finally:
+        services._update_rows = written_by
+    clear()
+    timed("Status floor, cold", lambda: statement(FLOOR), rows)
+    timed("Status floor, again", lambda: statement(LATEST), rows)
+    after = list(KPI.objects.order_by("pk").values_list("pk", "status", "latest_period", "latest_value"))
+    assert after == statuses, "the floor wrote other statuses than the app"
 
 
 if __name__ == "__main__":

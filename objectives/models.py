@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from graphlib import CycleError, TopologicalSorter
 from typing import Self
 
@@ -547,9 +547,7 @@ class KPI(ProcessLinkedRecord):
     def status_on(self, today: date, latest_period: date | None, latest_value: Decimal | None) -> str:
         """The status from the latest value and today's date: a period closed more than the grace
         days ago without a value makes the KPI overdue, unless it is no longer measured."""
-        grace = timedelta(days=settings.KPI_DATA_GRACE_DAYS)
-        due = Period.last_closed(self.frequency, today)
-        must_have = due if today > due.end + grace else due.previous()
+        must_have = _must_have(self.frequency, today, settings.KPI_DATA_GRACE_DAYS)
         measured = self.is_active and must_have.start >= self.period(self.measured_from).start
         if measured and (latest_period is None or latest_period < must_have.start):
             return KPIStatus.OVERDUE
@@ -766,3 +764,11 @@ class EffectivenessMeasure(models.Model):
         while len(periods) < self.periods:
             periods.append(periods[-1].next())
         return periods
+
+
+@lru_cache(maxsize=64)  # the same for every KPI of a frequency: the status refresh asks 5,000 times
+def _must_have(frequency: str, today: date, grace_days: int) -> Period:
+    """The latest period that must have a value by `today`: the last closed one once its grace days
+    have passed, the one before it until then."""
+    due = Period.last_closed(frequency, today)
+    return due if today > due.end + timedelta(days=grace_days) else due.previous()

@@ -4,6 +4,7 @@ date it starts on (a Monday, the first of a month, of a quarter or of a year).""
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
@@ -18,6 +19,7 @@ class Period:
     start: date
 
     @classmethod
+    @lru_cache(maxsize=4096)  # periods never change; the status refresh asks for the same few 5,000 times
     def containing(cls, frequency: str, day: date) -> "Period":
         match frequency:
             case Frequency.WEEKLY:

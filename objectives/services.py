@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from smtplib import SMTPException
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.template.loader import render_to_string
@@ -401,25 +402,66 @@ def _calculate_isolated(kpi: KPI, today: date) -> int:
 
 def kpi_refresh_statuses(kpis, today: date | None = None) -> int:
     """Store each KPI's latest value and status; returns how many changed. One query reads the
-    latest value of every KPI; only changed rows are written, in batches."""
+    latest value of every KPI, one statement writes the rows that changed."""
     today = today or timezone.localdate()
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-period_start")
-    rows = kpis.annotate(
+    rows = kpis.order_by().annotate(
         new_period=Subquery(latest.values("period_start")[:1]),
         new_value=Subquery(latest.values("value")[:1]),
-    ).only(
-        "pk", "frequency", "measured_from", "is_active", "direction", "target", "target_upper", "warning", "status",
-        "latest_period", "latest_value",
+    ).values(
+        "id", "frequency", "measured_from", "is_active", "direction", "target", "target_upper", "warning", "status",
+        "latest_period", "latest_value", "new_period", "new_value",
     )  # fmt: skip
-    changed = []
-    for kpi in rows.iterator(chunk_size=BATCH):
-        status = kpi.status_on(today, kpi.new_period, kpi.new_value)
-        current = (kpi.status, kpi.latest_period, kpi.latest_value)
-        if current != (status, kpi.new_period, kpi.new_value):
-            kpi.status, kpi.latest_period, kpi.latest_value = status, kpi.new_period, kpi.new_value
-            changed.append(kpi)
-    KPI.objects.bulk_update(changed, ["status", "latest_period", "latest_value"], batch_size=BATCH)
+    # One KPI judges every row in turn (its fields set from the row): building a model per KPI was
+    # half the time of a refresh that changes nothing.
+    judge, changed = KPI(), []
+    for row in rows.iterator(chunk_size=BATCH):
+        new = row.pop("new_period"), row.pop("new_value")
+        judge.__dict__.update(row)
+        status = judge.status_on(today, *new)
+        if (row["status"], row["latest_period"], row["latest_value"]) != (status, *new):
+            changed.append(SimpleNamespace(id=row["id"], status=status, latest_period=new[0], latest_value=new[1]))
+    _update_rows(KPI, changed, ["status", "latest_period", "latest_value"])
     return len(changed)
+
+
+def _update_rows(model, objs, fields: list[str]) -> None:
+    """Write `fields` of `objs` (anything with the fields' attributes) in one UPDATE joined to the
+    new values, where bulk_update sends a CASE per field and row (10x slower at 5,000 rows). On
+    PostgreSQL the values travel as one array per column (`FROM unnest(…)`, half the time of a
+    VALUES list of 20,000 parameters); elsewhere as `FROM (VALUES …)`, 6,000 rows a statement. No
+    history: the fields written here are the ones the model's history leaves out."""
+    if not objs:
+        return
+    columns = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = ", ".join(f"{quote(f.column)} = v.column{n}" for n, f in enumerate(columns[1:], 2))
+    where = f"{table}.{quote(columns[0].column)} = v.column1"
+
+    def values(batch):
+        return [[f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in batch] for f in columns]
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(
+                f"CAST(%s AS {f.rel_db_type(connection) if f.primary_key else f.db_type(connection)}[])"
+                for f in columns
+            )
+            names = ", ".join(f"column{n}" for n in range(1, len(columns) + 1))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE {where}", values(objs)
+            )
+            return
+        per_statement = 30_000 // len(columns)  # SQLite takes 32,766 parameters
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(objs), per_statement):
+            batch = objs[start : start + per_statement]
+            params = [value for row_values in zip(*values(batch), strict=True) for value in row_values]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))}) AS v WHERE {where}",
+                params,
+            )
 
 
 # Closing the loop: actions from data, and data judging actions

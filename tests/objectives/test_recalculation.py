@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from objectives import services, tasks
 from objectives.choices import Frequency, KPIStatus, Source
@@ -217,3 +219,54 @@ def test_a_recalculated_value_keeps_the_old_one_in_history():
     history = measurement.history.order_by("history_date")
     assert [(h.history_type, h.value) for h in history] == [("+", D(90)), ("~", D(95))]
     assert history.last().history_change_reason.startswith("Calculated from")
+
+
+def test_the_status_refresh_writes_what_bulk_update_wrote_in_one_statement(settings, monkeypatch):
+    """One UPDATE … FROM (VALUES …) per batch instead of bulk_update: the same statuses and latest
+    values (NULLs included), the same count, and no history (the KPI's history leaves these out;
+    its values have their own)."""
+    settings.KPI_DATA_GRACE_DAYS = 7
+    kpis = [
+        KPIFactory(),  # on target
+        KPIFactory(),  # warning
+        KPIFactory(),  # off target
+        KPIFactory(measured_from=date(2026, 1, 1)),  # no value yet: overdue
+        KPIFactory(measured_from=date(2027, 1, 1)),  # nothing due yet
+        KPIFactory(),  # had a value, it is gone: overdue, with no latest value
+    ]
+    for kpi, value in zip(kpis[:3], ("99.1234", "91", "80"), strict=True):
+        MeasurementFactory(kpi=kpi, period_start=month(10).start, value=D(value))
+    gone = MeasurementFactory(kpi=kpis[5], period_start=month(10).start, value=D(97))
+    services.kpi_refresh_statuses(kpis[5].__class__.objects.all(), today=TODAY)
+    gone.delete()
+    everything = kpis[0].__class__.objects.order_by("pk")
+
+    def state():
+        return list(everything.values_list("pk", "status", "latest_period", "latest_value", "updated_at"))
+
+    def refreshed(update_rows):
+        monkeypatch.setattr(services, "_update_rows", update_rows)
+        everything.update(status=KPIStatus.NO_DATA, latest_period=None, latest_value=None)
+        everything.filter(pk=kpis[5].pk).update(status=KPIStatus.ON_TARGET, latest_period=month(10).start)
+        history = kpis[0].history.model.objects.count()
+        with CaptureQueriesContext(connection) as queries:
+            changed = services.kpi_refresh_statuses(everything.all(), today=TODAY)
+        assert kpis[0].history.model.objects.count() == history
+        return changed, state(), queries
+
+    changed, by_values, queries = refreshed(services._update_rows)
+    assert sum(q["sql"].startswith("UPDATE") for q in queries.captured_queries) == 1
+
+    def bulk_update(model, objs, fields):  # as before
+        model.objects.bulk_update([model(**vars(obj)) for obj in objs], fields)
+
+    assert refreshed(bulk_update)[:2] == (changed, by_values)
+    assert changed == 5  # all but the one with nothing due, which had no data before either
+    assert [row[1:4] for row in by_values] == [
+        (KPIStatus.ON_TARGET, month(10).start, D("99.1234")),
+        (KPIStatus.WARNING, month(10).start, D(91)),
+        (KPIStatus.OFF_TARGET, month(10).start, D(80)),
+        (KPIStatus.OVERDUE, None, None),
+        (KPIStatus.NO_DATA, None, None),
+        (KPIStatus.OVERDUE, None, None),  # its only value is gone
+    ]
