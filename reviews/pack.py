@@ -57,6 +57,7 @@ from objectives.choices import (
 )
 from objectives.models import KPI, Measurement, Objective
 from objectives.periods import Period
+from objectives.templatetags.kpis import number
 from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus
@@ -130,11 +131,8 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _number(value: Decimal | float | int | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+    """A figure as the KPI pages write it (objectives' `number`), or nothing."""
+    return "" if value is None else number(value)
 
 
 def _name(first: str, last: str, username: str = "") -> str:
