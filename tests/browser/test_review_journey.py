@@ -2,6 +2,7 @@
 menu, starts the meeting on a tablet, records attendance and two decisions in place (each an action
 of its owner at once), and issues the minutes with a password and a stated meaning."""
 
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from tests.factories import ManagementReviewFactory, ReviewAttendanceFactory, Us
 pytestmark = pytest.mark.browser
 
 
-def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issues_the_minutes(page, sign_in):
+def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issues_the_minutes(page, sign_in, tmp_path):
     helen = UserFactory(username="helen", first_name="Helen", last_name="Carter", role=Role.LEADERSHIP)
     priya = UserFactory(username="priya", first_name="Priya", last_name="Shah", role=Role.QUALITY_MANAGER)
     marco = UserFactory(username="marco", first_name="Marco", last_name="Rossi", role=Role.PROCESS_OWNER)
@@ -100,8 +101,21 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     assert review.status == ReviewStatus.ISSUED and review.signature_meaning == "Approved as chair"
     expect(page.get_by_text(review.minutes_sha256)).to_be_visible()
 
+    # The signed minutes as a PDF (made once the signature committed), with both decisions in it.
+    page.reload()
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Minutes PDF").click()
+    pdf = tmp_path / "minutes.pdf"
+    started.value.save_as(pdf)
+    text = " ".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert "Add press die checks to preventive maintenance" in text and "Second CMM operator" in text
+    assert review.minutes_sha256 in text and "Approved as chair" in text
+
     # Marco finds his decision among his actions.
     page.context.clear_cookies()
     sign_in("marco")
-    page.goto("/actions/?mine=true")
-    expect(page.get_by_text("Add press die checks to preventive maintenance")).to_be_visible()
+    page.goto("/my-work/")
+    outputs = page.locator("section", has_text="Decisions of management reviews I carry out")
+    expect(outputs.get_by_text("Add press die checks to preventive maintenance")).to_be_visible()

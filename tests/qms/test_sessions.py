@@ -30,6 +30,12 @@ def session_sql(client: Client, url: str) -> list[str]:
     return [q["sql"].split()[0] for q in queries.captured_queries if "django_session" in q["sql"]]
 
 
+@pytest.fixture(autouse=True)
+def _refreshed_once_a_minute(_sessions_refreshed_once_a_day, monkeypatch):
+    """These tests are of the refresh itself: as in production, once a minute."""
+    monkeypatch.setattr(sessions, "REFRESH_SECONDS", 60)
+
+
 def store(key: str):
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
 
