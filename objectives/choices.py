@@ -20,6 +20,14 @@ class Nature(models.TextChoices):
     ACTIVITY = "activity", _("Activity")
 
 
+class ReviewTopic(models.TextChoices):
+    """What a KPI tells management review about, besides its process (ISO 9001 9.3.2 c)."""
+
+    NONE = "", _("Its process's performance")
+    CUSTOMER = "customer", _("Customer satisfaction and feedback")
+    SUPPLIER = "supplier", _("Performance of external providers")
+
+
 class Source(models.TextChoices):
     MANUAL = "manual", _("Entered by hand")
     FORMULA = "formula", _("Calculated by a formula")

@@ -90,7 +90,7 @@ class ObjectiveForm(RecordForm):
 
 class KPIForm(RecordForm):
     fieldsets = [
-        (_("What it measures"), ["name", "description", ("unit", "nature")]),
+        (_("What it measures"), ["name", "description", ("unit", "nature"), "review_topic"]),
         (_("Who and where"), [("owner", "deputies"), ("processes", "objectives")]),
         (
             _("Target"),
@@ -102,9 +102,9 @@ class KPIForm(RecordForm):
     class Meta:
         model = KPI
         fields = [
-            "name", "description", "unit", "nature", "owner", "deputies", "processes", "objectives", "frequency",
-            "direction", "target", "target_upper", "warning", "source", "formula", "valid_min", "valid_max",
-            "measured_from", "raise_action_after", "is_active",
+            "name", "description", "unit", "nature", "review_topic", "owner", "deputies", "processes", "objectives",
+            "frequency", "direction", "target", "target_upper", "warning", "source", "formula", "valid_min",
+            "valid_max", "measured_from", "raise_action_after", "is_active",
         ]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),

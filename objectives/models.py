@@ -27,6 +27,7 @@ from .choices import (
     KPIStatus,
     Nature,
     ObjectiveStatus,
+    ReviewTopic,
     Source,
 )
 from .formula import Formula
@@ -342,6 +343,13 @@ class KPI(ProcessLinkedRecord):
     description = models.TextField(verbose_name=_("description"), blank=True)
     unit = models.CharField(verbose_name=_("unit"), max_length=30, blank=True, help_text=_("e.g. %, ppm, days"))
     nature = models.CharField(verbose_name=_("measures"), max_length=20, choices=Nature.choices, default=Nature.OUTCOME)
+    review_topic = models.CharField(
+        verbose_name=_("in management review, also under"),
+        max_length=20,
+        choices=ReviewTopic.choices,
+        default=ReviewTopic.NONE,
+        blank=True,
+    )
     objectives = models.ManyToManyField(Objective, verbose_name=_("objectives"), related_name="kpis", blank=True)
     direction = models.CharField(
         verbose_name=_("direction"), max_length=20, choices=Direction.choices, default=Direction.HIGHER

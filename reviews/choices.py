@@ -88,3 +88,44 @@ STATEMENT_STATUS_COLOURS = {
     StatementStatus.APPROVED: "success",
     StatementStatus.SUPERSEDED: "light border",
 }
+
+
+class ReviewStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    PREPARED = "prepared", _("Prepared")
+    IN_MEETING = "in_meeting", _("In meeting")
+    ISSUED = "issued", _("Minutes issued")
+
+
+REVIEW_STATUS_COLOURS = {
+    ReviewStatus.PLANNED: "secondary",
+    ReviewStatus.PREPARED: "info",
+    ReviewStatus.IN_MEETING: "warning",
+    ReviewStatus.ISSUED: "success",
+}
+
+
+class ReviewInput(models.TextChoices):
+    """The inputs a management review considers (ISO 9001 9.3.2), in the order the pack and the
+    meeting take them, named by their letter."""
+
+    A = "a", _("a) Actions from earlier reviews")
+    B = "b", _("b) Changes in internal and external issues")
+    C1 = "c1", _("c1) Customer satisfaction and feedback")
+    C2 = "c2", _("c2) Quality objectives")
+    C3 = "c3", _("c3) Process performance and conformity")
+    C4 = "c4", _("c4) Nonconformities and corrective actions")
+    C5 = "c5", _("c5) Monitoring and measurement results")
+    C6 = "c6", _("c6) Audit results")
+    C7 = "c7", _("c7) External providers")
+    D = "d", _("d) Adequacy of resources")
+    E = "e", _("e) Actions on risks and opportunities")
+    F = "f", _("f) Opportunities for improvement")
+
+
+class OutputKind(models.TextChoices):
+    """What a review decides (ISO 9001 9.3.3); each decision becomes an action."""
+
+    IMPROVEMENT = "improvement", _("Improvement opportunity")
+    QMS_CHANGE = "qms_change", _("Change to the QMS")
+    RESOURCE_NEED = "resource_need", _("Resource need")

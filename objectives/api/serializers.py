@@ -134,8 +134,8 @@ class KPISerializer(ModelCleanMixin, ProcessLinkedSerializer):
     class Meta:
         model = KPI
         fields = [
-            "id", "reference", "name", "description", "unit", "nature", "direction", "target", "target_upper",
-            "warning", "frequency", "source", "formula", "valid_min", "valid_max", "measured_from",
+            "id", "reference", "name", "description", "unit", "nature", "review_topic", "direction", "target",
+            "target_upper", "warning", "frequency", "source", "formula", "valid_min", "valid_max", "measured_from",
             "raise_action_after", "is_active", "status", "latest_period", "latest_value", "owner", "deputies",
             "processes", "objectives", "created_at", "updated_at",
         ]  # fmt: skip

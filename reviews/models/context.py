@@ -23,7 +23,7 @@ from qms.choices import Role
 from qms.history import RecordHistory
 from qms.models import OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 
-from .choices import (
+from ..choices import (
     CATEGORIES,
     CONTEXT_STATUS_COLOURS,
     EFFECT_COLOURS,
