@@ -17,6 +17,14 @@ from qms.choices import Role
 NOTHING = Q(pk__in=[])
 
 
+def count_subquery(queryset: models.QuerySet) -> models.Subquery:
+    """How many rows `queryset` has, as a subquery to annotate another queryset with (its filter
+    refers to the outer row with OuterRef). Unlike Count() over a join, the database counts only for
+    the rows it returns: a page of 25, not every row before the page is cut."""
+    count = models.Func(models.F("pk"), function="COUNT", output_field=models.IntegerField())
+    return models.Subquery(queryset.order_by().annotate(n=count).values("n"), output_field=models.IntegerField())
+
+
 class ReferenceCounter(models.Model):
     """The last number handed out for a reference prefix (PRC, ACT, KPI…)."""
 
