@@ -22,6 +22,11 @@ from .choices import Role
 RESULTS = 20
 
 
+def is_id(text: str) -> bool:
+    """A primary key as typed in an address: ASCII digits only ("²" is a digit to str.isdigit)."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True)
 class Source:
     """What a picker offers: `choices(user, record)` is the queryset (`record` is the object named
@@ -141,7 +146,7 @@ class PickerMixin:
         return context
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if str(v).isdigit()]
+        chosen = [v for v in value if is_id(str(v))]
         options = []
         if not self.allow_multiple_selected and not self.is_required:
             options.append(self.create_option(name, "", "", not chosen, 0))

@@ -4,7 +4,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from qms.pickers import SOURCES, search
+from qms.pickers import SOURCES, is_id, search
 
 
 @require_GET
@@ -17,7 +17,7 @@ def picker(request: HttpRequest, source: str) -> JsonResponse:
     record = None
     if spec.record_model is not None:
         pk = request.GET.get("for", "")
-        if not pk.isdigit():
+        if not is_id(pk):
             raise Http404
         record = get_object_or_404(spec.record_model().objects.restrict(request.user, "view"), pk=pk)
     found = search(spec, request.user, record, request.GET.get("q", "")[:100])

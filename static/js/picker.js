@@ -25,9 +25,11 @@
         maxOptions: 20,
         preload: "focus",
         loadThrottle: 250,
-        allowEmptyOption: !select.multiple && !select.required,
+        // The empty <option> of an optional field is "nothing chosen" (the placeholder shows), and
+        // a button clears the choice; several chosen ones each have a button that removes them.
+        allowEmptyOption: false,
         placeholder: select.dataset.placeholder,
-        plugins: select.multiple ? ["remove_button"] : [],
+        plugins: select.multiple ? ["remove_button"] : select.required ? [] : ["clear_button"],
         shouldLoad: function () { return true; },
         load: load(select.dataset.picker),
         onItemAdd: function () { if (!select.multiple) this.blur(); }

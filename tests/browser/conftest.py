@@ -53,16 +53,16 @@ def sign_in(page):
 
 @pytest.fixture
 def pick(page):
-    """Choose in an autocomplete picker (qms/pickers.py) as a person does with the keyboard: type
-    part of the name, wait for it among the choices, press Enter. `pick("#id_owner", "Anna Berg")`."""
+    """Choose in an autocomplete picker (qms/pickers.py) as a person does: click it, type part of
+    the name, wait for it among the choices, press Enter. `pick("#id_owner", "Anna Berg")`."""
 
     def choose(select: str, text: str, *, typed: str | None = None) -> None:
-        control = page.locator(f"{select}-ts-control")
-        control.click()
-        control.press_sequentially(typed or text)
+        page.locator(f"{select} + .ts-wrapper .ts-control").click()
+        expect(page.locator(f"{select}-ts-control")).to_be_focused()
+        page.keyboard.type(typed or text)
         expect(page.locator(f"{select}-ts-dropdown [role=option]", has_text=text).first).to_be_visible()
-        control.press("Enter")
+        page.keyboard.press("Enter")
         expect(page.locator(f"{select} option:checked", has_text=text)).to_have_count(1)
-        control.press("Escape")
+        page.keyboard.press("Escape")
 
     return choose

@@ -15,7 +15,8 @@ def test_owned_by_finds_what_a_person_owns_or_deputises(owner, deputy):
     owned = ActionFactory(owner=owner)
     deputised = ActionFactory(deputies=[owner])
     ActionFactory(deputies=[deputy])
-    risk = RiskFactory(deputies=[owner])
+    risk = RiskFactory()
+    risk.deputies.add(owner)
     RiskFactory()
 
     assert set(Action.objects.owned_by(owner)) == {owned, deputised}
