@@ -1,9 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import Process
 from qms.clauses import Clause
-from qms.filters import SearchFilterSet
+from qms.filters import SearchFilterSet, process_filter
 from qms.models import User
 from qms.params import MAX_RECORD_ID
 
@@ -29,9 +28,7 @@ class AuditFilterSet(SearchFilterSet):
     mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine")
     year = django_filters.NumberFilter(label=_("Year"), field_name="programme__year")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AuditStatus.choices)
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
+    process = process_filter()
     owner = django_filters.ModelChoiceFilter(label=_("Lead auditor"), queryset=lead_auditors())
     o = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("title", "title"), ("planned_start", "start"), ("status", "status")),
@@ -52,7 +49,7 @@ class FindingFilterSet(SearchFilterSet):
     audit = django_filters.NumberFilter(label=_("Audit"), field_name="audit", min_value=1, max_value=MAX_RECORD_ID)
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=FindingKind.choices)
     clause = django_filters.ChoiceFilter(label=_("Clause"), choices=Clause.choices)
-    process = django_filters.ModelChoiceFilter(label=_("Process"), queryset=Process.objects.all())
+    process = process_filter(field_name="process")
     year = django_filters.NumberFilter(label=_("Year"), field_name="audit__programme__year")
     to_answer = django_filters.BooleanFilter(label=_("For me to answer"), method="filter_to_answer")
     o = django_filters.OrderingFilter(

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, record_kind, section
+from qms.hub import Section, Todo, first_rows, record_kind, section
 
 from .choices import AuditStatus, FindingKind
 from .models import Audit, Finding
@@ -21,7 +21,7 @@ DASHBOARD_ROWS = 8
 def process_audits(request, process) -> Section:
     """Its latest audits, each with what it found in this process: one query."""
     here = Q(findings__process=process)
-    audits = list(
+    audits, count = first_rows(
         Audit.objects.filter(processes=process)
         .select_related("owner")
         .annotate(
@@ -30,14 +30,15 @@ def process_audits(request, process) -> Section:
                 "findings", filter=here & Q(findings__kind__in=FindingKind.nonconformities()), distinct=True
             ),
         )
-        .order_by("-planned_start")[:SECTION_ROWS]
+        .order_by("-planned_start"),
+        SECTION_ROWS,
     )
     return Section(
         title=_("Audits"),
         template="audits/sections/process.html",
         context={"audits": audits, "process": process},
         order=40,
-        count=len(audits),
+        count=count,
     )
 
 
@@ -50,7 +51,7 @@ def _my_audits(user):
 
 @section("my_work")
 def my_audits(request) -> Section | None:
-    audits = list(_my_audits(request.user).select_related("owner").order_by("planned_start")[:SECTION_ROWS])
+    audits, count = first_rows(_my_audits(request.user).select_related("owner").order_by("planned_start"), SECTION_ROWS)
     if not audits:
         return None
     return Section(
@@ -58,16 +59,17 @@ def my_audits(request) -> Section | None:
         template="audits/sections/audits.html",
         context={"audits": audits, "more_url_query": "mine=true"},
         order=40,
-        count=len(audits),
+        count=count,
     )
 
 
 @section("my_work")
 def findings_to_answer(request) -> Section | None:
-    findings = list(
+    findings, count = first_rows(
         Finding.objects.to_answer_by(request.user)
         .select_related("audit", "process")
-        .order_by("audit__planned_start", "number")[:SECTION_ROWS]
+        .order_by("audit__planned_start", "number"),
+        SECTION_ROWS,
     )
     if not findings:
         return None
@@ -76,7 +78,7 @@ def findings_to_answer(request) -> Section | None:
         template="audits/sections/findings.html",
         context={"findings": findings},
         order=41,
-        count=len(findings),
+        count=count,
     )
 
 

@@ -1,9 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import Process
-from qms.filters import SearchFilterSet
-from qms.models import User
+from qms.filters import SearchFilterSet, person_filter, process_filter
 
 from .choices import NCStatus, Origin, Severity
 from .models import Nonconformity
@@ -21,10 +19,8 @@ class NonconformityFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=NCStatus.choices)
     origin = django_filters.ChoiceFilter(label=_("Source"), choices=Origin.choices)
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
     age = django_filters.ChoiceFilter(
         label=_("Age"), choices=[(band.key, band.label) for band in AGE_BANDS.values()], method="filter_age"
     )

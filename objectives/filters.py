@@ -1,9 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import Process
-from qms.filters import SearchFilterSet
-from qms.models import User
+from qms.filters import SearchFilterSet, objective_filter, person_filter, process_filter
 
 from .choices import Frequency, KPIStatus, Nature, ObjectiveStatus
 from .models import KPI, Objective, StrategicTheme
@@ -16,13 +14,9 @@ class KPIFilterSet(SearchFilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=KPIStatus.choices)
     nature = django_filters.ChoiceFilter(label=_("Measures"), choices=Nature.choices)
     frequency = django_filters.ChoiceFilter(label=_("Frequency"), choices=Frequency.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
-    objective = django_filters.ModelChoiceFilter(
-        label=_("Objective"), field_name="objectives", queryset=Objective.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
+    objective = objective_filter()
     o = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("name", "name"), ("status", "status"), ("owner__last_name", "owner")),
     )
@@ -45,10 +39,8 @@ class ObjectiveFilterSet(SearchFilterSet):
 
     theme = django_filters.ModelChoiceFilter(label=_("Theme"), queryset=StrategicTheme.objects.all())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ObjectiveStatus.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
     o = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("title", "title"), ("due_date", "due"), ("status", "status")),
     )

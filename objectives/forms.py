@@ -10,6 +10,7 @@ from qms.choices import ActionStatus
 from qms.exports import plain_number
 from qms.forms import RecordForm, StyledFormMixin
 from qms.models import Action, User
+from qms.pickers import use_picker
 
 from .choices import ObjectiveStatus
 from .models import KPI, EffectivenessMeasure, Measurement, Objective, StrategicTheme
@@ -88,6 +89,11 @@ class ObjectiveForm(RecordForm):
         return due
 
 
+def objectives_to_measure(user: User):
+    """The objectives a KPI may be linked to by `user`: the active ones they may change."""
+    return Objective.objects.restrict(user, "change").filter(status=ObjectiveStatus.ACTIVE)
+
+
 class KPIForm(RecordForm):
     fieldsets = [
         (_("What it measures"), ["name", "description", ("unit", "nature"), "review_topic"]),
@@ -117,8 +123,9 @@ class KPIForm(RecordForm):
         # A KPI moves the progress of the objectives it measures: it is linked to an objective by
         # those who may change that objective. Links made earlier stay.
         linked = self.instance.objectives.values("pk") if self.instance.pk else []
-        mine = Objective.objects.restrict(self.user, "change").filter(status=ObjectiveStatus.ACTIVE)
+        mine = objectives_to_measure(self.user)
         self.fields["objectives"].queryset = Objective.objects.filter(Q(pk__in=mine.values("pk")) | Q(pk__in=linked))
+        use_picker(self.fields["objectives"], "objectives-to-measure")
         self.fields["objectives"].help_text = _(
             "The active objectives you may change; an objective's owner links the KPIs that measure it."
         )
@@ -223,6 +230,21 @@ class MeasurementCorrectionForm(MeasurementValueForm):
         return any(error.code == "conflict" for error in self.non_field_errors().as_data())
 
 
+def actions_to_judge(user: User, kpi: KPI):
+    """The actions a KPI may be named to judge: open or done ones of its processes or raised from
+    it, not judged yet, that `user` may change."""
+    return (
+        Action.objects.restrict(user, "change")
+        .filter(status__in=[*ActionStatus.active(), ActionStatus.DONE], effectiveness_measure__isnull=True)
+        .filter(
+            Q(processes__in=kpi.processes.all())
+            | Q(source_type=ContentType.objects.get_for_model(KPI), source_id=kpi.pk)
+        )
+        .distinct()
+        .order_by("reference")
+    )
+
+
 class EffectivenessMeasureForm(StyledFormMixin, forms.ModelForm):
     """Name this KPI as the measure that judges whether an action worked: one of the actions the
     user may change, so nobody settles the fate of someone else's action."""
@@ -234,15 +256,7 @@ class EffectivenessMeasureForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, kpi: KPI, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.kpi = kpi
-        self.fields["action"].queryset = (
-            Action.objects.restrict(user, "change")
-            .filter(status__in=[*ActionStatus.active(), ActionStatus.DONE], effectiveness_measure__isnull=True)
-            .filter(
-                Q(processes__in=kpi.processes.all())
-                | Q(source_type=ContentType.objects.get_for_model(KPI), source_id=kpi.pk)
-            )
-            .distinct()
-            .order_by("reference")
-        )
+        self.fields["action"].queryset = actions_to_judge(user, kpi)
+        use_picker(self.fields["action"], "actions-to-judge", record=kpi)
         self.fields["action"].label = _("Action")
         self._style_widgets()

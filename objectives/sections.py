@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, health_provider, record_kind, section
+from qms.hub import Section, Todo, first_rows, health_provider, record_kind, section
 
 from .choices import KPIStatus, ObjectiveStatus
 from .models import KPI, Objective, StrategicTheme
@@ -18,7 +18,9 @@ SECTION_ROWS = 15
 
 @section("process")
 def process_kpis(request, process) -> Section:
-    kpis = list(KPI.objects.measured().filter(processes=process).select_related("owner").outcome_first()[:SECTION_ROWS])
+    kpis, count = first_rows(
+        KPI.objects.measured().filter(processes=process).select_related("owner").outcome_first(), SECTION_ROWS
+    )
     return Section(
         title=_("Measures"),
         template="objectives/sections/kpis.html",
@@ -29,17 +31,18 @@ def process_kpis(request, process) -> Section:
             "add_query": f"process={process.pk}",
         },
         order=20,
-        count=len(kpis),
+        count=count,
     )
 
 
 @section("process")
 def process_objectives(request, process) -> Section | None:
-    objectives = list(
+    objectives, count = first_rows(
         Objective.objects.filter(processes=process, status=ObjectiveStatus.ACTIVE)
         .with_progress()
         .select_related("owner")
-        .prefetch_related(kpi_summaries)[:SECTION_ROWS]
+        .prefetch_related(kpi_summaries),
+        SECTION_ROWS,
     )
     if not objectives:
         return None
@@ -48,7 +51,7 @@ def process_objectives(request, process) -> Section | None:
         template="objectives/sections/objectives.html",
         context={"objectives": objectives},
         order=25,
-        count=len(objectives),
+        count=count,
     )
 
 

@@ -1,8 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet
-from qms.models import OrgUnit, User
+from qms.filters import SearchFilterSet, person_filter
+from qms.models import OrgUnit
 
 from .choices import ProcessStatus, ProcessType
 from .models import Process
@@ -13,7 +13,7 @@ class ProcessFilterSet(SearchFilterSet):
 
     type = django_filters.ChoiceFilter(label=_("Type"), choices=ProcessType.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProcessStatus.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
+    owner = person_filter()
     org_unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
     o = django_filters.OrderingFilter(
         fields=(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, record_kind, section
+from qms.hub import Section, Todo, first_rows, record_kind, section
 
 from .choices import ProcessStatus
 from .models import Process
@@ -42,7 +42,7 @@ def process_reviews_todo(request) -> list[Todo]:
 @section("my_work")
 def my_processes_due_for_review(request) -> Section | None:
     due = _due_for_review(request.user).select_related("org_unit")
-    rows = list(due.order_by("next_review_date")[:10])
+    rows, count = first_rows(due.order_by("next_review_date"), 10)
     if not rows:
         return None
     return Section(
@@ -50,7 +50,7 @@ def my_processes_due_for_review(request) -> Section | None:
         template="processes/sections/review_due.html",
         context={"processes": rows, "today": timezone.localdate()},
         order=30,
-        count=len(rows),
+        count=count,
     )
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qms.choices import ActionStatus
 from qms.forms import ReasonForm
 from qms.hub import sections
-from qms.models import OrgUnit
+from qms.models import Action, OrgUnit
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -44,15 +44,23 @@ PART_FORMS = {
 
 
 class ProcessListView(RecordListView):
-    queryset = (
-        Process.objects.select_related("owner", "org_unit")
-        .annotate(
-            open_actions=Count("qms_action_records", filter=Q(qms_action_records__status__in=ActionStatus.active()))
-        )
-        .order_by("reference")
-    )
+    queryset = Process.objects.select_related("owner", "org_unit").order_by("reference")
     filterset_class = ProcessFilterSet
     template_name = "processes/process_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The open actions of the page's processes, in one grouped query over their links only (an
+        # annotation would count the links of every process, or count again for each row).
+        processes = list(context["object_list"])
+        links = Action.processes.through.objects.filter(
+            process__in=[p.pk for p in processes], action__status__in=ActionStatus.active()
+        )
+        counts = dict(links.values_list("process").annotate(n=Count("pk")).order_by())
+        for process in processes:
+            process.open_actions = counts.get(process.pk, 0)
+        context["object_list"] = processes
+        return context
 
 
 class ProcessDetailView(RecordDetailView):

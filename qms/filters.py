@@ -10,6 +10,38 @@ from processes.models import Process
 
 from .choices import ActionKind, ActionStatus, Role
 from .models import Action, OrgUnit, User
+from .pickers import PickerSelect, active_people
+
+
+def person_filter(label=None, **kwargs) -> django_filters.ModelChoiceFilter:
+    """A filter by one active person, picked by name (see qms.pickers)."""
+    return django_filters.ModelChoiceFilter(
+        label=label or _("Owner"), queryset=active_people(), widget=PickerSelect("people"), **kwargs
+    )
+
+
+def process_filter(field_name="processes", **kwargs) -> django_filters.ModelChoiceFilter:
+    """A filter by one process, picked by reference or name."""
+    return django_filters.ModelChoiceFilter(
+        label=_("Process"),
+        field_name=field_name,
+        queryset=Process.objects.all(),
+        widget=PickerSelect("processes"),
+        **kwargs,
+    )
+
+
+def objective_filter(field_name="objectives", **kwargs) -> django_filters.ModelChoiceFilter:
+    """A filter by one objective, picked by reference or title."""
+    from objectives.models import Objective
+
+    return django_filters.ModelChoiceFilter(
+        label=_("Objective"),
+        field_name=field_name,
+        queryset=Objective.objects.all(),
+        widget=PickerSelect("objectives"),
+        **kwargs,
+    )
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -54,10 +86,8 @@ class ActionFilterSet(SearchFilterSet):
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ActionStatus.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ActionKind.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
     source_type = django_filters.ChoiceFilter(label=_("Raised from"), choices=_source_type_choices)
     o = django_filters.OrderingFilter(
         fields=(

@@ -10,6 +10,7 @@ from processes.models import Process
 from .choices import ActionStatus, Role
 from .filetypes import ACCEPT
 from .models import Action, OrgUnit, User
+from .pickers import PickerMixin, use_picker
 
 
 def form_layout(form: forms.BaseForm) -> list[tuple[str | None, list[list[forms.BoundField]]]]:
@@ -52,7 +53,7 @@ class StyledFormMixin:
                 css = "form-control"
             classes = widget.attrs.get("class", "").split()
             widget.attrs["class"] = " ".join(classes if css in classes else [*classes, css])
-            if isinstance(widget, forms.SelectMultiple):
+            if isinstance(widget, forms.SelectMultiple) and not isinstance(widget, PickerMixin):
                 widget.attrs.setdefault("size", 6)
 
     # Optional layout, see form_layout(): [(legend, [name, or a tuple of names side by side, ...]), ...].
@@ -79,6 +80,8 @@ class RecordForm(StyledFormMixin, forms.ModelForm):
     )
     # When the record was last saved as the editor saw it: a later save by someone else is a conflict.
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The fields picked from thousands (see qms.pickers), with the source each loads its choices from.
+    pickers = {"owner": "record-people", "deputies": "record-people", "processes": "current-processes"}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +98,10 @@ class RecordForm(StyledFormMixin, forms.ModelForm):
             self.fields["processes"].queryset = Process.objects.filter(
                 ~Q(status=ProcessStatus.RETIRED) | Q(pk__in=linked)
             )
+        for name, source in self.pickers.items():
+            # A form that draws a field its own way (the audit team with its notes) keeps it.
+            if name in self.fields and type(self.fields[name].widget) in (forms.Select, forms.SelectMultiple):
+                use_picker(self.fields[name], source)
         if self.instance.pk:
             self.fields["change_note"].widget.attrs["placeholder"] = _("e.g. agreed at the weekly quality meeting")
         else:

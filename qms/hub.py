@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Model, Q
+from django.db.models import Count, Model, Q, QuerySet, Window
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
@@ -62,6 +62,13 @@ def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
         return provider
 
     return register
+
+
+def first_rows(queryset: QuerySet, rows: int) -> tuple[list, int]:
+    """The first `rows` of `queryset` and how many it has in all, in one query (a window count):
+    a section's count is the real number, never the number it shows."""
+    found = list(queryset.annotate(section_total=Window(Count("pk")))[:rows])
+    return found, found[0].section_total if found else 0
 
 
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:

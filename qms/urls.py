@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import APIRootView
 
-from qms.views import actions, attachments, dashboard, people
+from qms.views import actions, attachments, dashboard, people, pickers
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -30,6 +30,7 @@ qms_patterns = [
     path("people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
     path("people/<int:pk>/hand-over/", people.user_hand_over, name="user_hand_over"),
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
+    path("pick/<slug:source>/", pickers.picker, name="picker"),
 ]
 
 # The apps that serve an API under /api/, each from the router in its api/urls.py; /api/ lists them all.

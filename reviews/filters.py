@@ -1,9 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from processes.models import Process
-from qms.filters import SearchFilterSet
-from qms.models import User
+from qms.filters import SearchFilterSet, person_filter, process_filter
 
 from .choices import ContextStatus, Effect, IssueCategory, IssueSide, PartyKind
 from .models import ContextIssue, InterestedParty
@@ -15,10 +13,8 @@ class ContextFilterSet(SearchFilterSet):
 
     mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ContextStatus.choices, empty_label=_("All"))
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
     review_overdue = django_filters.BooleanFilter(label=_("Review overdue"), method="filter_review_overdue")
     changed_recently = django_filters.BooleanFilter(
         label=_("Changed in the last 6 months"), method="filter_changed_recently"

@@ -3,10 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from objectives.models import Objective
-from processes.models import Process
-from qms.filters import SearchFilterSet
-from qms.models import User
+from qms.filters import SearchFilterSet, objective_filter, person_filter, process_filter
 
 from .choices import Band, Category, RiskKind, RiskStatus
 from .models import Risk
@@ -20,13 +17,9 @@ class RiskFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=RiskStatus.choices)
     band = django_filters.ChoiceFilter(label=_("Residual band"), field_name="residual_band", choices=Band.choices)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
-    process = django_filters.ModelChoiceFilter(
-        label=_("Process"), field_name="processes", queryset=Process.objects.all()
-    )
-    objective = django_filters.ModelChoiceFilter(
-        label=_("Objective"), field_name="objectives", queryset=Objective.objects.all()
-    )
+    owner = person_filter()
+    process = process_filter()
+    objective = objective_filter()
     review_overdue = django_filters.BooleanFilter(label=_("Review overdue"), method="filter_review_overdue")
     open = django_filters.BooleanFilter(label=_("Open (not closed)"), method="filter_open")
     acceptance_pending = django_filters.BooleanFilter(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from objectives.choices import ObjectiveStatus
 from objectives.models import Objective
 from qms.forms import RecordForm, StyledFormMixin
+from qms.pickers import use_picker
 
 from .choices import STRATEGIES, Band, RiskKind
 from .models import Risk, RiskMatrix, RiskReview
@@ -90,6 +91,7 @@ class RiskForm(LevelsMixin, RecordForm):
         self.fields["objectives"].queryset = Objective.objects.filter(
             Q(status=ObjectiveStatus.ACTIVE) | Q(pk__in=linked)
         )
+        use_picker(self.fields["objectives"], "active-objectives")
         self.fields["strategy"].choices = [("", "—")] + [(s.value, s.label) for s in STRATEGIES[self.kind]]
         self._style_widgets()  # again, for the level widgets just put in
 

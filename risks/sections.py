@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.choices import Role
-from qms.hub import Section, Todo, record_kind, section
+from qms.hub import Section, Todo, first_rows, record_kind, section
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -17,15 +17,15 @@ SECTION_ROWS = 15
 
 
 def _risk_section(risks, more_url_query: str) -> Section:
-    rows = list(
-        risks.exclude(status=RiskStatus.CLOSED).select_related("owner").prefetch_related("processes")[:SECTION_ROWS]
+    rows, count = first_rows(
+        risks.exclude(status=RiskStatus.CLOSED).select_related("owner").prefetch_related("processes"), SECTION_ROWS
     )
     return Section(
         title=_("Risks and opportunities"),
         template="risks/sections/risks.html",
         context={"risks": rows, "more_url_query": more_url_query},
         order=30,
-        count=len(rows),
+        count=count,
     )
 
 
@@ -41,7 +41,7 @@ def objective_risks(request, objective) -> Section:
 
 @section("my_work")
 def my_reviews_due(request) -> Section | None:
-    due = list(Risk.objects.owned_by(request.user).review_overdue().select_related("owner")[:SECTION_ROWS])
+    due, count = first_rows(Risk.objects.owned_by(request.user).review_overdue().select_related("owner"), SECTION_ROWS)
     if not due:
         return None
     return Section(
@@ -49,7 +49,7 @@ def my_reviews_due(request) -> Section | None:
         template="risks/sections/risks.html",
         context={"risks": due, "more_url_query": "mine=true&review_overdue=true"},
         order=35,
-        count=len(due),
+        count=count,
     )
 
 

@@ -2,7 +2,7 @@ from .actions import Action
 from .attachments import Attachment
 from .notifications import Notification
 from .people import OrgUnit, User
-from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter
+from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter, count_subquery
 
 __all__ = [
     "Action",
@@ -14,4 +14,5 @@ __all__ = [
     "RecordQuerySet",
     "ReferenceCounter",
     "User",
+    "count_subquery",
 ]

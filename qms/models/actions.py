@@ -103,6 +103,21 @@ class Action(ProcessLinkedRecord):
         indexes = [
             models.Index(fields=["status", "due_date"], name="qms_action_status_due"),
             models.Index(fields=["source_type", "source_id"], name="qms_action_source"),
+            # The work still to do, a share of all actions that shrinks as the years add closed ones:
+            # the dashboard's most overdue actions, read in due-date order without sorting them all,
+            # and each person's open actions (My work, the to-dos, the people list's counts).
+            models.Index(
+                fields=["due_date", "id"], condition=Q(status__in=ActionStatus.active()), name="qms_action_open_due"
+            ),
+            models.Index(
+                fields=["owner", "due_date"],
+                condition=Q(status__in=ActionStatus.active()),
+                name="qms_action_open_owner",
+            ),
+            # Done actions awaiting their effectiveness check, oldest first (My work of those who check).
+            models.Index(
+                fields=["completed_on", "id"], condition=Q(status=ActionStatus.DONE), name="qms_action_done_completed"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

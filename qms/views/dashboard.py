@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -15,15 +15,16 @@ from qms.models import Action
 
 @require_GET
 def dashboard(request: HttpRequest):
-    today = timezone.localdate()
-    counts = Action.objects.aggregate(
-        active=Count("pk", filter=Q(status__in=ActionStatus.active())),
-        overdue=Count("pk", filter=Q(status__in=ActionStatus.active(), due_date__lt=today)),
-        awaiting_check=Count("pk", filter=Q(status=ActionStatus.DONE)),
-        effective=Count("pk", filter=Q(status=ActionStatus.VERIFIED_EFFECTIVE)),
-        not_effective=Count("pk", filter=Q(status=ActionStatus.NOT_EFFECTIVE)),
-    )
+    # One pass over the actions by status (on the status index), and the overdue ones counted on
+    # the partial index of open actions by due date: not a second scan of every action.
     by_status = dict(Action.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    counts = {
+        "active": sum(by_status.get(status, 0) for status in ActionStatus.active()),
+        "overdue": Action.objects.overdue(timezone.localdate()).count(),
+        "awaiting_check": by_status.get(ActionStatus.DONE, 0),
+        "effective": by_status.get(ActionStatus.VERIFIED_EFFECTIVE, 0),
+        "not_effective": by_status.get(ActionStatus.NOT_EFFECTIVE, 0),
+    }
     status_rows = [(status, by_status.get(status.value, 0)) for status in ActionStatus]
     context = {
         "counts": counts,

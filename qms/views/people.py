@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,7 +23,7 @@ from qms.choices import ActionStatus
 from qms.filters import PeopleFilterSet
 from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm, add_errors
 from qms.history import record_history
-from qms.models import OrgUnit, User
+from qms.models import Action, OrgUnit, User, count_subquery
 from qms.selectors import person_holdings
 from qms.views.generic import Confirmation, confirm_response, done_response, htmx_partial
 
@@ -44,8 +44,11 @@ class UserListView(ListView):
     def get_queryset(self):
         people = (
             User.objects.select_related("org_unit")
+            # Counted for the page's people only, on the index of open actions by owner.
             .annotate(
-                open_actions=Count("qms_action_owned", filter=Q(qms_action_owned__status__in=ActionStatus.active()))
+                open_actions=count_subquery(
+                    Action.objects.filter(owner=OuterRef("pk"), status__in=ActionStatus.active())
+                )
             )
             .order_by("first_name", "last_name", "pk")
         )

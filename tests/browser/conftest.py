@@ -49,3 +49,20 @@ def sign_in(page):
         expect(page.locator("h1")).to_be_visible()
 
     return sign_in_as
+
+
+@pytest.fixture
+def pick(page):
+    """Choose in an autocomplete picker (qms/pickers.py) as a person does: click it, type part of
+    the name, wait for it among the choices, press Enter. `pick("#id_owner", "Anna Berg")`."""
+
+    def choose(select: str, text: str, *, typed: str | None = None) -> None:
+        page.locator(f"{select} + .ts-wrapper .ts-control").click()
+        expect(page.locator(f"{select}-ts-control")).to_be_focused()
+        page.keyboard.type(typed or text)
+        expect(page.locator(f"{select}-ts-dropdown [role=option]", has_text=text).first).to_be_visible()
+        page.keyboard.press("Enter")
+        expect(page.locator(f"{select} option:checked", has_text=text)).to_have_count(1)
+        page.keyboard.press("Escape")
+
+    return choose

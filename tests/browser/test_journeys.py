@@ -41,7 +41,7 @@ def test_a_new_user_visits_every_navigation_entry(page, sign_in):
         expect(nav.locator(".nav-link.active")).to_have_text(entry)
 
 
-def test_a_process_owner_raises_an_action_and_finds_it_in_my_work(page, sign_in):
+def test_a_process_owner_raises_an_action_and_finds_it_in_my_work(page, sign_in, pick):
     UserFactory(username="anna", first_name="Anna", last_name="Berg", role=Role.PROCESS_OWNER)
     production = ProcessFactory(name="Production")
     sign_in("anna")
@@ -51,8 +51,8 @@ def test_a_process_owner_raises_an_action_and_finds_it_in_my_work(page, sign_in)
     page.fill("#id_title", "Recalibrate the torque wrenches")
     page.fill("#id_description", "Two wrenches were found out of tolerance.")
     page.select_option("#id_kind", "corrective")
-    page.select_option("#id_owner", label="Anna Berg")
-    page.select_option("#id_processes", str(production.pk))
+    pick("#id_owner", "Anna Berg")
+    pick("#id_processes", production.name)
     page.fill("#id_due_date", str(timezone.localdate() - timedelta(days=1)))
     page.get_by_role("button", name="Create").click()
 
@@ -131,3 +131,19 @@ def test_cancelling_an_action_asks_why_and_keeps_what_was_typed(page, sign_in):
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
     action.refresh_from_db()
     assert action.history.first().history_change_reason == "The supplier lends us one"
+
+
+def test_the_owner_filter_is_a_combobox_that_finds_people_as_you_type(page, sign_in, pick):
+    anna = UserFactory(username="anna", first_name="Anna", last_name="Berg", role=Role.PROCESS_OWNER)
+    ActionFactory(title="Recalibrate the wrenches", owner=anna)
+    ActionFactory(title="Order new gloves")
+    sign_in("anna")
+
+    page.goto("/actions/")
+    owner = page.get_by_role("combobox", name="Owner")
+    expect(owner).to_have_attribute("aria-controls", "id_owner-ts-dropdown")
+    pick("#id_owner", "Anna Berg", typed="berg")
+
+    expect(page.locator("#results")).to_contain_text("Recalibrate the wrenches")
+    expect(page.locator("#results")).not_to_contain_text("Order new gloves")
+    assert f"owner={anna.pk}" in page.url

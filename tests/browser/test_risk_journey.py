@@ -13,7 +13,7 @@ from tests.factories import ProcessFactory, RiskFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-def test_a_process_owner_assesses_a_risk_treats_it_and_finds_it_on_the_heat_map(page, sign_in):
+def test_a_process_owner_assesses_a_risk_treats_it_and_finds_it_on_the_heat_map(page, sign_in, pick):
     UserFactory(username="marco", first_name="Marco", last_name="Rossi", role=Role.PROCESS_OWNER)
     production = ProcessFactory(name="Production")
     sign_in("marco")
@@ -23,7 +23,7 @@ def test_a_process_owner_assesses_a_risk_treats_it_and_finds_it_on_the_heat_map(
     page.fill("#id_title", "Spindle failure on the 5-axis cell")
     page.fill("#id_cause", "Bearings past their service life")
     page.select_option("#id_category", "infrastructure")
-    page.select_option("#id_processes", str(production.pk))
+    pick("#id_processes", production.name)
     page.select_option("#id_status", "assessed")
     page.select_option("#id_inherent_likelihood", "4")
     page.select_option("#id_inherent_impact", "5")

@@ -1,0 +1,34 @@
+"""What a person owns or deputises, read on indexes (owned_by), and the to-dos counted from it."""
+
+import pytest
+from django.urls import reverse
+
+from qms.choices import ActionStatus
+from qms.models import Action
+from risks.models import Risk
+from tests.factories import ActionFactory, RiskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owned_by_finds_what_a_person_owns_or_deputises(owner, deputy):
+    owned = ActionFactory(owner=owner)
+    deputised = ActionFactory(deputies=[owner])
+    ActionFactory(deputies=[deputy])
+    risk = RiskFactory()
+    risk.deputies.add(owner)
+    RiskFactory()
+
+    assert set(Action.objects.owned_by(owner)) == {owned, deputised}
+    assert list(Risk.objects.owned_by(owner)) == [risk]
+    assert list(Action.objects.exclude(pk__in=Action.objects.owned_by(owner).values("pk"))) != []
+
+
+def test_my_to_dos_count_owned_and_deputised_actions(client_for, owner, quality):
+    ActionFactory(owner=owner, due_date="2000-01-01")
+    ActionFactory(deputies=[owner])
+    ActionFactory(owner=quality, status=ActionStatus.DONE)
+
+    page = client_for(owner).get(reverse("qms:dashboard")).content.decode()
+
+    assert "1 of your actions is overdue" in page and "2 open actions of yours" in page
