@@ -592,7 +592,7 @@ class KPI(ProcessLinkedRecord):
         if self.valid_min is not None and self.valid_max is not None and self.valid_min >= self.valid_max:
             errors["valid_max"] = _("The highest possible value must be above the lowest.")
         if self.source != Source.FORMULA and self.formula.strip():
-            errors["formula"] = _("Only a KPI calculated by a formula has one; clear it or choose “Calculated”.")
+            errors["formula"] = _("Only a calculated KPI has a formula; clear it or choose “Calculated”.")
         return errors
 
     def formula_inputs(self) -> list["KPI"]:
