@@ -12,6 +12,7 @@
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
@@ -32,6 +33,13 @@ def _sessions_refreshed_once_a_day(monkeypatch):
     compares two requests would count that write if a slow build between them, on a busy machine,
     took over a minute; in tests the refresh comes once a day instead."""
     monkeypatch.setattr(qms.sessions, "REFRESH_SECONDS", 24 * 3600)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a chart or figures cached by an earlier test in the
+    same process would otherwise save a query and make counts depend on the order tests run in."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
