@@ -296,6 +296,7 @@ def review_record_decision(
     _may_run_meeting(review, user)
     decision = ReviewDecision(
         review=review,
+        reference=f"{review.reference}-D{review.decisions.count() + 1}",  # the review's row is locked
         input=input,
         kind=kind,
         title=title.strip(),

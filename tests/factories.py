@@ -331,6 +331,7 @@ class ReviewDecisionFactory(factory.django.DjangoModelFactory):
         model = "reviews.ReviewDecision"
 
     review = factory.SubFactory(ManagementReviewFactory)
+    reference = factory.LazyAttribute(lambda d: f"{d.review.reference}-D{d.review.decisions.count() + 1}")
     input = "f"
     kind = "improvement"
     title = factory.Sequence(lambda n: f"Decision {n}")

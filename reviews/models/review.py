@@ -338,6 +338,9 @@ class ReviewDecision(ReviewPart):
     action in the shared actions at once, owned by the person it names; the action carries it on."""
 
     review = models.ForeignKey(ManagementReview, on_delete=models.PROTECT, related_name="decisions")
+    # The review's reference and the decision's number in it (MR-002-D3): what the actions it
+    # became show as where they were raised from, without reading the review.
+    reference = models.CharField(verbose_name=_("reference"), max_length=30, editable=False)
     input = models.CharField(verbose_name=_("input"), max_length=4, choices=ReviewInput.choices)
     kind = models.CharField(verbose_name=_("type"), max_length=20, choices=OutputKind.choices)
     title = models.CharField(verbose_name=_("decision"), max_length=200)

@@ -149,3 +149,13 @@ def test_dashboard_and_my_work_queries_do_not_grow_with_reviews(owner, lead, cli
         extra = ProcessFactory(owner=owner)
         KPIFactory(owner=owner, processes=[extra])
     assert measure() == few
+
+
+def test_actions_decided_in_a_review_say_where_they_were_raised(owner, lead, client_for):
+    review = _held_review(lead, days_ago=20, decisions=[(owner, 10), (owner, 20)])
+    first, second = review.decisions.order_by("pk")
+    assert (first.reference, second.reference) == (f"{review.reference}-D1", f"{review.reference}-D2")
+
+    page = client_for(owner).get(reverse("qms:action_list")).content.decode()
+    assert f'">{first.reference}</a>' in page and f'">{second.reference}</a>' in page
+    assert first.get_absolute_url() in client_for(owner).get(first.action.get_absolute_url()).content.decode()
