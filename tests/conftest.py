@@ -12,7 +12,6 @@
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
@@ -36,10 +35,13 @@ def _sessions_refreshed_once_a_day(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache: a chart or figures cached by an earlier test in the
-    same process would otherwise save a query and make counts depend on the order tests run in."""
-    cache.clear()
+def _own_cache(settings, request):
+    """Each test gets an empty cache of its own. Test processes run side by side: one shared Redis,
+    flushed by a test, would drop the sessions and figures another test is counting queries on; and
+    a figure cached by an earlier test would save a query and make counts depend on test order."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
 
 
 @pytest.fixture(autouse=True)

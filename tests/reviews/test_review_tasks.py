@@ -149,7 +149,7 @@ def test_an_addendum_makes_the_minutes_again_and_sends_them_once_more(issued, le
     issued.refresh_from_db()
     first = issued.minutes_pdf_sha256
     MinutesAddendum.objects.create(review=issued, text="Due date of ACT-1 is 30 June.", signed_by=lead,
-                                   signed_at=timezone.now() + timedelta(seconds=1), meaning="approved as chair",
+                                   signed_at=timezone.now(), meaning="approved as chair",
                                    sha256="cd" * 32)  # fmt: skip
 
     assert tasks.issue_minutes.delay(issued.pk).get() == {"pdf_made": 1, "sent": 3}
