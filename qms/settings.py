@@ -219,14 +219,18 @@ else:
 # CACHES AND SESSIONS
 # ------------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"), example="redis://localhost:6379/0")
-# Sessions are read from the cache when every worker shares it (Redis) and from the table
-# otherwise: a worker's own memory would not see a sign-out made by another. Either way a page
-# writes its session only when it changed or once a minute (qms/sessions).
+# The cache is shared by every web process and worker: Redis, or without it files under VAR_DIR
+# (what a worker compiles, such as a review's live pack, is then seen by the pages).
+# Sessions are read from the cache when it is Redis and from the table otherwise (a file cache
+# is not worth it for them). Either way a page writes its session only when it changed or once
+# a minute (qms/sessions).
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "qms.sessions.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
     SESSION_ENGINE = "qms.sessions.db"
 
 # An idle session ends after SESSION_IDLE_MINUTES: each request pushes the expiry forward.

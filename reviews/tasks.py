@@ -3,6 +3,7 @@ to run again: what was sent or stored before is not sent or stored twice (acks_l
 come from the Celery settings)."""
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 
 from . import minutes, reminders
@@ -38,3 +39,26 @@ def resume_minutes() -> int:
 def queue_minutes(review_id: int) -> None:
     """Queue the minutes' PDF and e-mails once the transaction that issued them commits."""
     transaction.on_commit(lambda: issue_minutes.delay(review_id))
+
+
+@shared_task
+def refresh_live_pack(review_id: int) -> bool:
+    """Compile a review's live pack for the next view of its page (see reviews.pack.live_pack).
+    A review gone or already frozen has nothing to refresh."""
+    from .models import ManagementReview
+    from .pack import store_live_pack
+
+    review = ManagementReview.objects.filter(pk=review_id).first()
+    if review is None or review.is_pack_frozen:
+        return False
+    store_live_pack(review)
+    return True
+
+
+def queue_live_pack(review_id: int) -> None:
+    """Ask a worker for a fresh live pack, at most once a minute per review, however many people
+    view it meanwhile."""
+    from .pack import LIVE_PACK_SECONDS
+
+    if cache.add(f"review-pack-queued:{review_id}", True, LIVE_PACK_SECONDS):
+        refresh_live_pack.delay(review_id)

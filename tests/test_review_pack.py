@@ -24,7 +24,8 @@ from qms.models import Action
 from reviews.choices import OutputKind, ReviewInput
 from reviews.models import ContextIssue, ProcessCommentary, ReviewInputNote
 from reviews.models.review import canonical_json
-from reviews.pack import compile_pack, default_period, live_pack, pack_context, render_pack
+from reviews.pack import LIVE_PACK_SECONDS, compile_pack, default_period, live_pack, pack_context, render_pack
+from reviews.tasks import refresh_live_pack
 from risks.choices import RiskKind
 from risks.models import Risk
 from tests.factories import (
@@ -112,6 +113,13 @@ def test_the_live_pack_says_live_and_the_frozen_one_as_at_its_date(review):
     assert "As at 10 Jul 2026, 09:05" in frozen
     assert 'data-pack-state="live"' not in frozen
     assert render_pack(pack, frozen_at="2026-07-10T09:05:00+00:00") == frozen
+
+
+def test_record_text_in_the_pack_tables_is_escaped(review):
+    NonconformityFactory(detected_on=FIRST, title='<script>alert("x")</script> & "quoted"')
+    html = render_pack(compiled(review))
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;" in html
 
 
 def test_the_default_period_runs_from_the_day_after_the_last_review(review):
@@ -439,4 +447,19 @@ def test_the_live_page_reuses_recent_figures_but_shows_the_preparers_flags_at_on
     assert section(again, "c4")["decision_needed"] is True
     assert section(again, "c4")["note"] == "New NC."
     cache.clear()
+    assert figure(live_pack(review), "c4", "Opened") == "1"
+
+
+def test_a_view_of_a_pack_over_a_minute_old_shows_it_and_has_a_worker_compile_a_fresh_one(review, monkeypatch):
+    cache.clear()
+    live_pack(review)
+    NonconformityFactory(detected_on=FIRST)
+    later = timezone.now() + timedelta(seconds=LIVE_PACK_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    queued = []
+    monkeypatch.setattr("reviews.tasks.refresh_live_pack.delay", queued.append)
+    assert figure(live_pack(review), "c4", "Opened") == "0"  # shown at once, not compiled in the view
+    assert figure(live_pack(review), "c4", "Opened") == "0"
+    assert queued == [review.pk]  # one refresh, however many views meanwhile
+    assert refresh_live_pack(review.pk) is True  # what the worker runs
     assert figure(live_pack(review), "c4", "Opened") == "1"

@@ -39,6 +39,7 @@ from ..forms import (
 )
 from ..minutes import minutes_file_response
 from ..models import ManagementReview, ProcessCommentary, ReviewAttendance, ReviewInputNote
+from ..pack import compiled_at, pack_context
 
 # The steps of meeting mode: who is there, the inputs a) to f), then closing.
 ATTENDANCE, CLOSE = "attendance", "close"
@@ -139,7 +140,7 @@ class ManagementReviewDetailView(RecordDetailView):
         review, user = self.object, self.request.user
         context.update(review_context(review, user))
         if self.tab == "pack":
-            context.update(pack_context(review, user))
+            context.update(pack_tab_context(review, user))
         elif self.tab in ("meeting", "minutes"):
             context.update(minutes_context(review))
         return context
@@ -164,7 +165,7 @@ def _notes(review: ManagementReview) -> dict[str, ReviewInputNote]:
     return {note.input: note for note in review.input_notes.all()}
 
 
-def pack_context(review: ManagementReview, user: User) -> dict:
+def pack_tab_context(review: ManagementReview, user: User) -> dict:
     """The pack (frozen, or compiled now from live data), the preparation per input, and the
     process commentaries with the ones the user still owes."""
     notes = _notes(review)
@@ -187,10 +188,11 @@ def pack_context(review: ManagementReview, user: User) -> dict:
     if not review.is_pack_frozen and not user.is_read_only:
         written = {c.process_id for c in commentaries}
         owed = [p for p in Process.objects.active().owned_by(user).order_by("reference") if p.pk not in written]
-    pack = review.frozen_data() if review.is_pack_frozen else services.compile_pack(review)
+    pack = pack_context(review)
     return {
-        "pack": pack,
-        "pack_frozen_at": review.frozen_at,
+        "pack": pack["pack"],
+        "pack_frozen_at": pack["frozen_at"],
+        "pack_compiled_at": compiled_at(pack["pack"]),
         "prep_rows": rows,
         "can_prepare_inputs": can_prepare,
         "commentaries": commentaries,
