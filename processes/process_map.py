@@ -1,8 +1,12 @@
 """The process map: active processes and their hand-offs, laid out by Graphviz as SVG.
 
 Work flows from top to bottom; the fill shows the type of process and the border how it performs by
-its KPIs. The same SVG goes into pages and PDFs. Laying out is the costly
-part, so the SVG is cached under a hash of the graph's DOT source: an unchanged map is drawn once.
+its KPIs. The same SVG goes into pages and PDFs. Laying out is the costly part, so the drawing is
+made once per structure (the processes and hand-offs, never their KPI status) and kept in the
+shared cache under a hash of its DOT source; pages colour the borders with CSS classes added to a
+drawing as it is shown, so a KPI changing status redraws nothing. Pages never wait for Graphviz: a
+Celery task draws a map not drawn yet (processes.tasks.draw_process_map), and meanwhile the page
+shows the last drawing of the same map, or says it is being drawn.
 """
 
 import hashlib
@@ -29,11 +33,23 @@ TYPE_STYLE = {
     ProcessType.CORE: {"fillcolor": "#e6f4ec", "color": "#1d6b43"},
     ProcessType.SUPPORT: {"fillcolor": "#f3f0e8", "color": "#7a5c1e"},
 }
-# The border shows how the process performs by its measures (see qms.hub.process_health).
-HEALTH_COLOURS = {"good": "#198754", "warning": "#d39e00", "bad": "#dc3545"}
-SVG_CACHE_SECONDS = 24 * 60 * 60
-LAYOUT_SECONDS = 10  # the request waits this long at most for Graphviz
+# The border shows how the process performs by its measures (see qms.hub.process_health): a class
+# health-<status> on the node, coloured by static/css/app.css.
+HEALTH = ("good", "warning", "bad")
+SVG_CACHE_SECONDS = 7 * 24 * 60 * 60
+LAYOUT_SECONDS = 60  # Graphviz gets this long at most (in a worker, or a pack's task)
 TOO_LARGE_CACHE_SECONDS = 60 * 60
+# From this many processes the layout trades curved edges and fewer crossings for speed: 300
+# processes with 600 hand-offs take minutes with dot's defaults, seconds with these.
+LARGE_MAP = 60
+LARGE_MAP_LAYOUT = {
+    "splines": "line",
+    "mclimit": "0.01",
+    "nslimit": "0.1",
+    "nslimit1": "0.1",
+    "remincross": "false",
+    "searchsize": "1",
+}
 # Points; the SVG is shown at its natural size, where a point is 4/3 px: 14 px and 12.7 px on screen.
 NODE_FONT_SIZE = "10.5"
 EDGE_FONT_SIZE = "9.5"
@@ -46,6 +62,14 @@ class ProcessMap:
     handoffs: list[HandOff]
     focus: Process | None = None
     health: dict[int, str] = field(default_factory=dict)
+    org_unit: OrgUnit | None = None
+
+    @property
+    def scope(self) -> str:
+        """Which map this is, whatever its processes are today."""
+        if self.focus is not None:
+            return f"focus-{self.focus.pk}"
+        return f"unit-{self.org_unit.pk}" if self.org_unit is not None else "all"
 
     def as_json(self) -> dict:
         return {
@@ -83,7 +107,9 @@ def process_map(*, org_unit: OrgUnit | None = None, focus: Process | None = None
         .filter(source_id__in=ids, target_id__in=ids)
         .order_by("source_id", "target_id", "item")
     )
-    return ProcessMap(processes=processes, handoffs=handoffs, focus=focus, health=process_health(ids))
+    return ProcessMap(
+        processes=processes, handoffs=handoffs, focus=focus, health=process_health(ids), org_unit=org_unit
+    )
 
 
 def _unit_and_below(unit: OrgUnit) -> list[int]:
@@ -118,6 +144,7 @@ def map_dot(graph: ProcessMap) -> str:
             "fontname": "DejaVu Sans",
             "pad": "0.2",
             "outputorder": "edgesfirst",
+            **(LARGE_MAP_LAYOUT if len(graph.processes) >= LARGE_MAP else {}),
         },
         node_attr={
             "shape": "box",
@@ -142,8 +169,6 @@ def map_dot(graph: ProcessMap) -> str:
         style = dict(TYPE_STYLE[process.type])
         if process.status != ProcessStatus.ACTIVE:
             style["style"] = "rounded,filled,dashed"
-        if health := graph.health.get(process.pk):
-            style.update(color=HEALTH_COLOURS[health], penwidth="2.6")
         if graph.focus is not None and process.pk == graph.focus.pk:
             style["penwidth"] = "3.4"
         dot.node(
@@ -200,33 +225,78 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def map_svg(graph: ProcessMap) -> str | None:
-    """The map as inline SVG, or None when it cannot be drawn: Graphviz is not installed, fails, or
-    takes longer than LAYOUT_SECONDS (a map of hundreds of processes and hand-offs; a unit or one
-    process with its neighbours still draws). A map that took too long is not tried again for an hour."""
+def map_svg(graph: ProcessMap, *, wait: bool = True) -> str | None:
+    """The map as inline SVG with each process's health as a class, or None when there is none to
+    show. An unchanged structure is drawn once. Not drawn yet: with `wait` (a worker, a pack's
+    task) Graphviz draws it now; without (a page), a worker is asked to, and the last drawing of
+    the same map is shown meanwhile, if there is one."""
     source = map_dot(graph)
-    key = "process-map:" + hashlib.sha256(source.encode()).hexdigest()
+    key = _drawing_key(source)
     svg = cache.get(key)
-    if svg is None:
-        try:
-            svg = subprocess.run(
-                ["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=LAYOUT_SECONDS
-            ).stdout.decode()
-        except FileNotFoundError:
-            logger.error("Graphviz's dot program is not installed: the process map cannot be drawn.")
-            return None
-        except subprocess.CalledProcessError as error:
-            logger.error("Graphviz could not draw the process map: %s", error.stderr.decode(errors="replace"))
-            return None
-        except subprocess.TimeoutExpired:
-            logger.warning("Graphviz took over %s s to draw %s processes.", LAYOUT_SECONDS, len(graph.processes))
-            cache.set(key, "", TOO_LARGE_CACHE_SECONDS)
-            return None
-        # Inline SVG needs neither the XML prolog nor the DOCTYPE; the comments only name the tool.
-        svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)
-        svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
-        cache.set(key, svg, SVG_CACHE_SECONDS)
-    return svg or None
+    if svg is None and wait:
+        svg = draw(graph, source)
+    elif svg is None:
+        from .tasks import queue_drawing
+
+        queue_drawing(graph)
+        svg = cache.get(key, cache.get(_last_key(graph)))  # the task ran at once when tasks run eagerly
+    return with_health(svg, graph.health) if svg else None
 
 
-__all__ = ["ProcessMap", "handoff_edges", "map_dot", "map_svg", "process_map"]
+def map_state(graph: ProcessMap) -> str:
+    """ "drawn", "drawing" (a worker is on it), or "failed" (too large, or Graphviz missing)."""
+    svg = cache.get(_drawing_key(map_dot(graph)))
+    return "drawing" if svg is None else "drawn" if svg else "failed"
+
+
+def draw(graph: ProcessMap, source: str | None = None) -> str:
+    """Lay the map out with Graphviz and keep the drawing for every process and worker; "" when it
+    cannot be drawn (kept an hour, so it is not tried again at once)."""
+    source = source or map_dot(graph)
+    key = _drawing_key(source)
+    try:
+        svg = subprocess.run(
+            ["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=LAYOUT_SECONDS
+        ).stdout.decode()
+    except FileNotFoundError:
+        logger.error("Graphviz's dot program is not installed: the process map cannot be drawn.")
+        return ""
+    except subprocess.CalledProcessError as error:
+        logger.error("Graphviz could not draw the process map: %s", error.stderr.decode(errors="replace"))
+        return ""
+    except subprocess.TimeoutExpired:
+        logger.warning("Graphviz took over %s s to draw %s processes.", LAYOUT_SECONDS, len(graph.processes))
+        cache.set(key, "", TOO_LARGE_CACHE_SECONDS)
+        return ""
+    # Inline SVG needs neither the XML prolog nor the DOCTYPE; the comments only name the tool.
+    svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
+    cache.set(key, svg, SVG_CACHE_SECONDS)
+    cache.set(_last_key(graph), svg, SVG_CACHE_SECONDS)
+    return svg
+
+
+_NODE = re.compile(r'<g id="process&#45;(\d+)" class="node">')
+
+
+def with_health(svg: str, health: dict[int, str]) -> str:
+    """The drawing with each process's health as a class of its node (borders coloured by CSS)."""
+
+    def classes(match: re.Match) -> str:
+        status = health.get(int(match[1]))
+        return match[0] if status not in HEALTH else match[0][:-2] + f' health-{status}">'
+
+    return _NODE.sub(classes, svg)
+
+
+def _drawing_key(source: str) -> str:
+    return "process-map:" + hashlib.sha256(source.encode()).hexdigest()
+
+
+def _last_key(graph: ProcessMap) -> str:
+    """The last drawing of the same map (the same unit, focus or whole), shown while a changed one
+    is drawn."""
+    return f"process-map-last:{graph.scope}"
+
+
+__all__ = ["ProcessMap", "draw", "handoff_edges", "map_dot", "map_state", "map_svg", "process_map", "with_health"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from objectives.choices import KPIStatus
 from processes.choices import ProcessStatus, ProcessType
-from processes.process_map import HEALTH_COLOURS, LAYOUT_SECONDS, map_svg, process_map
+from processes.process_map import LARGE_MAP, LAYOUT_SECONDS, map_dot, map_svg, process_map
 from tests.factories import HandOffFactory, KPIFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,17 +108,59 @@ def test_maps_come_with_zoom_controls_and_no_inline_script(client_for, viewer, u
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", body))
 
 
-def test_the_cached_map_changes_with_what_it_shows():
+def test_the_drawing_changes_with_the_structure_and_a_kpi_status_only_changes_a_class(monkeypatch):
     sales, production = ProcessFactory(), ProcessFactory()
     HandOffFactory(source=sales, target=production, item="Orders")
     before = map_svg(process_map())
 
     HandOffFactory(source=sales, target=production, item="Specifications")
-    KPIFactory(processes=[production], status=KPIStatus.OFF_TARGET)
     after = map_svg(process_map())
-
     assert "Specifications" not in before and "Specifications" in after
-    assert HEALTH_COLOURS["bad"] not in before and HEALTH_COLOURS["bad"] in after
+
+    kpi = KPIFactory(processes=[production], status=KPIStatus.OFF_TARGET)
+    runs = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: runs.append(args))
+    coloured = map_svg(process_map())
+    assert runs == []  # not redrawn
+    assert re.search(rf'<g id="process&#45;{production.pk}" class="node health-bad">', coloured)
+    assert f'<g id="process&#45;{sales.pk}" class="node">' in coloured
+    kpi.status = KPIStatus.ON_TARGET
+    kpi.save()
+    assert 'class="node health-good"' in map_svg(process_map()) and runs == []
+
+
+def test_the_map_page_never_draws_a_worker_does_and_shows_the_last_drawing_meanwhile(
+    client_for, viewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    sales, production = ProcessFactory(), ProcessFactory()
+    HandOffFactory(source=sales, target=production, item="Orders")
+    queued = []
+    monkeypatch.setattr("processes.tasks.draw_process_map.delay", lambda **kwargs: queued.append(kwargs))
+    client = client_for(viewer)
+
+    first = client.get(reverse("processes:process_map")).content.decode()
+    assert "<svg" not in first and "Drawing the map" in first and 'hx-trigger="every 3s"' in first
+    assert queued == [{"org_unit_id": None, "focus_id": None}]
+    client.get(reverse("processes:process_map"))
+    assert len(queued) == 1  # asked once, however many views meanwhile
+
+    from processes.tasks import draw_process_map
+
+    assert draw_process_map() == "drawn"  # what the worker runs
+    drawn = client.get(reverse("processes:process_map")).content.decode()
+    assert "<svg" in drawn and "every 3s" not in drawn and "Orders" in drawn
+
+    HandOffFactory(source=production, target=sales, item="Complaints")
+    redrawing = client.get(reverse("processes:process_map")).content.decode()
+    assert "<svg" in redrawing and "as last drawn" in redrawing and "every 3s" in redrawing
+    assert "Complaints" not in redrawing.split("The map as a list")[0]
+
+
+def test_a_large_map_is_laid_out_for_speed():
+    processes = ProcessFactory.create_batch(LARGE_MAP)
+    HandOffFactory(source=processes[0], target=processes[1])
+    assert "splines=line" in map_dot(process_map()).replace('"', "")
+    assert "splines=line" not in map_dot(process_map(focus=processes[0])).replace('"', "")
 
 
 def test_focus_shows_one_process_and_its_neighbours():
