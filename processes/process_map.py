@@ -226,10 +226,16 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def map_svg(graph: ProcessMap, *, wait: bool = True) -> str | None:
-    """The map as inline SVG with each process's health as a class, or None when there is none to
-    show. An unchanged structure is drawn once. Not drawn yet: with `wait` (a worker, a pack's
-    task) Graphviz draws it now; without (a page), a worker is asked to, and the last drawing of
-    the same map is shown meanwhile, if there is one."""
+    """The map as inline SVG (see map_drawing), drawn now if need be unless `wait` is False."""
+    return map_drawing(graph, wait=wait)[0]
+
+
+def map_drawing(graph: ProcessMap, *, wait: bool = False) -> tuple[str | None, str]:
+    """The map as inline SVG with each process's health as a class (None when there is none to
+    show), and its state: "drawn", "drawing" (a worker is on it) or "failed" (too large, or
+    Graphviz missing). An unchanged structure is drawn once. Not drawn yet: with `wait` (a
+    worker, a pack's task) Graphviz draws it now; without (a page), a worker is asked to, and the
+    last drawing of the same map is shown meanwhile, if there is one."""
     source = map_dot(graph)
     key = _drawing_key(source)
     svg = cache.get(key)
@@ -239,14 +245,14 @@ def map_svg(graph: ProcessMap, *, wait: bool = True) -> str | None:
         from .tasks import queue_drawing
 
         queue_drawing(graph)
-        svg = cache.get(key, cache.get(_last_key(graph)))  # the task ran at once when tasks run eagerly
+        svg = cache.get(key)  # drawn already when tasks run eagerly
+        if svg is None:
+            return _shown(cache.get(_last_key(graph)), graph), "drawing"
+    return _shown(svg, graph), "drawn" if svg else "failed"
+
+
+def _shown(svg: str | None, graph: ProcessMap) -> str | None:
     return with_health(svg, graph.health) if svg else None
-
-
-def map_state(graph: ProcessMap) -> str:
-    """ "drawn", "drawing" (a worker is on it), or "failed" (too large, or Graphviz missing)."""
-    svg = cache.get(_drawing_key(map_dot(graph)))
-    return "drawing" if svg is None else "drawn" if svg else "failed"
 
 
 def draw(graph: ProcessMap, source: str | None = None) -> str:
@@ -299,4 +305,4 @@ def _last_key(graph: ProcessMap) -> str:
     return f"process-map-last:{graph.scope}"
 
 
-__all__ = ["ProcessMap", "draw", "handoff_edges", "map_dot", "map_state", "map_svg", "process_map", "with_health"]
+__all__ = ["ProcessMap", "draw", "handoff_edges", "map_dot", "map_drawing", "map_svg", "process_map", "with_health"]

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from qms.models import OrgUnit
 
 from .models import Process
-from .process_map import LAYOUT_SECONDS, ProcessMap, draw, map_dot, map_state, process_map
+from .process_map import LAYOUT_SECONDS, ProcessMap, map_drawing, process_map
 
 
 @shared_task(soft_time_limit=LAYOUT_SECONDS + 30, time_limit=LAYOUT_SECONDS + 60)
@@ -15,10 +15,7 @@ def draw_process_map(org_unit_id: int | None = None, focus_id: int | None = None
     the records stand now, unless that drawing exists; returns the map's state."""
     focus = Process.objects.filter(pk=focus_id).first() if focus_id else None
     org_unit = OrgUnit.objects.filter(pk=org_unit_id).first() if org_unit_id else None
-    graph = process_map(org_unit=org_unit, focus=focus)
-    if map_state(graph) == "drawing":
-        draw(graph, map_dot(graph))
-    return map_state(graph)
+    return map_drawing(process_map(org_unit=org_unit, focus=focus), wait=True)[1]
 
 
 def queue_drawing(graph: ProcessMap) -> None:

@@ -32,7 +32,7 @@ from .forms import (
     ProcessResourceForm,
 )
 from .models import HandOff, Process
-from .process_map import map_state, map_svg, process_map
+from .process_map import map_drawing, process_map
 
 PART_FORMS = {
     "inputs": ProcessInputForm,
@@ -75,7 +75,7 @@ class ProcessDetailView(RecordDetailView):
             context.update(turtle_context(self.object, can_change=context["can_change"]))
             context["sections"] = sections("process", self.request, self.object)
             graph = process_map(focus=self.object)
-            context["mini_map"], context["mini_map_state"] = map_svg(graph, wait=False), map_state(graph)
+            context["mini_map"], context["mini_map_state"] = map_drawing(graph)
         return context
 
 
@@ -179,6 +179,6 @@ def process_map_view(request: HttpRequest) -> TemplateResponse:
     if form.is_valid():
         org_unit, focus = form.cleaned_data.get("org_unit"), form.cleaned_data.get("focus")
     graph = process_map(org_unit=org_unit, focus=focus)
-    svg = map_svg(graph, wait=False) if graph.processes else None
-    context = {"form": form, "graph": graph, "svg": svg, "state": map_state(graph), "units": OrgUnit.objects.all()}
+    svg, state = map_drawing(graph) if graph.processes else (None, "drawn")
+    context = {"form": form, "graph": graph, "svg": svg, "state": state, "units": OrgUnit.objects.all()}
     return TemplateResponse(request, "processes/process_map.html", context)
