@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import graphviz
 from django.core.cache import cache
 from django.db.models import Q
+from django.urls import get_script_prefix
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from qms.hub import process_health
@@ -53,7 +55,9 @@ LARGE_MAP_LAYOUT = {
 # Points; the SVG is shown at its natural size, where a point is 4/3 px: 14 px and 12.7 px on screen.
 NODE_FONT_SIZE = "10.5"
 EDGE_FONT_SIZE = "9.5"
+DRAWING_VERSION = 2  # change it with map_dot: drawings made by the old one are then not shown
 ITEMS_ON_EDGE = 3  # more hand-offs between two processes show as "+ N more" on their edge
+MAP_FIELDS = ("reference", "name", "type", "status", "org_unit_id")  # what a map shows of a process
 
 
 @dataclass
@@ -100,13 +104,14 @@ def process_map(*, org_unit: OrgUnit | None = None, focus: Process | None = None
         processes = Process.objects.active()
         if org_unit is not None:
             processes = processes.filter(org_unit__in=_unit_and_below(org_unit))
-    processes = list(processes.order_by("reference"))
-    ids = [p.pk for p in processes]
+    processes = list(processes.only(*MAP_FIELDS).order_by("reference"))
+    by_pk = {p.pk: p for p in processes}
     handoffs = list(
-        HandOff.objects.select_related("source", "target")
-        .filter(source_id__in=ids, target_id__in=ids)
-        .order_by("source_id", "target_id", "item")
+        HandOff.objects.filter(source_id__in=by_pk, target_id__in=by_pk).order_by("source_id", "target_id", "item")
     )
+    for handoff in handoffs:  # the processes read above, not read again per hand-off
+        handoff.source, handoff.target = by_pk[handoff.source_id], by_pk[handoff.target_id]
+    ids = list(by_pk)
     return ProcessMap(
         processes=processes, handoffs=handoffs, focus=focus, health=process_health(ids), org_unit=org_unit
     )
@@ -236,11 +241,10 @@ def map_drawing(graph: ProcessMap, *, wait: bool = False) -> tuple[str | None, s
     Graphviz missing). An unchanged structure is drawn once. Not drawn yet: with `wait` (a
     worker, a pack's task) Graphviz draws it now; without (a page), a worker is asked to, and the
     last drawing of the same map is shown meanwhile, if there is one."""
-    source = map_dot(graph)
-    key = _drawing_key(source)
+    key = _drawing_key(graph)
     svg = cache.get(key)
     if svg is None and wait:
-        svg = draw(graph, source)
+        svg = draw(graph)
     elif svg is None:
         from .tasks import queue_drawing
 
@@ -255,11 +259,11 @@ def _shown(svg: str | None, graph: ProcessMap) -> str | None:
     return with_health(svg, graph.health) if svg else None
 
 
-def draw(graph: ProcessMap, source: str | None = None) -> str:
+def draw(graph: ProcessMap) -> str:
     """Lay the map out with Graphviz and keep the drawing for every process and worker; "" when it
     cannot be drawn (kept an hour, so it is not tried again at once)."""
-    source = source or map_dot(graph)
-    key = _drawing_key(source)
+    source = map_dot(graph)
+    key = _drawing_key(graph)
     try:
         svg = subprocess.run(
             ["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=LAYOUT_SECONDS
@@ -295,8 +299,19 @@ def with_health(svg: str, health: dict[int, str]) -> str:
     return _NODE.sub(classes, svg)
 
 
-def _drawing_key(source: str) -> str:
-    return "process-map:" + hashlib.sha256(source.encode()).hexdigest()
+def _drawing_key(graph: ProcessMap) -> str:
+    """The drawing's key: what map_dot draws from (its processes, hand-offs and focus, in the
+    language and at the URLs of this request), without building the DOT source, which costs more
+    than a page of 300 processes may spend. DRAWING_VERSION changes with map_dot itself."""
+    structure = (
+        DRAWING_VERSION,
+        get_language(),
+        get_script_prefix(),
+        graph.focus.pk if graph.focus is not None else None,
+        [(p.pk, p.reference, p.name, p.type, p.status) for p in graph.processes],
+        [(h.source_id, h.target_id, h.item) for h in graph.handoffs],
+    )
+    return "process-map:" + hashlib.sha256(repr(structure).encode()).hexdigest()
 
 
 def _last_key(graph: ProcessMap) -> str:
