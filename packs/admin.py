@@ -1,11 +1,12 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from qms.admin import QMSAdmin
 
 from .models import EvidencePack
 
 
 @admin.register(EvidencePack)
-class EvidencePackAdmin(SimpleHistoryAdmin):
+class EvidencePackAdmin(QMSAdmin):
     """Read-only: a pack is made by its task and kept as it was made."""
 
     list_display = ["pk", "audit", "status", "requested_by", "requested_at", "page_count", "size", "sha256"]
@@ -15,7 +16,4 @@ class EvidencePackAdmin(SimpleHistoryAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,3 +1,4 @@
+import hashlib
 from typing import Self
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import ProcessLinkedRecord, RecordQuerySet
+from qms.models.records import _request_user
 
 from .choices import (
     RISK_STATUS_COLOURS,
@@ -128,6 +130,14 @@ class RiskQuerySet(RecordQuerySet):
             accepted_by__isnull=True,
         )
 
+    def approvable_by(self, user) -> Self:
+        """The risks whose acceptance `user` may approve: the four-eyes rule, in one place for the
+        pages, htmx, the API and My work. Only Leadership approves (being a superuser grants nothing
+        here), and never a risk they own, deputise or whose rationale they last wrote."""
+        if not (user.is_authenticated and user.is_active and user.role == Role.LEADERSHIP):
+            return self.none()
+        return self.exclude(owner=user).exclude(deputies=user).exclude(rationale_written_by=user)
+
     def risks(self) -> Self:
         return self.filter(kind=RiskKind.RISK)
 
@@ -168,6 +178,19 @@ class Risk(ProcessLinkedRecord):
     target_likelihood = _level_field(_("target likelihood"))
     target_impact = _level_field(_("target impact"))
     acceptance_rationale = models.TextField(verbose_name=_("why the risk is accepted"), blank=True)
+    # Who last wrote the rationale may not approve it (four eyes); kept by save(), in history.
+    rationale_written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rationale written by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    rationale_written_at = models.DateTimeField(
+        verbose_name=_("rationale written at"), null=True, blank=True, editable=False
+    )
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("acceptance approved by"),
@@ -178,6 +201,10 @@ class Risk(ProcessLinkedRecord):
         editable=False,
     )
     accepted_at = models.DateTimeField(verbose_name=_("acceptance approved at"), null=True, blank=True, editable=False)
+    # The SHA-256 of the rationale as approved: the approval holds for that text only.
+    accepted_rationale_sha256 = models.CharField(
+        verbose_name=_("approved rationale (SHA-256)"), max_length=64, blank=True, editable=False
+    )
 
     # Kept on the row by save() (and by the matrix when it changes), so lists filter and sort in SQL.
     inherent_score = models.PositiveSmallIntegerField(verbose_name=_("inherent score"), null=True, editable=False)
@@ -271,11 +298,17 @@ class Risk(ProcessLinkedRecord):
         )
 
     def user_can_approve(self, user) -> bool:
-        """Leadership approves accepting a high or critical risk, never their own nor one they are
-        deputy on, who may have written its rationale (four eyes)."""
-        if not (user.is_superuser or user.role == Role.LEADERSHIP) or user.pk == self.owner_id:
-            return False
-        return user.pk not in {deputy.pk for deputy in self.deputies.all()}  # the deputies as prefetched
+        """May `user` approve accepting this risk (RiskQuerySet.approvable_by, the four-eyes rule)."""
+        return type(self).objects.approvable_by(user).filter(pk=self.pk).exists()
+
+    @property
+    def rationale_sha256(self) -> str:
+        return hashlib.sha256(self.acceptance_rationale.encode()).hexdigest()
+
+    def approve_acceptance(self, user) -> None:
+        """Record `user`'s approval of accepting the risk on its rationale as it stands."""
+        self.accepted_by, self.accepted_at = user, timezone.now()
+        self.accepted_rationale_sha256 = self.rationale_sha256
 
     @property
     def acceptance_pending(self) -> bool:
@@ -283,9 +316,13 @@ class Risk(ProcessLinkedRecord):
 
     @property
     def approval_lapsed(self) -> bool:
-        """An approval of acceptance holds for the residual band it approved, not for a new one."""
+        """An approval of acceptance holds for the residual band and the rationale it approved, not
+        for a new band or a rewritten rationale."""
+        if self.accepted_by_id is None:
+            return False
         loaded_band = getattr(self, "_loaded_residual_band", None)
-        return self.accepted_by_id is not None and loaded_band is not None and loaded_band != self.residual_band
+        band_moved = loaded_band is not None and loaded_band != self.residual_band
+        return band_moved or self.accepted_rationale_sha256 != self.rationale_sha256
 
     def score(self, matrix: RiskMatrix) -> None:
         """Work out the stored scores and bands from the levels and the matrix."""
@@ -298,19 +335,31 @@ class Risk(ProcessLinkedRecord):
     @classmethod
     def from_db(cls, db, field_names, values):
         risk = super().from_db(db, field_names, values)
-        risk._loaded_residual_band = risk.__dict__.get("residual_band")
+        risk._remember_loaded()
         return risk
 
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        self._loaded_residual_band = self.__dict__.get("residual_band")
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        super().refresh_from_db(using, fields, from_queryset)
+        self._remember_loaded(fields)
+
+    def _remember_loaded(self, fields=None) -> None:
+        """What was read from the database, so save() knows what changed since."""
+        if fields is None or "residual_band" in fields:
+            self._loaded_residual_band = self.__dict__.get("residual_band")
+        if fields is None or "acceptance_rationale" in fields:
+            self._loaded_rationale = self.__dict__.get("acceptance_rationale")
 
     def save(self, *args, **kwargs) -> None:
         self.score(RiskMatrix.current())
+        loaded_rationale = getattr(self, "_loaded_rationale", "")  # None: not read, so not known to change
+        if loaded_rationale is not None and self.acceptance_rationale != loaded_rationale:
+            # Whoever writes the rationale is kept, so they never approve it themselves.
+            self.rationale_written_by = getattr(self, "_history_user", None) or _request_user()
+            self.rationale_written_at = timezone.now()
         if self.approval_lapsed:
-            self.accepted_by, self.accepted_at = None, None
+            self.accepted_by, self.accepted_at, self.accepted_rationale_sha256 = None, None, ""
         super().save(*args, **kwargs)
-        self._loaded_residual_band = self.residual_band
+        self._remember_loaded()
 
     def clean(self) -> None:
         matrix = RiskMatrix.current()

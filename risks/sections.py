@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.choices import Role
 from qms.hub import Section, Todo, first_rows, record_kind, section
 
 from .choices import Band, RiskStatus
@@ -54,11 +53,8 @@ def my_reviews_due(request) -> Section | None:
 
 
 def _awaiting_approval_by(user):
-    """Acceptances `user` may approve (Risk.user_can_approve): Leadership approves, never those of
-    risks they own or are deputy on."""
-    if not (user.is_superuser or user.role == Role.LEADERSHIP):
-        return Risk.objects.none()
-    return Risk.objects.open().acceptance_pending().exclude(owner=user).exclude(deputies=user)
+    """Acceptances `user` may approve (RiskQuerySet.approvable_by, the four-eyes rule)."""
+    return Risk.objects.open().acceptance_pending().approvable_by(user)
 
 
 @section("my_work")

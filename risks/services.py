@@ -15,6 +15,7 @@ from django.db.models import Case, CharField, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qms.history import bulk_update_with_history
 from qms.models import User
@@ -27,6 +28,11 @@ logger = logging.getLogger(__name__)
 BATCH = 1000
 # Statuses in which an accepted risk is left to run on its approval.
 LEFT_TO_RUN = (RiskStatus.MONITORED, RiskStatus.CLOSED)
+SCORE_FIELDS = ["inherent_score", "residual_score", "inherent_band", "residual_band"]
+APPROVER_RULE = gettext_lazy(
+    "Accepting a high or critical risk is approved by Leadership, never by its owner, a deputy or whoever "
+    "last wrote its rationale."
+)
 
 
 @transaction.atomic
@@ -84,12 +90,12 @@ def risk_approve_acceptance(*, risk: Risk, user: User, comment: str = "") -> Ris
     stands; the comment goes into the history with the approval."""
     risk = Risk.objects.select_for_update().get(pk=risk.pk)  # approve what is stored, not what the caller saw
     if not risk.user_can_approve(user):
-        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership, never by its owner."))
+        raise PermissionDenied(APPROVER_RULE)
     if not risk.needs_acceptance_approval:
         raise ValidationError(_("This risk needs no approval to be accepted."))
     if not risk.acceptance_rationale.strip():
         raise ValidationError(_("Write down why the risk is accepted before it is approved."))
-    risk.accepted_by, risk.accepted_at = user, timezone.now()
+    risk.approve_acceptance(user)
     risk._change_reason = (
         _("Acceptance approved: %(comment)s") % {"comment": comment} if comment else _("Acceptance approved")
     )
@@ -109,12 +115,12 @@ def risks_rescore(*, user: User | None = None) -> int:
         risk.score(matrix)
         if before != (risk.inherent_score, risk.residual_score, risk.inherent_band, risk.residual_band):
             if risk.approval_lapsed:
-                risk.accepted_by, risk.accepted_at = None, None
+                risk.accepted_by, risk.accepted_at, risk.accepted_rationale_sha256 = None, None, ""
             changed.append(risk)
     bulk_update_with_history(
         changed,
         Risk,
-        ["inherent_score", "residual_score", "inherent_band", "residual_band", "accepted_by", "accepted_at"],
+        [*SCORE_FIELDS, "accepted_by", "accepted_at", "accepted_rationale_sha256"],
         user=user,
         reason=_("Rescored on the new matrix"),
     )

@@ -68,9 +68,9 @@ class RiskListView(RecordListView):
 
 
 class RiskDetailView(RecordDetailView):
-    queryset = Risk.objects.select_related("owner", "accepted_by", "created_by", "updated_by").prefetch_related(
-        "deputies", "processes", "objectives"
-    )
+    queryset = Risk.objects.select_related(
+        "owner", "accepted_by", "rationale_written_by", "created_by", "updated_by"
+    ).prefetch_related("deputies", "processes", "objectives")
     template_name = "risks/risk_detail.html"
 
     def get_context_data(self, review_form=None, **kwargs):
@@ -176,7 +176,7 @@ def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Leadership approves accepting a high or critical risk, after reading what it approves."""
     risk = get_object_or_404(Risk.objects.restrict(request.user, "view").select_related("owner"), pk=pk)
     if not risk.user_can_approve(request.user):
-        raise PermissionDenied(_("Accepting a high or critical risk is approved by Leadership, never by its owner."))
+        raise PermissionDenied(services.APPROVER_RULE)
     form = ReasonForm(request.POST if request.method == "POST" else None, label=_("Comment"))
     if request.method == "POST" and form.is_valid():
         try:
@@ -190,7 +190,7 @@ def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Approve accepting %(ref)s?") % {"ref": risk.reference},
         question=_(
             "The risk stays at its %(band)s band without further treatment, on this rationale. The approval "
-            "lapses if the band changes."
+            "lapses if the band or the rationale changes."
         )
         % {"band": risk.residual_band_label.lower()},
         form=form,

@@ -26,10 +26,14 @@ class RiskSerializer(ModelCleanMixin, ProcessLinkedSerializer):
             "id", "reference", "kind", "title", "description", "cause", "consequence", "category", "status",
             "next_review_date", "review_overdue", "inherent_likelihood", "inherent_impact", "inherent_score",
             "inherent_band", "controls", "strategy", "residual_likelihood", "residual_impact", "residual_score",
-            "residual_band", "target_likelihood", "target_impact", "acceptance_rationale", "acceptance_pending",
-            "accepted_by", "accepted_at", "owner", "deputies", "processes", "objectives", "created_at", "updated_at",
+            "residual_band", "target_likelihood", "target_impact", "acceptance_rationale", "rationale_written_by",
+            "rationale_written_at", "acceptance_pending", "accepted_by", "accepted_at", "owner", "deputies",
+            "processes", "objectives", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = ["inherent_score", "inherent_band", "residual_score", "residual_band", "accepted_by"]
+        read_only_fields = [
+            "inherent_score", "inherent_band", "residual_score", "residual_band", "accepted_by", "accepted_at",
+            "rationale_written_by", "rationale_written_at",
+        ]  # fmt: skip
 
     def validate_kind(self, kind):
         if self.instance is not None and kind != self.instance.kind:
