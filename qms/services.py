@@ -322,11 +322,12 @@ def person_deactivate(*, person: User, user: User, reason: str = "") -> User:
         return person
     if person.pk == user.pk or person.role == Role.QUALITY_MANAGER:
         _keep_a_quality_manager(person, user=user, refusal=_("You cannot deactivate yourself."))
+    # Before the person's own snapshot, so the deactivation heads their History tab.
+    api_tokens_revoke_all(person=person, user=user, reason=reason or _("Deactivated."))
     person.is_active = False
     person._change_reason = reason
     person._history_user = user
     person.save()
-    api_tokens_revoke_all(person=person, user=user, reason=_("%(person)s was deactivated.") % {"person": person})
     transaction.on_commit(partial(_sign_out_everywhere, person.pk))
     return person
 

@@ -209,7 +209,7 @@ def test_deactivation_revokes_every_token(owner, quality):
 
     assert ApiToken.objects.filter(user=owner, revoked_at__isnull=True).count() == 0
     assert first.history.latest().history_user == quality
-    assert first.history.latest().history_change_reason == f"{owner} was deactivated."
+    assert first.history.latest().history_change_reason == "Left the company"
     # Reactivated, the old tokens stay dead.
     services.person_reactivate(person=owner, user=quality)
     assert "revoked" in refused_because(call(first_key))
@@ -303,3 +303,27 @@ def test_anonymous_people_are_sent_to_sign_in(client, owner):
     assert client.post(reverse("qms:apitoken_revoke", args=[token.pk])).status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_the_persons_history_tab_shows_tokens_made_and_revoked(client_for, quality, owner):
+    token, _key = make_token(owner, name="Nightly export")
+    services.api_token_revoke(token=token, user=owner, reason="Laptop lost")
+
+    page = client_for(quality).get(reverse("qms:user_history", args=[owner.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Nightly export" in text and "Laptop lost" in text
+
+
+def test_ones_profile_costs_the_same_queries_however_many_tokens(client_for, owner, django_assert_max_num_queries):
+    browser = client_for(owner)
+    make_token(owner)
+    with django_assert_max_num_queries(20) as few:
+        assert browser.get(reverse("qms:user_detail", args=[owner.pk])).status_code == 200
+
+    for n in range(5):
+        revoked, _key = make_token(owner, name=f"Old {n}")
+        services.api_token_revoke(token=revoked, user=owner)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert browser.get(reverse("qms:user_detail", args=[owner.pk])).status_code == 200
