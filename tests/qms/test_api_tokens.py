@@ -165,6 +165,7 @@ def test_changing_ones_password_on_the_page_ends_ones_tokens(client, owner):
 
     assert response.status_code == 302
     assert "password changed" in refused_because(call(key))
+    assert "API tokens you had stopped working" in client.get(response.url).content.decode()
     page = client.get(reverse("qms:user_detail", args=[owner.pk])).content.decode()
     assert "Ended by a password change" in page
 
