@@ -38,12 +38,6 @@ def password_digest(user) -> str:
     return hashlib.sha256(f"qms.api-token:{user.password}".encode()).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def live(self) -> "ApiTokenQuerySet":
-        """Not revoked and not expired (the password check needs the owner: `ApiToken.is_usable`)."""
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-
-
 class ApiToken(models.Model):
     """A person's key to the REST API. It expires, can be revoked by its owner, and dies with a
     change of its owner's password."""
@@ -67,8 +61,6 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(verbose_name=_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(verbose_name=_("revoked"), null=True, blank=True)
     history = RecordHistory(excluded_fields=["digest", "password_digest", "last_used_at"])
-
-    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
