@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -167,6 +169,24 @@ class ReasonForm(StyledFormMixin, forms.Form):
             self.fields["reason"].required = True
             self.fields["reason"].help_text = _("Kept in the history.")
         self.fields["reason"].widget.attrs["autocomplete"] = "off"
+        self._style_widgets()
+
+
+class ApiTokenForm(StyledFormMixin, forms.Form):
+    """A new API token: what it is for, and how long it lasts (bounded by API_TOKEN_MAX_DAYS)."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=80, help_text=_("Where it is used, e.g. “Power BI report” or “nightly export”.")
+    )
+    days = forms.IntegerField(label=_("Expires after (days)"), min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = settings.API_TOKEN_MAX_DAYS
+        self.fields["days"].validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
+        self.fields["days"].widget.attrs["max"] = settings.API_TOKEN_MAX_DAYS
+        self.fields["days"].initial = settings.API_TOKEN_DAYS
+        self.fields["name"].widget.attrs["autocomplete"] = "off"
         self._style_widgets()
 
 

@@ -1,5 +1,5 @@
 """Writes that go beyond saving one form: action lifecycle, the overdue notifications, evidence files
-(attach, remove), and people (invite, change, deactivate, hand their records over)."""
+(attach, remove), people (invite, change, deactivate, hand their records over) and their API tokens."""
 
 import logging
 from datetime import date, datetime
@@ -20,13 +20,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from .choices import ActionStatus, Role
 from .filetypes import identify
 from .history import bulk_update_with_history
 from .hub import record_kinds
-from .models import Action, Attachment, Notification, User
+from .models import Action, ApiToken, Attachment, Notification, User
 from .models.attachments import files_frozen, is_attachable, user_can_attach
 from .uploads import clean_file_name, file_problem, file_sha256, max_file_bytes, too_large_message, too_many_message
 
@@ -323,6 +322,8 @@ def person_deactivate(*, person: User, user: User, reason: str = "") -> User:
         return person
     if person.pk == user.pk or person.role == Role.QUALITY_MANAGER:
         _keep_a_quality_manager(person, user=user, refusal=_("You cannot deactivate yourself."))
+    # Before the person's own snapshot, so the deactivation heads their History tab.
+    api_tokens_revoke_all(person=person, user=user, reason=reason or _("Deactivated."))
     person.is_active = False
     person._change_reason = reason
     person._history_user = user
@@ -346,14 +347,57 @@ def person_reactivate(*, person: User, user: User, reason: str = "") -> User:
 
 
 def _sign_out_everywhere(person_id: int) -> None:
-    """End the person's sessions and API token. Sessions are found by reading each live one: the
-    idle timeout keeps them few."""
+    """End the person's sessions (their API tokens are revoked with the deactivation). Sessions are
+    found by reading each live one: the idle timeout keeps them few."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     live = store.get_model_class().objects.filter(expire_date__gt=timezone.now())
     for key, data in list(live.values_list("session_key", "session_data")):
         if store().decode(data).get(SESSION_KEY) == str(person_id):
             store(session_key=key).delete()
-    Token.objects.filter(user_id=person_id).delete()
+
+
+# API tokens
+# ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Give `user` a new named API token; returns it and its key, which is never shown again.
+    `days` until it expires: API_TOKEN_DAYS unless given, at most API_TOKEN_MAX_DAYS."""
+    if not user.is_active:
+        raise PermissionDenied(_("A deactivated person gets no API token."))
+    if not name.strip():
+        raise ValidationError({"name": _("Name the token after where it is used, so you can tell it apart later.")})
+    token, key = ApiToken.issue(user=user, name=name, days=days)
+    token.full_clean()
+    token._history_user = user
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user: User, reason: str = "") -> ApiToken:
+    """Revoke one of `user`'s own tokens: it stops working at once and stays listed as revoked."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != user.pk:
+        raise PermissionDenied(_("You may revoke only your own API tokens."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token._change_reason = reason
+        token._history_user = user
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_tokens_revoke_all(*, person: User, user: User | None, reason: str) -> int:
+    """Revoke every token of `person` still unrevoked (deactivation; `user` did it). Returns how many.
+    A password change needs no call: it ends the tokens by itself (see qms.models.tokens)."""
+    now = timezone.now()
+    tokens = list(ApiToken.objects.select_for_update().filter(user=person, revoked_at__isnull=True))
+    for token in tokens:
+        token.revoked_at = now
+    bulk_update_with_history(tokens, ApiToken, ["revoked_at"], user=user, reason=reason)
+    return len(tokens)
 
 
 @transaction.atomic

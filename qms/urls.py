@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import APIRootView
 
-from qms.views import actions, attachments, dashboard, people, pickers
+from qms.views import actions, attachments, dashboard, people, pickers, tokens
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -29,6 +29,8 @@ qms_patterns = [
     path("people/<int:pk>/deactivate/", people.user_deactivate, name="user_deactivate"),
     path("people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
     path("people/<int:pk>/hand-over/", people.user_hand_over, name="user_hand_over"),
+    path("api-tokens/new/", tokens.apitoken_add, name="apitoken_add"),
+    path("api-tokens/<int:pk>/revoke/", tokens.apitoken_revoke, name="apitoken_revoke"),
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
     path("pick/<slug:source>/", pickers.picker, name="picker"),
 ]

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from processes.choices import ProcessStatus
 from processes.models import Process
-from qms.models import Action, Attachment, OrgUnit, User
+from qms.models import Action, ApiToken, Attachment, OrgUnit, User
 from qms.models.attachments import attachable_labels
 
 
@@ -238,3 +238,38 @@ class AttachmentUploadSerializer(AttachmentRecordSerializer):
 
 class AttachmentRemoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=100, help_text=_("Why the file is removed; the history keeps it."))
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """One of the caller's own API tokens; never its key, which only its creation shows."""
+
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "state"]
+        read_only_fields = fields
+
+    def get_state(self, token: ApiToken) -> str:
+        return token.state()
+
+
+class ApiTokenObtainSerializer(serializers.Serializer):
+    """Username and password for a new token; a name says where it will be used."""
+
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=4096, write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(max_length=80, required=False, default="API", write_only=True)
+    days = serializers.IntegerField(
+        min_value=1, required=False, write_only=True, help_text=_("Days until it expires (bounded by the server).")
+    )
+
+
+class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    """A token just made, with its key: keep it now, it is never shown again."""
+
+    token = serializers.CharField(read_only=True, help_text=_("The key: send it as `Authorization: Token <key>`."))
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields

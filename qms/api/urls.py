@@ -1,6 +1,5 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -10,10 +9,11 @@ router.register("users", views.UserViewSet)
 router.register("org-units", views.OrgUnitViewSet)
 router.register("actions", views.ActionViewSet)
 router.register("attachments", views.AttachmentViewSet)
+router.register("api-tokens", views.ApiTokenViewSet)
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views.api_token_obtain, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

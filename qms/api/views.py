@@ -1,17 +1,19 @@
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from qms import services
 from qms.filters import ActionFilterSet, UserFilterSet
-from qms.models import Action, Attachment, OrgUnit, User
+from qms.models import Action, ApiToken, Attachment, OrgUnit, User
 from qms.models.attachments import (
     attachable_labels,
     user_can_attach,
@@ -26,6 +28,9 @@ from .permissions import QualityManagerOrReadOnly, RecordPermission
 from .serializers import (
     ActionMoveSerializer,
     ActionSerializer,
+    ApiTokenIssuedSerializer,
+    ApiTokenObtainSerializer,
+    ApiTokenSerializer,
     AttachmentRecordSerializer,
     AttachmentRemoveSerializer,
     AttachmentSerializer,
@@ -234,3 +239,46 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         services.attachment_remove(attachment=attachment, user=request.user, reason=payload.validated_data["reason"])
         attachment.refresh_from_db()
         return Response(self.get_serializer(attachment).data)
+
+
+# API tokens
+# ------------------------------------------------------------------------------
+
+
+@extend_schema(request=ApiTokenObtainSerializer, responses={200: ApiTokenIssuedSerializer})
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def api_token_obtain(request):
+    """A new named token for a username and password (optional `name`, `days`); its key is in
+    `token` and is shown this once."""
+    payload = ApiTokenObtainSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    # Through the authentication backends, so django-axes counts failures and locks out as on the sign-in page.
+    user = authenticate(request._request, username=data["username"], password=data["password"])
+    if user is None:
+        raise ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+    token, key = services.api_token_create(user=user, name=data["name"], days=data.get("days"))
+    token.token = key
+    return Response(ApiTokenIssuedSerializer(token).data)
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own API tokens, newest first (another person's are 404); revoke one with
+    POST …/revoke/. New tokens come from /api/auth/token/ or the profile page."""
+
+    queryset = ApiToken.objects.select_related("user")
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = None  # a person has a handful
+
+    def get_queryset(self):
+        return self.queryset.filter(user=self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(request=None, responses=ApiTokenSerializer)
+    @api_action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke the token: it stops working at once and stays listed as revoked."""
+        token = services.api_token_revoke(token=self.get_object(), user=request.user)
+        return Response(self.get_serializer(token).data)

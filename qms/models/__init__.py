@@ -3,9 +3,11 @@ from .attachments import Attachment
 from .notifications import Notification
 from .people import OrgUnit, User
 from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter, count_subquery
+from .tokens import ApiToken
 
 __all__ = [
     "Action",
+    "ApiToken",
     "Attachment",
     "Notification",
     "OrgUnit",

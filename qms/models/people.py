@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from qms.choices import OrgUnitKind, Role
-from qms.history import RecordHistory
+from qms.history import HistoryPart, RecordHistory
 
 
 class OrgUnit(models.Model):
@@ -62,6 +62,17 @@ class User(AbstractUser):
     )
     role = models.CharField(verbose_name=_("role"), max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
     history = RecordHistory(excluded_fields=["password", "last_login"])
+    # The only change to a token after it is made is its revocation.
+    history_parts = (
+        HistoryPart(
+            "api_tokens",
+            label=_("API token"),
+            title="name",
+            fields=("name", "expires_at", "revoked_at"),
+            added=_("made"),
+            changed=_("revoked"),
+        ),
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -82,6 +82,10 @@ class UserDetailView(DetailView):
         context["can_manage"] = services.person_may_manage(user, person)
         context["show_history"] = user.administers_qms
         context["invite_pending"] = person.is_active and not person.has_usable_password()
+        if person.pk == user.pk:  # one's own tokens, on one's own profile only
+            context["api_tokens"] = list(person.api_tokens.order_by("-created_at", "-pk"))
+            for token in context["api_tokens"]:
+                token.user = person  # the password check reads it
         if self.tab == "history":
             if not user.administers_qms:
                 raise PermissionDenied(_("Only quality managers see the history of people's accounts."))

@@ -74,3 +74,33 @@ def test_a_leaver_hands_over_their_records_then_is_deactivated(page, sign_in):
     expect(page.locator("#results")).not_to_contain_text("Marco Rossi")
     page.select_option("#id_status", "deactivated")
     expect(page.locator("#results")).to_contain_text(re.compile(r"Marco Rossi\s*Deactivated"))
+
+
+def test_a_person_makes_an_api_token_on_their_profile_uses_it_and_revokes_it(page, sign_in, live_server):
+    olga = UserFactory(username="owner", first_name="Olga", last_name="Berg", role=Role.PROCESS_OWNER)
+    sign_in("owner")
+
+    page.goto(f"/people/{olga.pk}/")
+    tokens = page.locator("#api-tokens")
+    expect(tokens).to_contain_text("None yet")
+    tokens.get_by_role("link", name="New token").click()
+    dialog = page.locator("#dialog")
+    dialog.locator("#id_name").fill("Power BI")
+    dialog.get_by_role("button", name="Make the token").click()
+    expect(dialog).to_contain_text("shown this once")
+    key = dialog.locator("#api-token-key").input_value()
+    assert key.startswith("qms_")
+    dialog.get_by_role("link", name="Done").click()
+
+    expect(tokens).to_contain_text("Power BI")
+    expect(page.locator("main")).not_to_contain_text(key)
+    answer = page.request.get(f"{live_server.url}/api/actions/", headers={"Authorization": f"Token {key}"})
+    assert answer.status == 200
+
+    tokens.get_by_role("link", name="Revoke").click()
+    dialog.locator("#id_reason").fill("Report retired")
+    dialog.get_by_role("button", name="Revoke").click()
+    expect(page.locator(".alert-success")).to_contain_text("Revoked the token “Power BI”")
+    expect(tokens).to_contain_text("Revoked")
+    answer = page.request.get(f"{live_server.url}/api/actions/", headers={"Authorization": f"Token {key}"})
+    assert answer.status == 401

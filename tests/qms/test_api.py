@@ -8,14 +8,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.api.pagination import KeysetPagination
 from qms.choices import ActionStatus
-from qms.models import Action, OrgUnit
+from qms.models import Action, ApiToken, OrgUnit
+from qms.models.tokens import key_digest
 from tests.api import api
 from tests.factories import ActionFactory, ProcessFactory, UserFactory
 
@@ -38,7 +38,7 @@ def test_anonymous_requests_get_a_json_401():
 def test_a_token_from_username_and_password_authenticates(owner, action):
     issued = api().post("/api/auth/token/", {"username": "owner", "password": "correct-horse-battery"})
     assert issued.status_code == 200
-    assert issued.json()["token"] == Token.objects.get(user=owner).key
+    assert ApiToken.objects.get(user=owner).digest == key_digest(issued.json()["token"])
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
@@ -51,7 +51,7 @@ def test_a_wrong_password_gets_no_token(owner):
     refused = api().post("/api/auth/token/", {"username": "owner", "password": "guess"})
 
     assert refused.status_code == 400
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.parametrize(

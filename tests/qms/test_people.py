@@ -13,14 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from qms import services
 from qms.choices import ActionStatus, Role
 from qms.forms import ActionForm
 from qms.history import record_history
 from qms.hub import record_kinds
-from qms.models import Action, User
+from qms.models import Action, ApiToken, User
 from qms.selectors import person_holdings
 from risks.choices import RiskStatus
 from tests import factories
@@ -280,7 +279,8 @@ def test_deactivating_signs_them_out_hides_them_from_pickers_and_keeps_their_rec
 ):
     action = ActionFactory(owner=owner)
     client.force_login(owner)
-    Token.objects.create(user=owner)
+    token, _key = ApiToken.issue(user=owner, name="Export")
+    token.save()
     other_session = client_for(quality)
 
     assert other_session.get(url("user_deactivate", owner)).status_code == 200
@@ -292,7 +292,8 @@ def test_deactivating_signs_them_out_hides_them_from_pickers_and_keeps_their_rec
     assert not owner.is_active
     assert record_history(owner)[0].reason == "Left the company"
     assert not [s for s in Session.objects.all() if s.get_decoded().get(SESSION_KEY) == str(owner.pk)]
-    assert not Token.objects.filter(user=owner).exists()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
     assert client.get(reverse("qms:my_work")).status_code == 302  # signed out
     assert other_session.get(reverse("qms:my_work")).status_code == 200  # the quality manager is not
 
