@@ -446,6 +446,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "packs.tasks.resume_stalled_packs",
         "schedule": crontab(minute="*/15"),
     },
+    # Imports a worker lost (killed mid-import, which wrote nothing) are queued again after an hour.
+    "resume-stalled-imports": {
+        "task": "objectives.tasks.resume_stalled_imports",
+        "schedule": crontab(minute="*/15"),
+    },
     "audit-reminders": {
         "task": "audits.tasks.send_audit_reminders",
         "schedule": crontab(hour=6, minute=10),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -98,9 +99,11 @@ class Importer:
     Subclasses set the class attributes and implement check, write and done_message."""
 
     template_name: str
+    kind: str  # ImportJob.Kind: which importer a job in the background runs
     columns: Columns
     salt: str
     done_url: str
+    url_name: str  # the import's own page
     refused: str
     max_rows = MAX_ROWS
 
@@ -138,9 +141,22 @@ class Importer:
         form = ImportForm(data=request.POST, files=request.FILES, importer=self)
         if not form.is_valid():
             return self.render(request, form=form, status=422)
+        if len(form.rows) > settings.IMPORT_BACKGROUND_ROWS:
+            return self._in_background(request, form)
         preview = self.check(form.rows, request.user, today)
         token = None if preview.errors else self._sign(request, form.rows, preview)
         return self.render(request, preview=preview, token=token, status=422 if preview.errors else 200)
+
+    def _in_background(self, request: HttpRequest, form: "ImportForm") -> HttpResponse:
+        """A large file: stored with a job that a Celery task runs, whose page shows its progress."""
+        from .jobs import import_job_create
+
+        upload = form.cleaned_data["file"]
+        upload.seek(0)
+        job = import_job_create(
+            importer=self, content=upload.read(), name=upload.name or "", rows=len(form.rows), user=request.user
+        )
+        return redirect(job)
 
     def _sign(self, request: HttpRequest, rows: list[dict], preview: Preview) -> str:
         payload = {"user": request.user.pk, "rows": rows, "state": preview.state}
