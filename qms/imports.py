@@ -51,10 +51,16 @@ def max_file_bytes() -> int:
     return settings.IMPORT_MAX_FILE_KB * 1024
 
 
+def max_file_size() -> str:
+    """The largest file as people read it: "2 MB", "512 KB"."""
+    kb = settings.IMPORT_MAX_FILE_KB
+    if kb % 1024 == 0:
+        return _("%(size)s MB") % {"size": number_format(kb // 1024)}
+    return _("%(size)s KB") % {"size": number_format(kb, force_grouping=True)}
+
+
 def file_too_big() -> str:
-    return _("The file is larger than %(size)s MB. Split it into smaller files.") % {
-        "size": number_format(round(max_file_bytes() / 1024 / 1024, 2))
-    }
+    return _("The file is larger than %(size)s. Split it into smaller files.") % {"size": max_file_size()}
 
 
 def too_many_lines() -> str:

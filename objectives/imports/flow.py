@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from qms.exports import FORMATS, XLSX_TYPE
 from qms.forms import StyledFormMixin
+from qms.imports import max_file_size
 from qms.models import User
 
 from .files import Columns, ImportFileError, read_rows
@@ -80,9 +81,15 @@ class ImportForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, importer: "Importer", **kwargs):
         super().__init__(*args, **kwargs)
         self.importer = importer
-        self.fields["file"].help_text = _("A .csv or .xlsx file of at most 2 MB and %(rows)s rows.") % {
-            "rows": number_format(importer.max_rows, force_grouping=True)
+        self.fields["file"].help_text = _("A .csv or .xlsx file of at most %(size)s and %(rows)s rows.") % {
+            "size": max_file_size(),
+            "rows": number_format(importer.max_rows, force_grouping=True),
         }
+        if importer.max_rows > settings.IMPORT_BACKGROUND_ROWS:
+            self.fields["file"].help_text += " " + _(
+                "A file of more than %(rows)s rows is checked and imported in the background, all rows or none, "
+                "without a preview: its page shows the progress, and the errors if there are any."
+            ) % {"rows": number_format(settings.IMPORT_BACKGROUND_ROWS, force_grouping=True)}
         self._style_widgets()
 
     def clean_file(self):
@@ -198,6 +205,7 @@ class Importer:
             "error_rows": len({error.row for error in errors}),
             "token": token,
             "max_rows": self.max_rows,
+            "max_size": max_file_size(),
             "may_import": self.may_import(request.user),
             **self.context(request),
         }
