@@ -9,7 +9,9 @@ over any of it. So a workbook is taken apart in steps, each bounded by the setti
 2. The first sheet, found as openpyxl finds it, is read as a stream of XML events without building
    anything: its declared dimension, then every row and cell, refused as soon as it has a row past
    IMPORT_MAX_LINES, a row of more than IMPORT_MAX_COLUMNS cells or more than IMPORT_MAX_CELLS cells
-   in all. Entity declarations are refused, so no entity expands.
+   in all. The other XML parts (openpyxl reads the shared strings and styles whole) are counted the
+   same way against a budget of a few elements per cell. Entity declarations are refused, so no
+   entity expands.
 3. Only then openpyxl reads it, in read-only mode with the values as last calculated, no wider than
    IMPORT_MAX_COLUMNS, and stops at the first line past IMPORT_MAX_LINES.
 
@@ -24,6 +26,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from xml.parsers import expat
@@ -41,6 +44,9 @@ logger = logging.getLogger(__name__)
 RATIO_CHECKED_FROM = 1024 * 1024
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CHUNK = 64 * 1024
+# The elements a workbook's parts other than its sheet may hold together, per cell a sheet may hold:
+# a shared string is two or three (<si><t>), and the styles and other parts are small beside them.
+PART_ELEMENTS_PER_CELL = 3
 
 
 class ImportFileError(Exception):
@@ -102,15 +108,27 @@ def read_upload(upload) -> bytes:
     return content
 
 
-def read_table(content: bytes, name: str = "") -> tuple[Iterator[list], bool]:
-    """The cells of a CSV file or of a workbook's first sheet, line by line, and whether numbers use a
-    decimal comma. A workbook is checked whole before it is parsed; the lines of either are checked
-    as they are read, so a consumer stops at the first bound crossed."""
+@dataclass
+class Table:
+    """A file's cells, line by line (read only as they are asked for), whether its numbers use a
+    decimal comma, and for a workbook how many lines its sheet has, known from its checks before it
+    is parsed (None for a CSV file, which is cheap to read)."""
+
+    lines: Iterator[list]
+    decimal_comma: bool = False
+    line_count: int | None = None
+
+
+def read_table(content: bytes, name: str = "") -> Table:
+    """The cells of a CSV file or of a workbook's first sheet. A workbook is checked whole before it
+    is parsed; the lines of either are checked as they are read, so a consumer stops at the first
+    bound crossed."""
     if content.startswith(b"PK\x03\x04"):
-        return xlsx_table(content), False
+        return xlsx_table(content)
     if name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise ImportFileError(unreadable_workbook())
-    return csv_table(content)
+    lines, decimal_comma = csv_table(content)
+    return Table(lines, decimal_comma)
 
 
 # CSV
@@ -154,7 +172,7 @@ def _bounded_csv(reader) -> Iterator[list]:
 # ------------------------------------------------------------------------------
 
 
-def xlsx_table(content: bytes) -> Iterator[list]:
+def xlsx_table(content: bytes) -> Table:
     """The cells of the workbook's first sheet, as text, once the archive and the sheet are within
     bounds (steps 1 and 2 of the module docstring run here, before the first line is asked for).
     Numbers shown as percentages are read as shown (95 %, not 0.95) and dates as ISO dates."""
@@ -165,8 +183,10 @@ def xlsx_table(content: bytes) -> Iterator[list]:
     with archive:
         check_archive(archive)
         sheet_path = first_sheet_path(archive)
-        check_sheet(archive, sheet_path)
-    return _xlsx_rows(content, sheet_path)
+        line_count, widest = check_sheet(archive, sheet_path)
+        check_parts(archive, skip=sheet_path)
+    width = max(1, min(widest, settings.IMPORT_MAX_COLUMNS))
+    return Table(_xlsx_rows(content, sheet_path, width=width), line_count=line_count)
 
 
 def check_archive(archive: zipfile.ZipFile) -> None:
@@ -244,15 +264,16 @@ def _sheet_ids(archive: zipfile.ZipFile, path: str) -> list[str]:
     return ids
 
 
-def check_sheet(archive: zipfile.ZipFile, path: str) -> None:
+def check_sheet(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
     """Step 2: the sheet as a stream of XML events, refused at its declared dimension or at the first
-    row or cell past a bound; nothing of it is kept."""
+    row or cell past a bound; nothing of it is kept. Returns its number of lines (its last row's)
+    and the column of its rightmost cell, so that openpyxl pads no row wider than the data goes."""
     max_lines, max_columns, max_cells = (
         settings.IMPORT_MAX_LINES,
         settings.IMPORT_MAX_COLUMNS,
         settings.IMPORT_MAX_CELLS,
     )
-    state = {"line": 0, "in_row": 0, "cells": 0}
+    state = {"line": 0, "in_row": 0, "column": 0, "cells": 0, "widest": 0}
 
     def start(tag, attrs):
         if tag == f"{MAIN_NS} c":
@@ -262,11 +283,15 @@ def check_sheet(archive: zipfile.ZipFile, path: str) -> None:
                 raise ImportFileError(too_wide(state["line"]))
             if state["cells"] > max_cells:
                 raise ImportFileError(too_many_cells())
+            letters = re.match(r"[A-Z]*", attrs.get("r", "")).group()
+            # As openpyxl counts: a cell without a reference is the one right of the cell before it.
+            state["column"] = _column_number(letters) if letters else state["column"] + 1
+            state["widest"] = max(state["widest"], state["column"])
         elif tag == f"{MAIN_NS} row":
             line = _int(attrs.get("r")) or state["line"] + 1
             if line > max_lines:
                 raise ImportFileError(too_many_lines())
-            state["line"], state["in_row"] = line, 0
+            state["line"], state["in_row"], state["column"] = line, 0, 0
         elif tag == f"{MAIN_NS} dimension":
             _check_dimension(attrs.get("ref", ""))
 
@@ -274,6 +299,28 @@ def check_sheet(archive: zipfile.ZipFile, path: str) -> None:
         _parse(archive, path, start)
     except expat.ExpatError:
         raise ImportFileError(unreadable_workbook()) from None
+    return state["line"], state["widest"]
+
+
+def check_parts(archive: zipfile.ZipFile, *, skip: str) -> None:
+    """Step 2 for the workbook's other XML parts, which openpyxl reads whole even in read-only mode
+    (the shared strings, the styles): their elements together within a budget of a few per cell, and
+    no entity declarations, counted as a stream and refused at the first element past the budget."""
+    budget = PART_ELEMENTS_PER_CELL * settings.IMPORT_MAX_CELLS
+    count = 0
+
+    def start(tag, attrs):
+        nonlocal count
+        count += 1
+        if count > budget:
+            raise ImportFileError(workbook_too_large())
+
+    for member in archive.infolist():
+        if member.filename != skip and member.filename.lower().endswith((".xml", ".rels")):
+            try:
+                _parse(archive, member.filename, start)
+            except expat.ExpatError:
+                raise ImportFileError(unreadable_workbook()) from None
 
 
 def _check_dimension(ref: str) -> None:
@@ -326,8 +373,8 @@ def _parse(archive: zipfile.ZipFile, path: str, start) -> None:
     parser.Parse(b"", True)
 
 
-def _xlsx_rows(content: bytes, sheet_path: str) -> Iterator[list]:
-    """Step 3: openpyxl's read-only reading of the sheet checked in step 2."""
+def _xlsx_rows(content: bytes, sheet_path: str, *, width: int) -> Iterator[list]:
+    """Step 3: openpyxl's read-only reading of the sheet checked in step 2, `width` columns wide."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # a damaged or foreign file can fail in many ways inside openpyxl
@@ -337,7 +384,7 @@ def _xlsx_rows(content: bytes, sheet_path: str) -> Iterator[list]:
         sheets = workbook.worksheets
         if not sheets or getattr(sheets[0], "_worksheet_path", None) != sheet_path:
             raise ImportFileError(unreadable_workbook())  # not the sheet that was checked
-        for line, cells in enumerate(sheets[0].iter_rows(max_col=settings.IMPORT_MAX_COLUMNS), start=1):
+        for line, cells in enumerate(sheets[0].iter_rows(max_col=width), start=1):
             if line > settings.IMPORT_MAX_LINES:
                 raise ImportFileError(too_many_lines())
             yield [xlsx_text(cell) for cell in cells]

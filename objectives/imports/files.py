@@ -13,9 +13,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from qms.exports import FORMULA_START
-from qms.imports import ImportFileError, read_table, read_upload
+from qms.imports import ImportFileError, Table, read_table, read_upload
 
-__all__ = ["Columns", "ImportFileError", "parse_number", "read_rows"]
+__all__ = ["Columns", "ImportFileError", "open_table", "parse_number", "read_rows", "rows_of"]
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -45,9 +45,17 @@ def read_rows(upload, columns: Columns, max_rows: int) -> list[dict]:
     row number in the file (the header is row 1); a column the file lacks is None in every row.
     Blank rows are skipped and columns other than ours ignored. Raises ImportFileError with a
     message for people."""
-    content = read_upload(upload)
-    table, decimal_comma = read_table(content, getattr(upload, "name", "") or "")
-    return _rows_from_table(table, columns, max_rows, decimal_comma=decimal_comma)
+    return rows_of(open_table(upload), columns, max_rows)
+
+
+def open_table(upload) -> Table:
+    """The upload checked within the bounds of qms.imports, not yet parsed."""
+    return read_table(read_upload(upload), getattr(upload, "name", "") or "")
+
+
+def rows_of(table: Table, columns: Columns, max_rows: int) -> list[dict]:
+    """The data rows of a table opened by open_table (see read_rows)."""
+    return _rows_from_table(table.lines, columns, max_rows, decimal_comma=table.decimal_comma)
 
 
 def parse_number(text: str) -> Decimal:

@@ -31,7 +31,7 @@ from qms.forms import StyledFormMixin
 from qms.imports import max_file_size
 from qms.models import User
 
-from .files import Columns, ImportFileError, read_rows
+from .files import Columns, ImportFileError, open_table, rows_of
 
 MAX_ROWS = 5000
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview may be confirmed
@@ -93,9 +93,17 @@ class ImportForm(StyledFormMixin, forms.Form):
         self._style_widgets()
 
     def clean_file(self):
+        """Check the file within the reader's bounds. A workbook whose lines (known from those checks,
+        before it is parsed) make it a large import is left for the task to parse (`rows` is None and
+        `row_count` the lines under its header); any other file is read here, `rows` its rows."""
         upload = self.cleaned_data["file"]
         try:
-            self.rows = read_rows(upload, self.importer.columns, self.importer.max_rows)
+            table = open_table(upload)
+            if table.line_count is not None and table.line_count - 1 > settings.IMPORT_BACKGROUND_ROWS:
+                self.rows, self.row_count = None, table.line_count - 1
+            else:
+                self.rows = rows_of(table, self.importer.columns, self.importer.max_rows)
+                self.row_count = len(self.rows)
         except ImportFileError as error:
             raise forms.ValidationError(str(error)) from None
         return upload
@@ -148,7 +156,7 @@ class Importer:
         form = ImportForm(data=request.POST, files=request.FILES, importer=self)
         if not form.is_valid():
             return self.render(request, form=form, status=422)
-        if len(form.rows) > settings.IMPORT_BACKGROUND_ROWS:
+        if form.row_count > settings.IMPORT_BACKGROUND_ROWS:
             return self._in_background(request, form)
         preview = self.check(form.rows, request.user, today)
         token = None if preview.errors else self._sign(request, form.rows, preview)
@@ -161,7 +169,7 @@ class Importer:
         upload = form.cleaned_data["file"]
         upload.seek(0)
         job = import_job_create(
-            importer=self, content=upload.read(), name=upload.name or "", rows=len(form.rows), user=request.user
+            importer=self, content=upload.read(), name=upload.name or "", rows=form.row_count, user=request.user
         )
         return redirect(job)
 

@@ -93,7 +93,8 @@ def import_job_run(job_id: int) -> ImportJob:
     try:
         with job.file.open("rb") as stored:
             rows = read_rows(stored, importer.columns, importer.max_rows)
-        import_job_progress(job.pk, 20)
+        job.rows = len(rows)  # a workbook's were counted in lines, blank ones too
+        ImportJob.objects.filter(pk=job.pk).update(rows=job.rows, progress=20)
         if not importer.may_import(user) or not user.is_active:
             return _fail(job, [str(importer.refused)])
         preview = importer.check(rows, user, today)

@@ -78,6 +78,38 @@ def test_a_large_import_runs_in_the_task_and_records_every_value_with_history_on
     assert job.history.count() == 3  # queued, started, finished
 
 
+def test_a_large_workbook_is_parsed_by_the_task_not_in_the_request(
+    client_for, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    kpi = KPIFactory(owner=owner, measured_from=date(2025, 1, 1))
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["kpi", "period", "value"])
+    for line in monthly_rows(kpi, 12):
+        reference, period, value = line.split(",")
+        workbook.active.append([reference, period, int(value)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("openpyxl.load_workbook was called in the request")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+    with django_capture_on_commit_callbacks() as queued:
+        response = client_for(owner).post(
+            IMPORT, {"file": SimpleUploadedFile("values.xlsx", buffer.getvalue(), XLSX_TYPE)}
+        )
+    monkeypatch.undo()
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert (job.status, job.rows, job.file.name[-5:]) == ("queued", 12, ".xlsx")
+    for callback in queued:
+        callback()
+    job.refresh_from_db()
+    assert (job.status, job.imported) == ("done", 12), job.errors
+    assert kpi.measurements.count() == 12
+
+
 def test_the_job_page_shows_progress_to_its_requester_only_and_polls_while_pending(client_for, owner, outsider):
     kpi = KPIFactory(owner=owner)
     job = ImportJob.objects.create(kind="values", name="values.csv", rows=20, requested_by=owner, progress=40)

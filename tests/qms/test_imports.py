@@ -79,9 +79,8 @@ def no_parsing(monkeypatch):
 
 def read(content: bytes, name: str = "values.xlsx") -> list[list]:
     """The lines read, without the blank cells a sheet's lines are padded with."""
-    table, _decimal_comma = imports.read_table(content, name)
     lines = []
-    for cells in table:
+    for cells in imports.read_table(content, name).lines:
         while cells and cells[-1] == "":
             cells = cells[:-1]
         lines.append(cells)
@@ -163,6 +162,20 @@ def test_parts_unpacking_beyond_the_total_or_one_member_are_refused(no_parsing, 
 
     with pytest.raises(imports.ImportFileError, match="unpacks to more than"):
         read(workbook_of(row(1, "kpi"), extra=parts))
+
+
+def test_shared_strings_beyond_a_few_per_cell_are_refused_before_parsing(no_parsing, settings):
+    """openpyxl reads the whole shared string table, even in read-only mode."""
+    settings.IMPORT_MAX_CELLS = 1000
+    strings = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + "<si><t>x</t></si>" * 2000
+        + "</sst>"
+    )
+    content = workbook_of(row(1, "kpi"), extra={"xl/sharedStrings.xml": strings.encode()})
+
+    with pytest.raises(imports.ImportFileError, match="unpacks to more than an import may hold"):
+        read(content)
 
 
 def test_a_workbook_of_too_many_parts_is_refused(no_parsing, settings):
