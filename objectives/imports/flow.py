@@ -162,6 +162,14 @@ class Importer:
         token = None if preview.errors else self._sign(request, form.rows, preview)
         return self.render(request, preview=preview, token=token, status=422 if preview.errors else 200)
 
+    def recent_jobs(self, user: User) -> list:
+        """The user's latest imports of this kind that ran in the background, to come back to."""
+        from ..models import ImportJob
+
+        if not user.is_authenticated:
+            return []
+        return list(ImportJob.objects.filter(requested_by=user, kind=self.kind)[:5])
+
     def _in_background(self, request: HttpRequest, form: "ImportForm") -> HttpResponse:
         """A large file: stored with a job that a Celery task runs, whose page shows its progress."""
         from .jobs import import_job_create
@@ -214,6 +222,7 @@ class Importer:
             "token": token,
             "max_rows": self.max_rows,
             "max_size": max_file_size(),
+            "jobs": self.recent_jobs(request.user),
             "may_import": self.may_import(request.user),
             **self.context(request),
         }

@@ -124,6 +124,7 @@ def test_the_job_page_shows_progress_to_its_requester_only_and_polls_while_pendi
     assert "40 %" in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert client_for(outsider).get(job.get_absolute_url()).status_code == 404
+    assert job.get_absolute_url() in client.get(IMPORT).content.decode()  # listed where it was uploaded
     assert kpi.pk  # the job's page needs no KPI of its own
 
 
@@ -220,3 +221,17 @@ def test_someone_elses_job_is_not_found(client_for, owner):
     job = ImportJob.objects.create(kind="values", name="x.csv", rows=6, requested_by=UserFactory())
 
     assert client_for(owner).get(job.get_absolute_url()).status_code == 404
+
+
+def test_the_job_page_costs_a_fixed_number_of_queries(client_for, owner, django_assert_max_num_queries):
+    errors = [f"Row {n}: “x” is not a number." for n in range(2, 200)]
+    job = ImportJob.objects.create(
+        kind="values", name="values.csv", rows=198, requested_by=owner, status="failed", errors=errors
+    )
+    client = client_for(owner)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(job.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "Row 199" in response.content.decode()
