@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
+from qms.models.attachments import evidence_storage
 
 from .choices import (
     KPI_STATUS_COLOURS,
@@ -772,3 +774,70 @@ def _must_have(frequency: str, today: date, grace_days: int) -> Period:
     have passed, the one before it until then."""
     due = Period.last_closed(frequency, today)
     return due if today > due.end + timedelta(days=grace_days) else due.previous()
+
+
+# Imports run in the background
+# ------------------------------------------------------------------------------
+
+
+def import_path(job: "ImportJob", filename: str) -> str:
+    """A generated name: nothing of the uploaded file's name reaches the file system."""
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class ImportJob(models.Model):
+    """A large import (more rows than IMPORT_BACKGROUND_ROWS), checked and written by a Celery task:
+    the file as uploaded, stored under a generated name, who asked, how far the task has come, and
+    what it did: how many rows it imported, or the errors for which it imported none."""
+
+    class Kind(models.TextChoices):
+        VALUES = "values", _("KPI values")
+        KPIS = "kpis", _("KPI definitions")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(verbose_name=_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Changed often while the task runs, and not part of the history (like an evidence pack's).
+    progress = models.PositiveSmallIntegerField(
+        verbose_name=_("progress"), default=0, validators=[MaxValueValidator(100)]
+    )
+    file = models.FileField(verbose_name=_("file"), upload_to=import_path, storage=evidence_storage, max_length=200)
+    name = models.CharField(verbose_name=_("file name"), max_length=200, help_text=_("As it was uploaded."))
+    rows = models.PositiveIntegerField(verbose_name=_("rows"), default=0)
+    imported = models.PositiveIntegerField(verbose_name=_("rows imported"), default=0)
+    errors = models.JSONField(verbose_name=_("errors"), default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    requested_at = models.DateTimeField(verbose_name=_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
+
+    history = RecordHistory(excluded_fields=["progress", "started_at"])
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="%(app_label)s_%(class)s_status"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["values", "kpis"]), name="%(app_label)s_%(class)s_kind"),
+        ]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("objectives:import_job_detail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

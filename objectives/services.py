@@ -199,6 +199,7 @@ def kpis_define(definitions: list[KPIDefinition], *, user: User, reason: str = "
             raise ValidationError(_("%(ref)s was changed by someone else meanwhile.") % {"ref": kpi.reference})
         kpi.full_clean(exclude=["reference"])
         kpi._change_reason = reason
+        kpi._history_user = user  # also in a task, which runs outside any request
         kpi.save()
         if definition.processes is not None:
             kpi.processes.set(definition.processes)

@@ -19,3 +19,19 @@ def recalculate_kpis() -> dict[str, int]:
 @shared_task
 def send_kpi_reminders() -> dict[str, int]:
     return services.kpi_send_reminders()
+
+
+@shared_task
+def run_import(job_id: int) -> str:
+    """Check and write a large import; a job already running or finished is left as it is."""
+    from .imports.jobs import import_job_run
+
+    return import_job_run(job_id).status
+
+
+@shared_task
+def resume_stalled_imports() -> int:
+    """Imports a worker lost, queued again."""
+    from .imports.jobs import import_jobs_resume_stalled
+
+    return import_jobs_resume_stalled()

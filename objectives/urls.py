@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .imports import jobs as import_jobs
 from .imports import kpis as kpi_imports
 from .imports import values as value_imports
 
@@ -32,5 +33,6 @@ urlpatterns = [
     path("my-measures/", views.my_measures, name="my_measures"),
     path("measurements/import/", value_imports.measurement_import, name="measurement_import"),
     path("measurements/template/", value_imports.measurement_template, name="measurement_template"),
+    path("imports/<int:pk>/", import_jobs.import_job_detail, name="import_job_detail"),
     path("measurements/export/", value_imports.measurement_export, name="measurement_export"),
 ]

@@ -312,6 +312,23 @@ SITE_URL = env_url(
     "SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"), example="https://qms.example.com"
 ).rstrip("/")
 
+# IMPORTS
+# ------------------------------------------------------------------------------
+# Bounds on an imported CSV or XLSX file, checked before it is parsed (qms.imports): its size, and
+# for a workbook (a zip of XML files) its parts, what they unpack to and how far they are compressed;
+# then the lines (blank ones too), the cells of a line and the cells in all, of either kind of file.
+IMPORT_MAX_FILE_KB = env_int("IMPORT_MAX_FILE_KB", 2048, minimum=1, maximum=100 * 1024)
+IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 200, minimum=10)
+IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 50, minimum=1)
+IMPORT_MAX_MEMBER_MB = env_int("IMPORT_MAX_MEMBER_MB", 20, minimum=1)
+IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 100, minimum=10)
+IMPORT_MAX_LINES = env_int("IMPORT_MAX_LINES", 20_000, minimum=10)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 100, minimum=20, maximum=16_384)
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 200_000, minimum=1000)
+# An import of more rows than this is checked and written by a Celery task while its page shows
+# the progress; smaller ones are previewed and confirmed within the request.
+IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
+
 # QMS RULES
 # ------------------------------------------------------------------------------
 # Days after a period closes before a missing KPI value makes the KPI overdue.
@@ -434,6 +451,11 @@ CELERY_BEAT_SCHEDULE = {
     # changes nothing.
     "resume-stalled-evidence-packs": {
         "task": "packs.tasks.resume_stalled_packs",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Imports a worker lost (killed mid-import, which wrote nothing) are queued again after an hour.
+    "resume-stalled-imports": {
+        "task": "objectives.tasks.resume_stalled_imports",
         "schedule": crontab(minute="*/15"),
     },
     "audit-reminders": {

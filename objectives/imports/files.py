@@ -1,39 +1,23 @@
-"""Reading an uploaded CSV or XLSX file into rows of text, within bounds: its size, what an XLSX
-file unpacks to, and its number of rows. Numbers are read as written (decimal commas in files
-separated by semicolons, percentages as shown in a workbook); nothing here knows what the rows
-mean."""
+"""Reading an uploaded CSV or XLSX file into rows of text by column name. The file is read within
+the bounds qms.imports checks before parsing (its size; a workbook's parts, unpacked size, lines
+and cells). Numbers are read as written (decimal commas in files separated by semicolons,
+percentages as shown in a workbook); nothing here knows what the rows mean."""
 
 import csv
-import io
-import logging
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import openpyxl
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from qms.exports import FORMULA_START, plain_number
+from qms.exports import FORMULA_START
+from qms.imports import ImportFileError, Table, read_table, read_upload
 
-logger = logging.getLogger(__name__)
+__all__ = ["Columns", "ImportFileError", "open_table", "parse_number", "read_rows", "rows_of"]
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
-# An XLSX file is a zip: refuse one that unpacks to far more than any sheet of 5,000 rows needs.
-MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
-# A sheet's cells are read this far to the right: one cell in its last column (16,384) would
-# otherwise make every row that wide. Far more than any import's columns.
-MAX_COLUMNS = 100
-# Lines of a file, blank or not: one cell in a sheet's last row would make a million to read.
-MAX_LINES = 20_000
 FOUR_PLACES = Decimal("0.0001")
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read: wrong format, too big, missing columns, too many rows."""
 
 
 @dataclass(frozen=True)
@@ -61,20 +45,17 @@ def read_rows(upload, columns: Columns, max_rows: int) -> list[dict]:
     row number in the file (the header is row 1); a column the file lacks is None in every row.
     Blank rows are skipped and columns other than ours ignored. Raises ImportFileError with a
     message for people."""
-    if upload.size is not None and upload.size > MAX_FILE_BYTES:
-        raise ImportFileError(_file_too_big())
-    upload.seek(0)
-    content = upload.read(MAX_FILE_BYTES + 1)
-    if len(content) > MAX_FILE_BYTES:
-        raise ImportFileError(_file_too_big())
-    name = (getattr(upload, "name", "") or "").lower()
-    if content.startswith(b"PK\x03\x04"):
-        table, decimal_comma = _xlsx_table(content), False
-    elif name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
-        raise ImportFileError(_("This file cannot be read as an Excel workbook. Save it as .xlsx or .csv."))
-    else:
-        table, decimal_comma = _csv_table(content)
-    return _rows_from_table(table, columns, max_rows, decimal_comma=decimal_comma)
+    return rows_of(open_table(upload), columns, max_rows)
+
+
+def open_table(upload) -> Table:
+    """The upload checked within the bounds of qms.imports, not yet parsed."""
+    return read_table(read_upload(upload), getattr(upload, "name", "") or "")
+
+
+def rows_of(table: Table, columns: Columns, max_rows: int) -> list[dict]:
+    """The data rows of a table opened by open_table (see read_rows)."""
+    return _rows_from_table(table.lines, columns, max_rows, decimal_comma=table.decimal_comma)
 
 
 def parse_number(text: str) -> Decimal:
@@ -91,71 +72,6 @@ def parse_number(text: str) -> Decimal:
     return value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _file_too_big() -> str:
-    return _("The file is larger than %(size)s MB. Split it into smaller files.") % {
-        "size": number_format(MAX_FILE_BYTES / 1024 / 1024)
-    }
-
-
-def _csv_table(content: bytes) -> tuple[Iterator[list], bool]:
-    """The CSV's cells, and whether its numbers use a decimal comma (files separated by
-    semicolons, as spreadsheets save them where the comma is the decimal sign)."""
-    if b"\x00" in content:
-        raise ImportFileError(_("This file is not a CSV file. Upload a .csv or .xlsx file."))
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("cp1252")
-        except UnicodeDecodeError:
-            raise ImportFileError(_("The file's characters cannot be read. Save it as CSV UTF-8.")) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), delimiter == ";"
-
-
-def _xlsx_table(content: bytes) -> Iterator[list]:
-    """The cells of the workbook's first sheet, as text. Numbers shown as percentages are read as
-    shown (95 %, not 0.95) and dates as ISO dates."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
-                raise ImportFileError(_("This workbook is too large to import. Split it into smaller files."))
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except ImportFileError:
-        raise
-    except Exception as error:  # a damaged or foreign file can fail in many ways inside openpyxl
-        logger.info("Unreadable XLSX upload: %r", error)
-        raise ImportFileError(_("This file cannot be read as an Excel workbook. Save it as .xlsx or .csv.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
-            yield [_xlsx_text(cell) for cell in cells]
-    except Exception as error:
-        logger.info("Unreadable XLSX upload: %r", error)
-        raise ImportFileError(_("This file cannot be read as an Excel workbook. Save it as .xlsx or .csv.")) from None
-    finally:
-        workbook.close()
-
-
-def _xlsx_text(cell) -> str:
-    value = getattr(cell, "value", None)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            number *= 100
-        return plain_number(number) if number.is_finite() else str(value)
-    return str(value)
-
-
 def _rows_from_table(table: Iterable[list], columns: Columns, max_rows: int, *, decimal_comma: bool) -> list[dict]:
     try:
         rows = iter(table)
@@ -165,14 +81,6 @@ def _rows_from_table(table: Iterable[list], columns: Columns, max_rows: int, *, 
         positions = _positions(header, columns)
         result = []
         for number, cells in enumerate(rows, start=2):
-            if number > MAX_LINES:
-                raise ImportFileError(
-                    _(
-                        "The file has more than %(max)s lines, blank ones included. Delete the empty rows below "
-                        "the data, or split it into smaller files."
-                    )
-                    % {"max": number_format(MAX_LINES, force_grouping=True)}
-                )
             texts = {name: _cell(cells, index) for name, index in positions.items()}
             if not any(texts.values()):
                 continue

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -27,9 +28,10 @@ from django.views.decorators.http import require_http_methods
 
 from qms.exports import FORMATS, XLSX_TYPE
 from qms.forms import StyledFormMixin
+from qms.imports import max_file_size
 from qms.models import User
 
-from .files import Columns, ImportFileError, read_rows
+from .files import Columns, ImportFileError, open_table, rows_of
 
 MAX_ROWS = 5000
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview may be confirmed
@@ -79,15 +81,29 @@ class ImportForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, importer: "Importer", **kwargs):
         super().__init__(*args, **kwargs)
         self.importer = importer
-        self.fields["file"].help_text = _("A .csv or .xlsx file of at most 2 MB and %(rows)s rows.") % {
-            "rows": number_format(importer.max_rows, force_grouping=True)
+        self.fields["file"].help_text = _("A .csv or .xlsx file of at most %(size)s and %(rows)s rows.") % {
+            "size": max_file_size(),
+            "rows": number_format(importer.max_rows, force_grouping=True),
         }
+        if importer.max_rows > settings.IMPORT_BACKGROUND_ROWS:
+            self.fields["file"].help_text += " " + _(
+                "A file of more than %(rows)s rows is checked and imported in the background, all rows or none, "
+                "without a preview: its page shows the progress, and the errors if there are any."
+            ) % {"rows": number_format(settings.IMPORT_BACKGROUND_ROWS, force_grouping=True)}
         self._style_widgets()
 
     def clean_file(self):
+        """Check the file within the reader's bounds. A workbook whose lines (known from those checks,
+        before it is parsed) make it a large import is left for the task to parse (`rows` is None and
+        `row_count` the lines under its header); any other file is read here, `rows` its rows."""
         upload = self.cleaned_data["file"]
         try:
-            self.rows = read_rows(upload, self.importer.columns, self.importer.max_rows)
+            table = open_table(upload)
+            if table.line_count is not None and table.line_count - 1 > settings.IMPORT_BACKGROUND_ROWS:
+                self.rows, self.row_count = None, table.line_count - 1
+            else:
+                self.rows = rows_of(table, self.importer.columns, self.importer.max_rows)
+                self.row_count = len(self.rows)
         except ImportFileError as error:
             raise forms.ValidationError(str(error)) from None
         return upload
@@ -98,9 +114,11 @@ class Importer:
     Subclasses set the class attributes and implement check, write and done_message."""
 
     template_name: str
+    kind: str  # ImportJob.Kind: which importer a job in the background runs
     columns: Columns
     salt: str
     done_url: str
+    url_name: str  # the import's own page
     refused: str
     max_rows = MAX_ROWS
 
@@ -138,9 +156,30 @@ class Importer:
         form = ImportForm(data=request.POST, files=request.FILES, importer=self)
         if not form.is_valid():
             return self.render(request, form=form, status=422)
+        if form.row_count > settings.IMPORT_BACKGROUND_ROWS:
+            return self._in_background(request, form)
         preview = self.check(form.rows, request.user, today)
         token = None if preview.errors else self._sign(request, form.rows, preview)
         return self.render(request, preview=preview, token=token, status=422 if preview.errors else 200)
+
+    def recent_jobs(self, user: User) -> list:
+        """The user's latest imports of this kind that ran in the background, to come back to."""
+        from ..models import ImportJob
+
+        if not user.is_authenticated:
+            return []
+        return list(ImportJob.objects.filter(requested_by=user, kind=self.kind)[:5])
+
+    def _in_background(self, request: HttpRequest, form: "ImportForm") -> HttpResponse:
+        """A large file: stored with a job that a Celery task runs, whose page shows its progress."""
+        from .jobs import import_job_create
+
+        upload = form.cleaned_data["file"]
+        upload.seek(0)
+        job = import_job_create(
+            importer=self, content=upload.read(), name=upload.name or "", rows=form.row_count, user=request.user
+        )
+        return redirect(job)
 
     def _sign(self, request: HttpRequest, rows: list[dict], preview: Preview) -> str:
         payload = {"user": request.user.pk, "rows": rows, "state": preview.state}
@@ -182,6 +221,8 @@ class Importer:
             "error_rows": len({error.row for error in errors}),
             "token": token,
             "max_rows": self.max_rows,
+            "max_size": max_file_size(),
+            "jobs": self.recent_jobs(request.user),
             "may_import": self.may_import(request.user),
             **self.context(request),
         }

@@ -346,9 +346,11 @@ class KPIImport(Importer):
     """KPI definitions: by those who may create KPIs; an update only of a KPI they may change."""
 
     template_name = "objectives/kpi_import.html"
+    kind = "kpis"
     columns = COLUMNS
     salt = "objectives.kpi_import"
     done_url = "objectives:kpi_list"
+    url_name = "objectives:kpi_import"
     refused = gettext_lazy("Your role may not create KPIs.")
     max_rows = MAX_ROWS
 

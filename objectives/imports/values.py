@@ -204,9 +204,11 @@ class ValueImport(Importer):
     """KPI values: by those who may enter them, for the KPIs they may change."""
 
     template_name = "objectives/measurement_import.html"
+    kind = "values"
     columns = COLUMNS
     salt = "objectives.measurement_import"
     done_url = "objectives:kpi_list"
+    url_name = "objectives:measurement_import"
     refused = gettext_lazy("Your role may not enter KPI values.")
 
     def check(self, rows: list[dict], user: User, today: date) -> Preview:

@@ -18,6 +18,7 @@ from objectives.choices import Frequency, Source
 from objectives.imports import files, flow
 from objectives.imports import values as value_import
 from objectives.models import KPI, Measurement
+from qms import imports
 from qms.exports import XLSX_TYPE
 from tests.factories import KPIFactory, MeasurementFactory, ProcessFactory, UserFactory
 
@@ -271,8 +272,8 @@ def test_unreadable_files_are_refused_with_a_message(client_for, owner, upload, 
     assert message in response.content.decode()
 
 
-def test_files_over_the_size_limit_are_refused(client_for, owner, monkeypatch):
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1024)
+def test_files_over_the_size_limit_are_refused(client_for, owner, settings):
+    settings.IMPORT_MAX_FILE_KB = 1
     kpi = KPIFactory(owner=owner)
 
     response = preview(client_for(owner), csv_file("kpi,period,value", *[f"{kpi.reference},2026-10,96"] * 100))
@@ -292,7 +293,7 @@ def test_files_over_the_row_limit_are_refused(client_for, owner, monkeypatch):
     assert "The file has more than 3 rows of values." in response.content.decode()
 
 
-def test_a_workbook_as_wide_as_a_sheet_goes_is_read_only_as_wide_as_an_import_needs(owner, monkeypatch):
+def test_a_workbook_as_wide_as_a_sheet_goes_is_read_only_as_wide_as_an_import_needs(owner, monkeypatch, settings):
     """One cell in a sheet's last column (16,384) makes the reader fill every row out to it: a small
     file could keep a web worker busy for minutes."""
     kpi = KPIFactory(owner=owner)
@@ -302,18 +303,18 @@ def test_a_workbook_as_wide_as_a_sheet_goes_is_read_only_as_wide_as_an_import_ne
     buffer = io.BytesIO()
     workbook.save(buffer)
     cells_read = 0
-    as_text = files._xlsx_text
+    as_text = imports.xlsx_text
 
     def counting(cell):
         nonlocal cells_read
         cells_read += 1
         return as_text(cell)
 
-    monkeypatch.setattr(files, "_xlsx_text", counting)
+    monkeypatch.setattr(imports, "xlsx_text", counting)
     rows = files.read_rows(SimpleUploadedFile("wide.xlsx", buffer.getvalue()), value_import.COLUMNS, 5000)
 
     assert len(rows) == 10
-    assert cells_read <= 11 * files.MAX_COLUMNS
+    assert cells_read <= 11 * settings.IMPORT_MAX_COLUMNS
 
 
 def test_a_file_of_far_more_lines_than_rows_is_refused(owner):

@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from objectives.choices import Direction, Frequency, Nature, ObjectiveStatus, Source
-from objectives.imports import files
 from objectives.imports import kpis as kpi_import
 from objectives.models import KPI
 from processes.choices import ProcessStatus
@@ -304,9 +303,9 @@ def test_the_import_page_explains_every_column(client_for, owner):
         ("columns", None, "The first row must name the columns name, direction, target, frequency"),
     ],
 )
-def test_files_beyond_the_limits_are_refused(client_for, owner, monkeypatch, limit, lines, message):
+def test_files_beyond_the_limits_are_refused(client_for, owner, monkeypatch, settings, limit, lines, message):
     monkeypatch.setattr(kpi_import.KPIImport, "max_rows", 3)
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 2048)
+    settings.IMPORT_MAX_FILE_KB = 2
     body = (
         ["reference,name", ",Scrap"] if lines is None else [HEADER, *(line.format(n=n) for n, line in enumerate(lines))]
     )
