@@ -1,7 +1,6 @@
 """The admin, for the quality manager's rare repairs. It never does what the product forbids: every
 app's admin stands on QMSAdmin, which holds those rules once."""
 
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -9,14 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Action, Notification, OrgUnit, User
-
-# API tokens are secrets that let whoever holds one act as its person: nobody sees or mints another
-# person's in the admin, superuser or not.
-if apps.is_installed("rest_framework.authtoken"):
-    from rest_framework.authtoken.models import TokenProxy
-
-    if admin.site.is_registered(TokenProxy):
-        admin.site.unregister(TokenProxy)
 
 
 class QMSAdmin(SimpleHistoryAdmin):
