@@ -8,11 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from .choices import Direction, KPIStatus
 from .models import KPI
+from .periods import YEARS
 
 CHART_CACHE_SECONDS = 24 * 3600
 COLOURS = {
@@ -39,7 +41,11 @@ STYLE = {
 
 def trend_svg(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
     """The KPI's values over time with its target (and range, and warning threshold) as lines,
-    each point coloured by its status. Cached by the data it shows."""
+    each point coloured by its status. Cached by the data it shows. Points no value can be for (a
+    year a typo made, stored before periods were checked) are left out: they would stretch the axis
+    past the dates matplotlib draws."""
+    today = timezone.localdate()
+    points = [(start, value) for start, value in points if date(YEARS.start, 1, 1) <= start <= today]
     fingerprint = repr((str(kpi), kpi.direction, kpi.target, kpi.target_upper, kpi.warning, kpi.unit, points))
     key = "kpi-chart:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     svg = cache.get(key)

@@ -33,7 +33,7 @@ from .choices import (
     Source,
 )
 from .formula import Formula
-from .periods import Period
+from .periods import EARLIEST, Period
 
 LEADERSHIP_ROLES = frozenset({Role.LEADERSHIP, Role.QUALITY_MANAGER})
 
@@ -562,6 +562,8 @@ class KPI(ProcessLinkedRecord):
 
     def clean(self) -> None:
         errors = self.definition_errors()
+        if self.measured_from is not None and self.measured_from < EARLIEST:
+            errors["measured_from"] = _("A KPI is measured from %(year)d at the earliest.") % {"year": EARLIEST.year}
         if self.pk and self.measurements.exists():
             stored_frequency, stored_source = KPI.objects.values_list("frequency", "source").get(pk=self.pk)
             # Values are named by the start of their period, and a calculation replaces typed values.
@@ -644,6 +646,29 @@ class KPI(ProcessLinkedRecord):
             ) from None
         _try_on_database(formula, {reference: kpi.pk for reference, kpi in inputs.items()})
         return formula
+
+    @property
+    def first_period(self) -> Period:
+        """The earliest period that takes a value: the one the KPI is measured from, never before 2000."""
+        return self.period(max(self.measured_from, EARLIEST))
+
+    def check_period(self, period: Period, today: date) -> None:
+        """Refuse a period no value can be for: one before the KPI is measured from (a typo such
+        as 0001-01 or 1926-09) or one that has not started yet. The message names both bounds."""
+        bounds = {"period": period.label, "first": self.first_period.label, "current": self.period(today).label}
+        if period.start > today:
+            raise ValidationError(
+                _("%(period)s has not started yet: values go from %(first)s up to %(current)s.") % bounds
+            )
+        if period < self.first_period:
+            raise ValidationError(
+                _(
+                    "%(period)s is before %(first)s, the period the KPI is measured from: values go from %(first)s "
+                    "up to %(current)s. For earlier values, set an earlier “measured from” on the KPI (2000 at the "
+                    "earliest)."
+                )
+                % bounds
+            )
 
     def check_value(self, value: Decimal) -> None:
         """Refuse a value outside the physical range the KPI declares."""

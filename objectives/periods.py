@@ -110,6 +110,9 @@ class Period:
 # Years a period may fall in: a typo such as 0026 names no period values are kept for, and one at
 # the ends of the calendar has no period before or after it to step to.
 YEARS = range(1900, 9999)
+# The earliest day a KPI is measured from, so the earliest period a value is entered for: a QMS kept
+# here holds no figures from before 2000, and an earlier year is a typo (1926 for 2026).
+EARLIEST = date(2000, 1, 1)
 _SEP = r"[\s,/.-]*"
 _WEEK = re.compile(rf"(?:week|wk|w)\.?\s*(\d{{1,2}}){_SEP}(?:of\s+)?(\d{{4}})", re.IGNORECASE)
 _YEAR_WEEK = re.compile(rf"(\d{{4}}){_SEP}(?:week|wk|w)\.?\s*(\d{{1,2}})(?:-\d)?", re.IGNORECASE)

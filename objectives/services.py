@@ -144,10 +144,14 @@ def measurement_record(
 
 
 def measurement_validate(*, kpi: KPI, period: Period, value: Decimal, today: date) -> None:
+    """The checks every value passes, from a page, a file or the API: an entered KPI, a period
+    from the one it is measured from up to today's, a value in its physical range."""
     if kpi.is_calculated:
         raise ValidationError({"value": _("%(ref)s is calculated; its values are not entered.") % {"ref": kpi}})
-    if period.start > today:
-        raise ValidationError({"period": _("%(period)s has not started yet.") % {"period": period.label}})
+    try:
+        kpi.check_period(period, today)
+    except ValidationError as error:
+        raise ValidationError({"period": error.messages}) from None
     try:
         kpi.check_value(value)
     except ValidationError as error:

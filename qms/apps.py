@@ -7,4 +7,7 @@ class QmsConfig(AppConfig):
     verbose_name = _("QMS core")
 
     def ready(self) -> None:
-        from . import sections  # noqa: F401  registers the core's sections on the process hub and My work
+        from . import (
+            lookups,  # noqa: F401  an id too large for any integer column matches nothing in __in
+            sections,  # noqa: F401  registers the core's sections on the process hub and My work
+        )

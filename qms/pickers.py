@@ -18,13 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
+from .params import record_id
 
 RESULTS = 20
-
-
-def is_id(text: str) -> bool:
-    """A primary key as typed in an address: ASCII digits only ("²" is a digit to str.isdigit)."""
-    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)
@@ -146,7 +142,8 @@ class PickerMixin:
         return context
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if is_id(str(v))]
+        # Only ids a record can have: a submitted 2**64 is a form error, and must not break the page that shows it.
+        chosen = [pk for v in value if (pk := record_id(v)) is not None]
         options = []
         if not self.allow_multiple_selected and not self.is_required:
             options.append(self.create_option(name, "", "", not chosen, 0))

@@ -4,7 +4,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from qms.pickers import SOURCES, is_id, search
+from qms.params import record_id
+from qms.pickers import SOURCES, search
 
 
 @require_GET
@@ -16,8 +17,8 @@ def picker(request: HttpRequest, source: str) -> JsonResponse:
     spec = SOURCES[source]
     record = None
     if spec.record_model is not None:
-        pk = request.GET.get("for", "")
-        if not is_id(pk):
+        pk = record_id(request.GET.get("for", ""))
+        if pk is None:
             raise Http404
         record = get_object_or_404(spec.record_model().objects.restrict(request.user, "view"), pk=pk)
     found = search(spec, request.user, record, request.GET.get("q", "")[:100])

@@ -140,6 +140,15 @@ def test_quality_manager_creates_a_kpi_and_reads_it_back(quality, owner):
     assert body["latest_value"] is None
 
 
+def test_a_kpi_is_measured_from_2000_at_the_earliest(quality, kpi):
+    response = api(quality).patch(f"/api/kpis/{kpi.pk}/", {"measured_from": "0001-01-01"}, format="json")
+
+    assert response.status_code == 400
+    assert "measured from 2000 at the earliest" in response.json()["measured_from"][0]
+    kpi.refresh_from_db()
+    assert kpi.measured_from == date(2020, 1, 1)
+
+
 @pytest.mark.parametrize(
     ("person", "allowed"),
     [("owner", True), ("deputy", True), ("quality", True), ("outsider", False), ("viewer", False)],
@@ -361,7 +370,10 @@ def test_a_value_keeps_its_kpi_and_period(owner, kpi):
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"period": "2026-12", "value": "97"}, "period", "has not started yet"),
+        ({"period": "2026-12", "value": "97"}, "period", "has not started yet: values go from Jan 2020 up to"),
+        ({"period": "1900-01", "value": "97"}, "period", "Jan 1900 is before Jan 2020, the period the KPI is"),
+        ({"period": "2019-12", "value": "97"}, "period", "Dec 2019 is before Jan 2020"),
+        ({"period": "0001-01", "value": "97"}, "period", "is not a period"),
         ({"period": "2026-Q3", "value": "97"}, "period", "not a monthly period"),
         ({"period": "last month", "value": "97"}, "period", "not a period"),
         ({"period": "2026-10", "value": "lots"}, "value", "valid number"),
@@ -473,6 +485,7 @@ def test_bulk_upload_is_all_or_nothing_and_names_every_bad_row(owner, kpi):
         {"kpi": kpi.reference, "period": "2026-07", "value": "970"},  # 7: out of range
         {"kpi": kpi.reference, "period": "2026-10-20", "value": "98"},  # 8: same as row 0
         {"kpi": kpi.reference, "period": "2026-09", "value": "95"},  # 9: fine, a correction
+        {"kpi": kpi.reference, "period": "1901-01", "value": "95"},  # 10: before it is measured from
     ]
 
     response = api(owner).post("/api/measurements/bulk/", rows, format="json")
@@ -488,9 +501,11 @@ def test_bulk_upload_is_all_or_nothing_and_names_every_bad_row(owner, kpi):
         (6, "value"),
         (7, "value"),
         (8, "period"),
+        (10, "period"),
     ]
     assert "KPI-999" in errors[0]["message"]
-    assert "Row 0" in errors[-1]["message"]
+    assert "Row 0" in errors[-2]["message"]
+    assert "Jan 1901 is before Jan 2020" in errors[-1]["message"]
     assert list(Measurement.objects.values_list("value", flat=True)) == [D(94)]
     assert not someone_elses.measurements.exists()
 

@@ -55,6 +55,8 @@ def test_my_measures_lists_what_is_due_and_a_value_saves_in_place(client_for, ow
         ("ninety", None, "is not a number"),
         ("120", None, "above the highest possible value, 100"),
         ("50", "2099-01", "has not started yet"),
+        ("50", "1999-01", "Jan 1999 is before Jan 2020, the period the KPI is measured from"),
+        ("50", "0001-01", "is not a period"),
         ("50", "2026-Q1", "is not a monthly period"),
     ],
 )
@@ -521,3 +523,20 @@ def test_only_those_who_may_change_a_hand_entered_kpi_correct_its_values(
     assert client_for(owner).get(reverse("objectives:measurement_edit", args=[other.pk, stored.pk])).status_code == 404
     stored.refresh_from_db()
     assert stored.value == 19
+
+
+@pytest.mark.parametrize(
+    "stored", [date(1, 1, 1), date(1, 2, 1), date(1900, 1, 1), date(9999, 12, 1), date(9999, 12, 31), date(2026, 9, 17)]
+)
+def test_the_kpi_page_and_chart_survive_whatever_period_is_stored(client_for, owner, stored):
+    """Values written before periods were checked, or straight into the database, still show."""
+    kpi = KPIFactory(owner=owner)
+    for start in (date(2026, 8, 1), stored):
+        Measurement.objects.create(kpi=kpi, period_start=start, value=Decimal(90))
+    services.kpi_refresh_statuses(KPI.objects.all())
+    client = client_for(owner)
+
+    assert client.get(kpi.get_absolute_url()).status_code == 200
+    assert client.get(reverse("objectives:kpi_chart", args=[kpi.pk])).status_code == 200
+    assert client.get(reverse("objectives:my_measures")).status_code == 200
+    assert client.get(reverse("objectives:kpi_list")).status_code == 200

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from processes.choices import ProcessStatus
 from qms.choices import Role
+from tests.api import api
 from tests.factories import ActionFactory, KPIFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,7 @@ def test_actions_a_kpi_may_judge_are_only_those_the_user_may_change(client_for, 
     status, found = pick(client_for(owner), "actions-to-judge", **{"for": kpi.pk})
     assert status == 200 and [pk for pk, _text in found] == [str(mine.pk)]
     assert pick(client_for(owner), "actions-to-judge")[0] == 404  # which KPI?
+    assert pick(client_for(owner), "actions-to-judge", **{"for": str(2**64)})[0] == 404
     assert pick(client_for(owner), "nothing-like-this")[0] == 404
 
 
@@ -101,3 +103,41 @@ def test_kpi_page_does_not_list_every_action_it_could_judge(client_for, quality)
     page = client_for(quality).get(kpi.get_absolute_url()).content.decode()
     assert f"/pick/actions-to-judge/?for={kpi.pk}" in page
     assert not any(f'<option value="{action.pk}"' in page for action in actions)
+
+
+HUGE = [str(2**63), "99999999999999999999999999"]
+FORMS = [
+    ("qms:action_add", {"title": "Big", "kind": "corrective", "due_date": "2099-01-01"}, "owner deputies processes"),
+    ("risks:risk_add", {"title": "Big"}, "owner deputies processes objectives"),
+    (
+        "objectives:kpi_add",
+        {"name": "Big", "frequency": "monthly", "direction": "higher", "target": "1"},
+        "owner deputies processes objectives",
+    ),
+    ("objectives:objective_add", {"title": "Big"}, "owner deputies processes theme main_kpi"),
+]
+
+
+@pytest.mark.parametrize("huge", HUGE)
+@pytest.mark.parametrize(
+    ("url", "data", "field"), [(url, data, field) for url, data, fields in FORMS for field in fields.split()]
+)
+def test_an_id_too_large_for_the_database_is_a_form_error(client_for, quality, url, data, field, huge):
+    """Ids above a bigint's largest, typed into a picker's form data, are an unknown choice, not a
+    server error (SQLite cannot even bind them)."""
+    response = client_for(quality).post(reverse(url), {"owner": quality.pk, **data, field: huge})
+
+    assert response.status_code == 422
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["owner", "deputies", "processes"])
+def test_an_id_too_large_for_the_database_is_a_400_on_the_api(quality, field):
+    huge = 2**64
+    data = {"title": "Big", "kind": "corrective", "due_date": "2099-01-01", "owner": quality.pk}
+    data[field] = huge if field == "owner" else [huge]
+
+    response = api(quality).post("/api/actions/", data, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
