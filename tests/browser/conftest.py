@@ -35,7 +35,10 @@ def page(transactional_db, live_server, monkeypatch, csp_violations):
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on(
             "console",
-            lambda message: any(text in message.text for text in CSP_REFUSALS) and csp_violations.append(message.text),
+            lambda message: (
+                any(text in message.text for text in CSP_REFUSALS)
+                and csp_violations.append(f"{message.text} (on {message.location.get('url')})")
+            ),
         )
         page.on(
             "console",

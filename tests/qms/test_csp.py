@@ -66,6 +66,13 @@ def test_the_api_docs_load_their_script_from_a_file(client_for, owner):
     assert script["Content-Type"].startswith("application/javascript")
 
 
+def test_the_browsable_api_has_no_inline_style(client_for, owner):
+    page = client_for(owner).get("/api/actions/", HTTP_ACCEPT="text/html")
+
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert b"<style" not in page.content
+
+
 def test_htmx_may_not_evaluate_code(client_for, owner):
     page = client_for(owner).get("/").content.decode()
 
