@@ -71,6 +71,7 @@ def test_the_browsable_api_has_no_inline_style(client_for, owner):
 
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
     assert b"<style" not in page.content
+    assert b'rel="icon"' in page.content  # or the browser asks for /favicon.ico, a 404
 
 
 def test_htmx_may_not_evaluate_code(client_for, owner):
