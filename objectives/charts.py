@@ -47,7 +47,7 @@ def trend_svg(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
     today = timezone.localdate()
     points = [(start, value) for start, value in points if date(YEARS.start, 1, 1) <= start <= today]
     fingerprint = repr((str(kpi), kpi.direction, kpi.target, kpi.target_upper, kpi.warning, kpi.unit, points))
-    key = "kpi-chart:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    key = "kpi-chart:2:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
         svg = _draw(kpi, points)
@@ -86,8 +86,25 @@ def _draw(kpi: KPI, points: list[tuple[date, Decimal]]) -> str:
     svg = buffer.getvalue()
     svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)  # inline SVG needs no prolog or DOCTYPE
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    svg = _without_css(svg)
     title = _("Trend of %(kpi)s") % {"kpi": kpi}
     return svg.replace("<svg ", format_html('<svg role="img" aria-label="{}" ', title), 1)
+
+
+def _without_css(svg: str) -> str:
+    """The SVG styled by presentation attributes (`fill="#fff"`) instead of CSS: the page's
+    Content-Security-Policy refuses the `<style>` element matplotlib writes into an inline SVG, and
+    would refuse style attributes too if it ever stopped allowing them. It looks the same: every
+    property matplotlib sets is also an SVG presentation attribute."""
+    svg = re.sub(r"\s*<style[^>]*>.*?</style>", "", svg, flags=re.DOTALL)
+    # What the <style> element said for every element, said once on the root; both properties inherit.
+    svg = svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+
+    def attributes(match: re.Match) -> str:
+        declarations = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in declarations)
+
+    return re.sub(r'style="([^"]*)"', attributes, svg)
 
 
 def sparkline(values: list[Decimal], width: int = 96, height: int = 24) -> str:

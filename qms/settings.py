@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "axes",
+    "csp",
     "qms",
     "processes",
     "objectives",
@@ -145,6 +146,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "qms.middleware.healthz_for_any_host",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -357,6 +359,27 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Content-Security-Policy (django-csp), on in every setting so the browser tests run under it: only
+# our own static files run or style anything. No inline script, no event-handler attributes, no
+# eval (htmx's allowEval is off in base.html). Inline style *attributes* are allowed, and nothing
+# else inline: progress bars, the audit timeline and the org tree set computed widths and offsets
+# that CSS alone cannot express; an attribute cannot run code, and <style> elements stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -371,6 +394,10 @@ REST_FRAMEWORK = {
         "qms.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "qms.api.renderers.BrowsableAPIRenderer",  # without an inline <style>, for the CSP
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

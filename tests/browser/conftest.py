@@ -1,6 +1,7 @@
 """A real browser (Debian's chromium driven by Playwright) against the live test server.
 
-Every test fails if the page logged a JavaScript error or a failed request it did not expect."""
+Every test fails if the page logged a JavaScript error or a failed request it did not expect, and
+if the browser refused anything under the Content-Security-Policy (every setting sends it)."""
 
 import pytest
 from django.db import connections
@@ -10,8 +11,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "correct-horse-battery"
 
 
+CSP_REFUSALS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
 @pytest.fixture
-def page(transactional_db, live_server, monkeypatch):
+def csp_violations():
+    """What the browser refused under the Content-Security-Policy, from its console (any level):
+    the test fails at its end unless there was nothing, so every journey checks the policy."""
+    refused: list[str] = []
+    yield refused
+    assert refused == [], "the Content-Security-Policy refused: " + "; ".join(refused)
+
+
+@pytest.fixture
+def page(transactional_db, live_server, monkeypatch, csp_violations):
     # Playwright's sync API runs an event loop in this thread; the tests' ORM calls are plain setup code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
@@ -20,6 +33,13 @@ def page(transactional_db, live_server, monkeypatch):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                any(text in message.text for text in CSP_REFUSALS)
+                and csp_violations.append(f"{message.text} (on {message.location.get('url')})")
+            ),
+        )
         page.on(
             "console",
             lambda message: message.type == "error" and not _expected(message.text) and errors.append(message.text),
@@ -33,8 +53,9 @@ def page(transactional_db, live_server, monkeypatch):
 
 
 def _expected(console_error: str) -> bool:
-    """Chromium logs a refused form (422) as a failed load; for us it is the validation message."""
-    return "status of 422" in console_error
+    """Chromium logs a refused form (422) as a failed load; for us it is the validation message.
+    A CSP refusal is counted once, by `csp_violations`."""
+    return "status of 422" in console_error or any(text in console_error for text in CSP_REFUSALS)
 
 
 @pytest.fixture

@@ -122,6 +122,20 @@ def test_a_chart_names_its_own_kpi_and_takes_any_unit(client_for, viewer):
     assert 'aria-label="Trend of ' + str(twin) in second
 
 
+def test_a_chart_is_styled_without_css_the_content_security_policy_refuses(client_for, viewer):
+    """An inline SVG's <style> element is refused by the page's policy (style-src 'self'): the
+    chart says the same with presentation attributes."""
+    kpi = KPIFactory(direction="higher", target=Decimal(90), warning=Decimal(80))
+    for month, value in [(8, 85), (9, 95)]:
+        MeasurementFactory(kpi=kpi, period_start=date(2026, month, 1), value=value)
+
+    chart = client_for(viewer).get(reverse("objectives:kpi_chart", args=[kpi.pk])).content.decode()
+
+    assert chart.startswith("<svg ") and 'stroke-linejoin="round"' in chart.split(">", 1)[0]
+    assert "<style" not in chart and "style=" not in chart
+    assert 'stroke-dasharray="' in chart and 'fill="#198754"' in chart
+
+
 def test_a_bad_value_on_the_kpi_page_keeps_the_page_and_the_input(client_for, owner):
     kpi = KPIFactory(owner=owner, valid_min=0, valid_max=100)
 
