@@ -431,7 +431,7 @@ def review_meeting(request: HttpRequest, pk: int, step: str = ATTENDANCE) -> Htt
     context = {
         "object": review,
         "step": step,
-        "steps": [(s, _step_label(s), s in flagged, decided.get(s, 0)) for s in STEPS],
+        "steps": [(s, _step_label(s), _step_title(s), s in flagged, decided.get(s, 0)) for s in STEPS],
         "previous": STEPS[index - 1] if index > 0 else None,
         "next": STEPS[index + 1] if index < len(STEPS) - 1 else None,
         **review_context(review, user),
@@ -462,6 +462,11 @@ def _step_label(step: str) -> str:
     return step
 
 
+def _step_title(step: str) -> str:
+    """The step's name in full, for its tooltip in the step bar: "c4) Nonconformities and ..."."""
+    return INPUT_LABELS.get(step) or _step_label(step)
+
+
 def _pack_section(pack: dict | None, input: str) -> dict | None:
     """The frozen pack's section of one input, if the pack has it."""
     if not pack:
@@ -490,7 +495,8 @@ def _running_review(request: HttpRequest, pk: int) -> ManagementReview:
 
 @require_POST
 def meeting_note(request: HttpRequest, pk: int, input: str) -> HttpResponse:
-    """The chair's note on one input, saved in place."""
+    """The chair's note on one input, saved in place; or saved on the way to another step of the
+    meeting (`then`), when the chair moves on with a note typed but not saved."""
     review = _running_review(request, pk)
     if input not in ReviewInput.values:
         raise Http404
@@ -500,7 +506,9 @@ def meeting_note(request: HttpRequest, pk: int, input: str) -> HttpResponse:
         services.review_note_input(review=review, user=request.user, input=input, **form.cleaned_data)
         status = 200
     if not htmx_partial(request):
-        return redirect("reviews:managementreview_meeting_step", pk=review.pk, step=input)
+        then = request.POST.get("then")
+        step = then if status == 200 and then in STEPS else input
+        return redirect("reviews:managementreview_meeting_step", pk=review.pk, step=step)
     context = {"object": review, "input": input, "note_form": form, "saved": status == 200}
     return TemplateResponse(request, "reviews/_meeting_note.html", context, status=status)
 

@@ -56,8 +56,31 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
         "aria-pressed", "true"
     )
 
+    # Every step shows in the step bar at tablet width, wrapped rather than scrolled away, each
+    # named in full on hover.
+    steps = page.locator(".meeting-steps")
+    for size in ({"width": 820, "height": 1180}, {"width": 1024, "height": 768}):
+        page.set_viewport_size(size)
+        box = steps.bounding_box()
+        for name in ("f", "Close"):
+            link = steps.get_by_role("link", name=name, exact=True)
+            expect(link).to_be_in_viewport()
+            item = link.bounding_box()
+            assert item["x"] + item["width"] <= box["x"] + box["width"] + 1
+    page.set_viewport_size({"width": 820, "height": 1180})
+    expect(steps.get_by_role("link", name="c4")).to_have_attribute(
+        "title", "c4) Nonconformities and corrective actions"
+    )
+
+    # On a): a note typed but not saved is saved on pressing Next.
+    page.get_by_role("link", name="Next").click()
+    page.fill("#id_meeting_note", "All actions of the last review are done.")
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_role("heading", name="b) Changes in internal and external issues")).to_be_visible()
+    assert review.input_notes.get(input="a").meeting_note == "All actions of the last review are done."
+
     # Walk to c4, which the preparer flagged: a note and a decision, in place.
-    for _ in ["a", "b", "c1", "c2", "c3", "c4"]:
+    for _ in ["c1", "c2", "c3", "c4"]:
         page.get_by_role("link", name="Next").click()
     expect(page.get_by_role("heading", name="c4) Nonconformities and corrective actions")).to_be_visible()
     expect(page.get_by_text("Three repeat NCs on the press.").first).to_be_visible()
@@ -86,9 +109,13 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     expect(page.locator(".decision-row")).to_have_count(1)
     assert Action.objects.filter(owner=priya, title="Second CMM operator").exists()
 
+    # A note on f) typed but not saved is saved on clicking Close in the step bar.
+    page.fill("#id_meeting_note", "Budget for the operator agreed.")
+    page.locator(".meeting-steps").get_by_role("link", name="Close").click()
+
     # Close: issue the minutes, first with a wrong password.
-    page.get_by_role("link", name="Next").click()
     expect(page.get_by_text("2 decisions recorded")).to_be_visible()
+    assert review.input_notes.get(input="f").meeting_note == "Budget for the operator agreed."
     page.get_by_role("link", name="Issue the minutes").click()
     page.fill("#id_password", "not my password")
     page.get_by_role("button", name="Sign and issue").click()

@@ -205,6 +205,19 @@ def test_attendance_and_notes_are_recorded_in_the_meeting(review, chair, owner, 
     assert review.input_notes.get(input="c1").meeting_note == "Complaints down; keep the survey."
 
 
+def test_moving_on_with_a_note_typed_saves_it_then_opens_the_step(review, chair, viewer, client_for):
+    _in_meeting(review, chair)
+    url = reverse("reviews:review_meeting_note", args=[review.pk, "c1"])
+    response = client_for(chair).post(url, {"meeting_note": "Complaints down.", "then": "c2"})
+    assert response.status_code == 302
+    assert response.url == reverse("reviews:managementreview_meeting_step", args=[review.pk, "c2"])
+    note = review.input_notes.get(input="c1")
+    assert note.meeting_note == "Complaints down." and note.history.latest().history_user == chair
+    response = client_for(chair).post(url, {"meeting_note": "x", "then": "nowhere"})
+    assert response.url == reverse("reviews:managementreview_meeting_step", args=[review.pk, "c1"])
+    assert client_for(viewer).post(url, {"meeting_note": "y", "then": "c2"}).status_code == 403
+
+
 # The signature
 # ------------------------------------------------------------------------------
 
