@@ -3,6 +3,8 @@ minutes, history), meeting mode for a tablet, and the small steps each posts (pr
 commentaries, attendance, notes, decisions, the signature). Views check the models' user_can_*
 and call one service each; a record one may not see is a 404, one one may not change a 403."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -142,7 +144,7 @@ class ManagementReviewDetailView(RecordDetailView):
         if self.tab == "pack":
             context.update(pack_tab_context(review, user))
         elif self.tab in ("meeting", "minutes"):
-            context.update(minutes_context(review))
+            context.update(minutes_context(review), pdf_stalled=minutes_pdf_stalled(review))
         return context
 
 
@@ -228,6 +230,29 @@ def minutes_context(review: ManagementReview) -> dict:
 def review_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The issued minutes as a PDF, byte for byte as stored when they were made."""
     return minutes_file_response(_visible_review(request, pk))
+
+
+# How long a worker normally takes to make the minutes PDF; past it, the page says the worker may be down.
+MINUTES_PDF_PATIENCE = timedelta(minutes=3)
+
+
+def minutes_pdf_stalled(review: ManagementReview) -> bool:
+    """Issued minutes whose PDF is still not stored, well after it was asked for."""
+    return (
+        review.status == ReviewStatus.ISSUED
+        and not review.minutes_pdf
+        and review.minutes_issued_at is not None
+        and timezone.now() - review.minutes_issued_at > MINUTES_PDF_PATIENCE
+    )
+
+
+@require_GET
+def review_minutes_pdf_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """The minutes PDF's link, or what is happening until it is stored: the minutes tab asks
+    every few seconds."""
+    review = _visible_review(request, pk)
+    context = {"object": review, "pdf_stalled": minutes_pdf_stalled(review)}
+    return TemplateResponse(request, "reviews/_minutes_pdf_state.html", context)
 
 
 # Status moves
@@ -569,6 +594,7 @@ __all__ = [
     "review_issue",
     "review_list",
     "review_meeting",
+    "review_minutes_pdf_state",
     "review_prepare",
     "review_start",
 ]
