@@ -145,6 +145,18 @@ def test_decision_becomes_an_improvement_action_owned_by_the_person_named_and_ra
     assert len(snapshots) == 1 and snapshots[0].action_id == action.pk
 
 
+def test_the_action_names_the_decision_its_type_and_review_and_links_to_it_in_the_minutes(
+    review, chair, owner, client_for
+):
+    _in_meeting(review, chair)
+    decision = _decide(review, chair, owner)
+    page = client_for(owner).get(decision.action.get_absolute_url()).content.decode()
+    minutes = reverse("reviews:managementreview_minutes", args=[review.pk])
+    assert f'href="{minutes}#decision-{decision.pk}"' in page
+    assert f"{review.reference}-D1 · Resource need, management review {review.reference}" in page
+    assert f'id="decision-{decision.pk}"' in client_for(owner).get(minutes).content.decode()
+
+
 def test_decision_via_htmx_returns_the_list_with_the_action_at_once(review, chair, owner, client_for):
     _in_meeting(review, chair)
     client = client_for(chair)

@@ -106,7 +106,8 @@ def test_my_work_lists_the_review_decisions_a_person_carries_out(owner, quality,
 
     assert "Decisions of management reviews I carry out" in page
     assert mine.reference in page and theirs.reference not in page
-    assert f"decided in {review.reference}" in page
+    decision = review.decisions.get(owner=owner)
+    assert f"Improvement opportunity, decided in {decision.reference}" in page
 
 
 def test_todos_count_commentaries_and_overdue_outputs(owner, lead, client_for):
