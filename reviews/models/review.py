@@ -58,6 +58,9 @@ class ManagementReview(OwnedRecord):
 
     REFERENCE_PREFIX = "MR"
     ADD_ROLES = REVIEW_ROLES
+    # Actions are raised from a review through its decisions: the action list's "Raised from:
+    # Management review" lists them.
+    ACTIONS_RAISED_THROUGH = ("reviews.ReviewDecision",)
     FROZEN_WHEN = Q(status=ReviewStatus.ISSUED)
     # The frozen pack is long JSON; its SHA-256 and time show on the History tab instead.
     HISTORY_HIDDEN_FIELDS = ("frozen_pack",)

@@ -79,6 +79,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "latest": latest,
         "next_proposed": latest.next_proposed_date() if latest else None,
         "outputs": selectors.earlier_outputs(),
+        "outputs_url": selectors.open_outputs_url(),
         "can_add": ManagementReview.user_can_add(request.user),
     }
     return TemplateResponse(request, "reviews/managementreview_list.html", context)
