@@ -311,8 +311,9 @@ def review_start(request: HttpRequest, pk: int) -> HttpResponse:
     return confirm_response(request, confirmation)
 
 
-def _signature_step(request, review, form, *, title, question, submit, sign, details=()) -> HttpResponse:
-    """A step signed with the password and a meaning: ask, and on POST sign or show why not."""
+def _signature_step(request, review, form, *, title, question, submit, sign, details=(), **extra) -> HttpResponse:
+    """A step signed with the password and a meaning: ask, and on POST sign or show why not.
+    `extra` goes to the Confirmation (breadcrumbs, a preview, where Go back leads)."""
     if request.method == "POST" and form.is_valid():
         try:
             sign(**form.cleaned_data)
@@ -325,12 +326,13 @@ def _signature_step(request, review, form, *, title, question, submit, sign, det
         question=question,
         form=form,
         submit_label=submit,
-        cancel_url=review.get_absolute_url(),
+        cancel_url=extra.pop("cancel_url", review.get_absolute_url()),
         details=[
             (_("Signed by"), str(request.user)),
             (_("Frozen pack SHA-256"), review.frozen_pack_sha256 or "—"),
             *details,
         ],
+        **extra,
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
 
@@ -345,14 +347,30 @@ def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
     counts = review.attendance.aggregate(
         invited=Count("pk"), attended=Count("pk", filter=Q(present=True)), unknown=Count("pk", filter=Q(present=None))
     )
+    # Opened from the meeting's close step (?from=meeting), Go back returns there; else to the review.
+    from_meeting = request.GET.get("from") == "meeting"
+    back = (
+        reverse("reviews:managementreview_meeting_step", args=[review.pk, CLOSE])
+        if from_meeting
+        else review.get_absolute_url()
+    )
+    trail = [
+        (_("Management reviews"), reverse("reviews:managementreview_list")),
+        (review.reference, review.get_absolute_url()),
+    ]
+    if from_meeting:
+        trail.append((_("Meeting"), back))
     response = _signature_step(
         request,
         review,
         form,
         details=[
-            (_("Decisions"), str(review.decisions.count())),
             (_("Present"), _("%(attended)d of %(invited)d invited (%(unknown)d not recorded)") % counts),
         ],
+        cancel_url=back,
+        breadcrumbs=trail,
+        preview_template="reviews/_issue_preview.html",
+        preview=minutes_context(review),
         title=_("Issue the minutes of %(ref)s?") % {"ref": review.reference},
         question=_(
             "Once issued, nothing in the minutes changes: a correction becomes an addendum with its own signature."

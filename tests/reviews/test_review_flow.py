@@ -283,6 +283,31 @@ def test_only_the_chair_signs(review, chair, quality, client_for):
         assert client_for(person).post(url, {"password": PASSWORD, "meaning": "x"}).status_code == 403
 
 
+def test_issue_page_shows_what_is_signed_and_returns_where_it_was_opened(review, chair, owner, client_for):
+    _in_meeting(review, chair)
+    services.review_set_attendance(review=review, user=chair, person=owner, present=True)
+    services.review_note_input(review=review, user=chair, input="c3", meeting_note="Lead time above target.")
+    decision = _decide(review, chair, owner)
+    url = reverse("reviews:managementreview_issue", args=[review.pk])
+    page = client_for(chair).get(url).content.decode()
+    assert "1 of 3 invited (2 not recorded)" in page
+    assert decision.title in page and str(owner) in page and decision.due_date.strftime("%-d %b %Y") in page
+    assert "Lead time above target." in page and "c3) Process performance" in page
+    review_page = review.get_absolute_url()
+    assert f'<a href="{reverse("reviews:managementreview_list")}">Management reviews</a>' in page
+    assert f'<a href="{review_page}">{review.reference}</a>' in page and ">Back<" not in page
+    assert f'<a class="btn btn-outline-secondary" href="{review_page}">Go back</a>' in page
+
+    close = reverse("reviews:managementreview_meeting_step", args=[review.pk, "close"])
+    meeting = client_for(chair).get(close).content.decode()
+    assert f'href="{url}?from=meeting"' in meeting
+    page = client_for(chair).get(f"{url}?from=meeting").content.decode()
+    assert f'<a class="btn btn-outline-secondary" href="{close}">Go back</a>' in page
+    assert f'action="{url}?from=meeting"' in page
+    response = client_for(chair).post(f"{url}?from=meeting", {"password": "wrong", "meaning": "Approved"})
+    assert f'<a class="btn btn-outline-secondary" href="{close}">Go back</a>' in response.content.decode()
+
+
 def test_issue_page_signs_with_the_password(review, chair, client_for):
     _in_meeting(review, chair)
     response = client_for(chair).post(
