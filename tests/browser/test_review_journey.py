@@ -116,6 +116,14 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     # Close: issue the minutes, first with a wrong password.
     expect(page.get_by_text("2 decisions recorded")).to_be_visible()
     assert review.input_notes.get(input="f").meeting_note == "Budget for the operator agreed."
+    # The signing page shows what is signed; Go back returns to the close step.
+    page.get_by_role("link", name="Issue the minutes").click()
+    preview = page.locator(".issue-preview")
+    expect(preview).to_contain_text("Second CMM operator — Priya Shah")
+    expect(preview).to_contain_text("Budget for the operator agreed.")
+    expect(page.locator(".breadcrumb")).to_contain_text(f"Management reviews{review.reference}Meeting")
+    page.get_by_role("link", name="Go back").click()
+    expect(page.get_by_role("heading", name="Close the meeting")).to_be_visible()
     page.get_by_role("link", name="Issue the minutes").click()
     page.fill("#id_password", "not my password")
     page.get_by_role("button", name="Sign and issue").click()
@@ -146,3 +154,13 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     page.goto("/my-work/")
     outputs = page.locator("section", has_text="Decisions of management reviews I carry out")
     expect(outputs.get_by_text("Add press die checks to preventive maintenance")).to_be_visible()
+    decision = review.decisions.get(title="Add press die checks to preventive maintenance")
+    expect(outputs).to_contain_text(f"Change to the QMS, decided in {decision.reference}")
+
+    # From the action, Raised from leads to the decision in the minutes.
+    outputs.get_by_role("link", name="Add press die checks to preventive maintenance").click()
+    raised_from = page.get_by_role("link", name=f"{decision.reference} · Change to the QMS")
+    expect(raised_from).to_contain_text(f"management review {review.reference}")
+    raised_from.click()
+    expect(page.locator(f"#decision-{decision.pk}")).to_be_in_viewport()
+    expect(page.locator(f"#decision-{decision.pk}")).to_contain_text("Add press die checks to preventive maintenance")
