@@ -6,16 +6,18 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from qms.choices import ActionKind, Role
 from qms.models import Action
-from reviews import services
+from reviews import minutes, services
 from reviews.choices import ReviewStatus
 from reviews.models import ManagementReview
 from tests.browser.conftest import PASSWORD
 from tests.factories import ManagementReviewFactory, ReviewAttendanceFactory, UserFactory
+from tests.reviews.factories import issue
 
 pytestmark = pytest.mark.browser
 
@@ -164,3 +166,16 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     raised_from.click()
     expect(page.locator(f"#decision-{decision.pk}")).to_be_in_viewport()
     expect(page.locator(f"#decision-{decision.pk}")).to_contain_text("Add press die checks to preventive maintenance")
+
+
+def test_the_minutes_tab_shows_the_pdf_once_the_worker_stores_it_without_a_reload(page, sign_in):
+    helen = UserFactory(username="helen", first_name="Helen", last_name="Carter", role=Role.LEADERSHIP)
+    helen.set_password(PASSWORD)
+    helen.save()
+    review = issue(ManagementReviewFactory(owner=helen))
+
+    sign_in("helen")
+    page.goto(reverse("reviews:managementreview_minutes", args=[review.pk]))
+    expect(page.locator("#minutes-pdf-state")).to_contain_text("being made (asked for at")
+    assert minutes.make_minutes_pdf(review.pk)
+    expect(page.get_by_role("link", name="Minutes PDF")).to_be_visible(timeout=10_000)
