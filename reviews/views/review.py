@@ -337,6 +337,13 @@ def _signature_step(request, review, form, *, title, question, submit, sign, det
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
 
 
+def _issue_preview(review: ManagementReview) -> dict:
+    """What the chair signs: the minutes as they stand, and the inputs without a note."""
+    preview = minutes_context(review)
+    preview["unnoted"] = [item["input"] for item in preview["inputs"] if not getattr(item["note"], "meeting_note", "")]
+    return preview
+
+
 @require_http_methods(["GET", "POST"])
 def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
     """The chair issues the minutes, confirming with their password and a stated meaning."""
@@ -370,7 +377,7 @@ def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
         cancel_url=back,
         breadcrumbs=trail,
         preview_template="reviews/_issue_preview.html",
-        preview=minutes_context(review),
+        preview=_issue_preview(review),
         title=_("Issue the minutes of %(ref)s?") % {"ref": review.reference},
         question=_(
             "Once issued, nothing in the minutes changes: a correction becomes an addendum with its own signature."

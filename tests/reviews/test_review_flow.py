@@ -293,6 +293,7 @@ def test_issue_page_shows_what_is_signed_and_returns_where_it_was_opened(review,
     assert "1 of 3 invited (2 not recorded)" in page
     assert decision.title in page and str(owner) in page and decision.due_date.strftime("%-d %b %Y") in page
     assert "Lead time above target." in page and "c3) Process performance" in page
+    assert "No note on a, b, c1, c2, c4, c5, c6, c7, d, e, f." in page
     review_page = review.get_absolute_url()
     assert f'<a href="{reverse("reviews:managementreview_list")}">Management reviews</a>' in page
     assert f'<a href="{review_page}">{review.reference}</a>' in page and ">Back<" not in page
