@@ -1,4 +1,5 @@
 import django_filters
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.forms import Select
@@ -88,7 +89,9 @@ class ActionFilterSet(SearchFilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ActionKind.choices)
     owner = person_filter()
     process = process_filter()
-    source_type = django_filters.ChoiceFilter(label=_("Raised from"), choices=_source_type_choices)
+    source_type = django_filters.ChoiceFilter(
+        label=_("Raised from"), choices=_source_type_choices, method="filter_source_type"
+    )
     o = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -108,6 +111,14 @@ class ActionFilterSet(SearchFilterSet):
         if value == "all" or self.data.get("status"):
             return queryset
         return queryset.closed() if value == "closed" else queryset.exclude(status__in=ActionStatus.closed())
+
+    def filter_source_type(self, queryset, name, value):
+        """Actions raised from records of one kind, or from their parts that raise actions in their
+        name (ACTIONS_RAISED_THROUGH: a management review's through its decisions)."""
+        model = ContentType.objects.get_for_id(value).model_class()
+        parts = [apps.get_model(label) for label in getattr(model, "ACTIONS_RAISED_THROUGH", ())]
+        types = [int(value), *(ContentType.objects.get_for_model(part).pk for part in parts)]
+        return queryset.filter(source_type__in=types)
 
     def filter_mine(self, queryset, name, value):
         if not value:

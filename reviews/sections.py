@@ -14,7 +14,7 @@ from qms.models import User
 
 from .choices import ContextStatus, ReviewStatus, StatementStatus
 from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
-from .selectors import commentaries_to_write, earlier_outputs, review_in_preparation, review_outputs
+from .selectors import commentaries_to_write, earlier_outputs, open_outputs_url, review_in_preparation, review_outputs
 
 SECTION_ROWS = 15
 
@@ -123,6 +123,7 @@ def review_summary(request) -> Section:
             "last": last,
             "proposed": last.next_proposed_date() if last and not upcoming else None,
             "outputs": outputs,
+            "outputs_url": open_outputs_url(),
             "since": since,
             "changed_issues": changed_issues,
             "changed_parties": changed_parties,

@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlencode
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from objectives.models import KPI
@@ -38,6 +41,15 @@ def context_changes(start: date | datetime, end: date | datetime) -> ContextChan
 def review_outputs() -> QuerySet:
     """The actions that decisions of management reviews became (ISO 9001 9.3.3 outputs)."""
     return Action.objects.filter(review_decision__isnull=False)
+
+
+def open_outputs_url() -> str:
+    """The action list showing exactly the outputs of reviews still open (earlier_outputs' count)."""
+    query = urlencode(
+        {"source_type": ContentType.objects.get_for_model(ManagementReview).pk, "status": ActionStatus.active()},
+        doseq=True,
+    )
+    return f"{reverse('qms:action_list')}?{query}"
 
 
 def review_in_preparation() -> ManagementReview | None:

@@ -68,6 +68,11 @@ urlpatterns = [
     ),
     path("management-reviews/<int:pk>/minutes.pdf", views.review_minutes_pdf, name="managementreview_minutes_pdf"),
     path(
+        "management-reviews/<int:pk>/minutes/pdf-state/",
+        views.review_minutes_pdf_state,
+        name="managementreview_minutes_pdf_state",
+    ),
+    path(
         "management-reviews/<int:pk>/history/",
         views.ManagementReviewDetailView.as_view(tab="history"),
         name="managementreview_history",

@@ -197,6 +197,11 @@ class Confirmation:
     danger: bool = False
     details: list[tuple[str, str]] | None = None
     links: list[tuple[str, str]] | None = None  # other steps to take instead, as (label, url): each asks in turn
+    # The page's trail as (label, url) pairs before the step itself; "Back" to cancel_url when None.
+    breadcrumbs: list[tuple[str, str]] | None = None
+    # A template showing what the step acts on (what is signed, say), rendered with `preview`.
+    preview_template: str | None = None
+    preview: dict | None = None
 
 
 def confirm_response(request: HttpRequest, confirmation: Confirmation, status: int = 200) -> TemplateResponse:
@@ -204,7 +209,8 @@ def confirm_response(request: HttpRequest, confirmation: Confirmation, status: i
     loads it into the page's dialog (see static/js/app.js); without JavaScript it is a page."""
     in_dialog = htmx_partial(request)
     template = "generic/confirm.html#dialog" if in_dialog else "generic/confirm.html"
-    context = {"confirm": confirmation, "action_url": request.path, "in_dialog": in_dialog}
+    # The form posts back to the address asked, query included (where the step was opened from).
+    context = {"confirm": confirmation, "action_url": request.get_full_path(), "in_dialog": in_dialog}
     return TemplateResponse(request, template, context, status=status)
 
 

@@ -58,6 +58,9 @@ class ManagementReview(OwnedRecord):
 
     REFERENCE_PREFIX = "MR"
     ADD_ROLES = REVIEW_ROLES
+    # Actions are raised from a review through its decisions: the action list's "Raised from:
+    # Management review" lists them.
+    ACTIONS_RAISED_THROUGH = ("reviews.ReviewDecision",)
     FROZEN_WHEN = Q(status=ReviewStatus.ISSUED)
     # The frozen pack is long JSON; its SHA-256 and time show on the History tab instead.
     HISTORY_HIDDEN_FIELDS = ("frozen_pack",)
@@ -380,10 +383,22 @@ class ReviewDecision(ReviewPart):
         verbose_name_plural = _("review decisions")
 
     def __str__(self) -> str:
-        return self.title
+        """What an action raised from the decision shows as its source: the decision's reference,
+        its type and the review's reference ("MR-003-D2 · Change to the QMS, management review
+        MR-003"), read from the decision's own row."""
+        return _("%(ref)s · %(kind)s, management review %(review)s") % {
+            "ref": self.reference,
+            "kind": self.get_kind_display(),
+            "review": self.review_reference,
+        }
 
     def get_absolute_url(self) -> str:
-        return f"{reverse('reviews:managementreview_detail', args=[self.review_id])}#decision-{self.pk}"
+        """The decision in the minutes of its review (the minutes tab has one anchor per decision)."""
+        return f"{reverse('reviews:managementreview_minutes', args=[self.review_id])}#decision-{self.pk}"
+
+    @property
+    def review_reference(self) -> str:
+        return self.reference.rpartition("-D")[0]
 
     def user_can_change(self, user) -> bool:
         """Decisions are recorded in the meeting, by the chair or a quality manager."""

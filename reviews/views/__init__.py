@@ -27,6 +27,7 @@ from .review import (
     review_list,
     review_meeting,
     review_minutes_pdf,
+    review_minutes_pdf_state,
     review_prepare,
     review_start,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "review_list",
     "review_meeting",
     "review_minutes_pdf",
+    "review_minutes_pdf_state",
     "review_prepare",
     "review_start",
     "reviews_index",

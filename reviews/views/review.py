@@ -3,6 +3,8 @@ minutes, history), meeting mode for a tablet, and the small steps each posts (pr
 commentaries, attendance, notes, decisions, the signature). Views check the models' user_can_*
 and call one service each; a record one may not see is a 404, one one may not change a 403."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -77,6 +79,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "latest": latest,
         "next_proposed": latest.next_proposed_date() if latest else None,
         "outputs": selectors.earlier_outputs(),
+        "outputs_url": selectors.open_outputs_url(),
         "can_add": ManagementReview.user_can_add(request.user),
     }
     return TemplateResponse(request, "reviews/managementreview_list.html", context)
@@ -142,7 +145,7 @@ class ManagementReviewDetailView(RecordDetailView):
         if self.tab == "pack":
             context.update(pack_tab_context(review, user))
         elif self.tab in ("meeting", "minutes"):
-            context.update(minutes_context(review))
+            context.update(minutes_context(review), pdf_stalled=minutes_pdf_stalled(review))
         return context
 
 
@@ -230,6 +233,29 @@ def review_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return minutes_file_response(_visible_review(request, pk))
 
 
+# How long a worker normally takes to make the minutes PDF; past it, the page says the worker may be down.
+MINUTES_PDF_PATIENCE = timedelta(minutes=3)
+
+
+def minutes_pdf_stalled(review: ManagementReview) -> bool:
+    """Issued minutes whose PDF is still not stored, well after it was asked for."""
+    return (
+        review.status == ReviewStatus.ISSUED
+        and not review.minutes_pdf
+        and review.minutes_issued_at is not None
+        and timezone.now() - review.minutes_issued_at > MINUTES_PDF_PATIENCE
+    )
+
+
+@require_GET
+def review_minutes_pdf_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """The minutes PDF's link, or what is happening until it is stored: the minutes tab asks
+    every few seconds."""
+    review = _visible_review(request, pk)
+    context = {"object": review, "pdf_stalled": minutes_pdf_stalled(review)}
+    return TemplateResponse(request, "reviews/_minutes_pdf_state.html", context)
+
+
 # Status moves
 # ------------------------------------------------------------------------------
 
@@ -285,8 +311,9 @@ def review_start(request: HttpRequest, pk: int) -> HttpResponse:
     return confirm_response(request, confirmation)
 
 
-def _signature_step(request, review, form, *, title, question, submit, sign, details=()) -> HttpResponse:
-    """A step signed with the password and a meaning: ask, and on POST sign or show why not."""
+def _signature_step(request, review, form, *, title, question, submit, sign, details=(), **extra) -> HttpResponse:
+    """A step signed with the password and a meaning: ask, and on POST sign or show why not.
+    `extra` goes to the Confirmation (breadcrumbs, a preview, where Go back leads)."""
     if request.method == "POST" and form.is_valid():
         try:
             sign(**form.cleaned_data)
@@ -299,14 +326,22 @@ def _signature_step(request, review, form, *, title, question, submit, sign, det
         question=question,
         form=form,
         submit_label=submit,
-        cancel_url=review.get_absolute_url(),
+        cancel_url=extra.pop("cancel_url", review.get_absolute_url()),
         details=[
             (_("Signed by"), str(request.user)),
             (_("Frozen pack SHA-256"), review.frozen_pack_sha256 or "—"),
             *details,
         ],
+        **extra,
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
+
+
+def _issue_preview(review: ManagementReview) -> dict:
+    """What the chair signs: the minutes as they stand, and the inputs without a note."""
+    preview = minutes_context(review)
+    preview["unnoted"] = [item["input"] for item in preview["inputs"] if not getattr(item["note"], "meeting_note", "")]
+    return preview
 
 
 @require_http_methods(["GET", "POST"])
@@ -319,14 +354,30 @@ def review_issue(request: HttpRequest, pk: int) -> HttpResponse:
     counts = review.attendance.aggregate(
         invited=Count("pk"), attended=Count("pk", filter=Q(present=True)), unknown=Count("pk", filter=Q(present=None))
     )
+    # Opened from the meeting's close step (?from=meeting), Go back returns there; else to the review.
+    from_meeting = request.GET.get("from") == "meeting"
+    back = (
+        reverse("reviews:managementreview_meeting_step", args=[review.pk, CLOSE])
+        if from_meeting
+        else review.get_absolute_url()
+    )
+    trail = [
+        (_("Management reviews"), reverse("reviews:managementreview_list")),
+        (review.reference, review.get_absolute_url()),
+    ]
+    if from_meeting:
+        trail.append((_("Meeting"), back))
     response = _signature_step(
         request,
         review,
         form,
         details=[
-            (_("Decisions"), str(review.decisions.count())),
             (_("Present"), _("%(attended)d of %(invited)d invited (%(unknown)d not recorded)") % counts),
         ],
+        cancel_url=back,
+        breadcrumbs=trail,
+        preview_template="reviews/_issue_preview.html",
+        preview=_issue_preview(review),
         title=_("Issue the minutes of %(ref)s?") % {"ref": review.reference},
         question=_(
             "Once issued, nothing in the minutes changes: a correction becomes an addendum with its own signature."
@@ -431,7 +482,7 @@ def review_meeting(request: HttpRequest, pk: int, step: str = ATTENDANCE) -> Htt
     context = {
         "object": review,
         "step": step,
-        "steps": [(s, _step_label(s), s in flagged, decided.get(s, 0)) for s in STEPS],
+        "steps": [(s, _step_label(s), _step_title(s), s in flagged, decided.get(s, 0)) for s in STEPS],
         "previous": STEPS[index - 1] if index > 0 else None,
         "next": STEPS[index + 1] if index < len(STEPS) - 1 else None,
         **review_context(review, user),
@@ -462,6 +513,11 @@ def _step_label(step: str) -> str:
     return step
 
 
+def _step_title(step: str) -> str:
+    """The step's name in full, for its tooltip in the step bar: "c4) Nonconformities and ..."."""
+    return INPUT_LABELS.get(step) or _step_label(step)
+
+
 def _pack_section(pack: dict | None, input: str) -> dict | None:
     """The frozen pack's section of one input, if the pack has it."""
     if not pack:
@@ -490,7 +546,8 @@ def _running_review(request: HttpRequest, pk: int) -> ManagementReview:
 
 @require_POST
 def meeting_note(request: HttpRequest, pk: int, input: str) -> HttpResponse:
-    """The chair's note on one input, saved in place."""
+    """The chair's note on one input, saved in place; or saved on the way to another step of the
+    meeting (`then`), when the chair moves on with a note typed but not saved."""
     review = _running_review(request, pk)
     if input not in ReviewInput.values:
         raise Http404
@@ -500,7 +557,9 @@ def meeting_note(request: HttpRequest, pk: int, input: str) -> HttpResponse:
         services.review_note_input(review=review, user=request.user, input=input, **form.cleaned_data)
         status = 200
     if not htmx_partial(request):
-        return redirect("reviews:managementreview_meeting_step", pk=review.pk, step=input)
+        then = request.POST.get("then")
+        step = then if status == 200 and then in STEPS else input
+        return redirect("reviews:managementreview_meeting_step", pk=review.pk, step=step)
     context = {"object": review, "input": input, "note_form": form, "saved": status == 200}
     return TemplateResponse(request, "reviews/_meeting_note.html", context, status=status)
 
@@ -561,6 +620,7 @@ __all__ = [
     "review_issue",
     "review_list",
     "review_meeting",
+    "review_minutes_pdf_state",
     "review_prepare",
     "review_start",
 ]

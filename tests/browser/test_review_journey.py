@@ -6,16 +6,18 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from qms.choices import ActionKind, Role
 from qms.models import Action
-from reviews import services
+from reviews import minutes, services
 from reviews.choices import ReviewStatus
 from reviews.models import ManagementReview
 from tests.browser.conftest import PASSWORD
 from tests.factories import ManagementReviewFactory, ReviewAttendanceFactory, UserFactory
+from tests.reviews.factories import issue
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +58,31 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
         "aria-pressed", "true"
     )
 
+    # Every step shows in the step bar at tablet width, wrapped rather than scrolled away, each
+    # named in full on hover.
+    steps = page.locator(".meeting-steps")
+    for size in ({"width": 820, "height": 1180}, {"width": 1024, "height": 768}):
+        page.set_viewport_size(size)
+        box = steps.bounding_box()
+        for name in ("f", "Close"):
+            link = steps.get_by_role("link", name=name, exact=True)
+            expect(link).to_be_in_viewport()
+            item = link.bounding_box()
+            assert item["x"] + item["width"] <= box["x"] + box["width"] + 1
+    page.set_viewport_size({"width": 820, "height": 1180})
+    expect(steps.get_by_role("link", name="c4")).to_have_attribute(
+        "title", "c4) Nonconformities and corrective actions"
+    )
+
+    # On a): a note typed but not saved is saved on pressing Next.
+    page.get_by_role("link", name="Next").click()
+    page.fill("#id_meeting_note", "All actions of the last review are done.")
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_role("heading", name="b) Changes in internal and external issues")).to_be_visible()
+    assert review.input_notes.get(input="a").meeting_note == "All actions of the last review are done."
+
     # Walk to c4, which the preparer flagged: a note and a decision, in place.
-    for _ in ["a", "b", "c1", "c2", "c3", "c4"]:
+    for _ in ["c1", "c2", "c3", "c4"]:
         page.get_by_role("link", name="Next").click()
     expect(page.get_by_role("heading", name="c4) Nonconformities and corrective actions")).to_be_visible()
     expect(page.get_by_text("Three repeat NCs on the press.").first).to_be_visible()
@@ -86,9 +111,21 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     expect(page.locator(".decision-row")).to_have_count(1)
     assert Action.objects.filter(owner=priya, title="Second CMM operator").exists()
 
+    # A note on f) typed but not saved is saved on clicking Close in the step bar.
+    page.fill("#id_meeting_note", "Budget for the operator agreed.")
+    page.locator(".meeting-steps").get_by_role("link", name="Close").click()
+
     # Close: issue the minutes, first with a wrong password.
-    page.get_by_role("link", name="Next").click()
     expect(page.get_by_text("2 decisions recorded")).to_be_visible()
+    assert review.input_notes.get(input="f").meeting_note == "Budget for the operator agreed."
+    # The signing page shows what is signed; Go back returns to the close step.
+    page.get_by_role("link", name="Issue the minutes").click()
+    preview = page.locator(".issue-preview")
+    expect(preview).to_contain_text("Second CMM operator — Priya Shah")
+    expect(preview).to_contain_text("Budget for the operator agreed.")
+    expect(page.locator(".breadcrumb")).to_contain_text(f"Management reviews{review.reference}Meeting")
+    page.get_by_role("link", name="Go back").click()
+    expect(page.get_by_role("heading", name="Close the meeting")).to_be_visible()
     page.get_by_role("link", name="Issue the minutes").click()
     page.fill("#id_password", "not my password")
     page.get_by_role("button", name="Sign and issue").click()
@@ -119,3 +156,26 @@ def test_leadership_runs_the_meeting_on_a_tablet_records_two_decisions_and_issue
     page.goto("/my-work/")
     outputs = page.locator("section", has_text="Decisions of management reviews I carry out")
     expect(outputs.get_by_text("Add press die checks to preventive maintenance")).to_be_visible()
+    decision = review.decisions.get(title="Add press die checks to preventive maintenance")
+    expect(outputs).to_contain_text(f"Change to the QMS, decided in {decision.reference}")
+
+    # From the action, Raised from leads to the decision in the minutes.
+    outputs.get_by_role("link", name="Add press die checks to preventive maintenance").click()
+    raised_from = page.get_by_role("link", name=f"{decision.reference} · Change to the QMS")
+    expect(raised_from).to_contain_text(f"management review {review.reference}")
+    raised_from.click()
+    expect(page.locator(f"#decision-{decision.pk}")).to_be_in_viewport()
+    expect(page.locator(f"#decision-{decision.pk}")).to_contain_text("Add press die checks to preventive maintenance")
+
+
+def test_the_minutes_tab_shows_the_pdf_once_the_worker_stores_it_without_a_reload(page, sign_in):
+    helen = UserFactory(username="helen", first_name="Helen", last_name="Carter", role=Role.LEADERSHIP)
+    helen.set_password(PASSWORD)
+    helen.save()
+    review = issue(ManagementReviewFactory(owner=helen))
+
+    sign_in("helen")
+    page.goto(reverse("reviews:managementreview_minutes", args=[review.pk]))
+    expect(page.locator("#minutes-pdf-state")).to_contain_text("being made (asked for at")
+    assert minutes.make_minutes_pdf(review.pk)
+    expect(page.get_by_role("link", name="Minutes PDF")).to_be_visible(timeout=10_000)

@@ -12,7 +12,7 @@ from reviews.minutes import render_minutes_pdf
 from reviews.models import MinutesAddendum, ReviewInputNote
 from tests.factories import ActionFactory
 
-from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue
+from .factories import ManagementReviewFactory, ReviewDecisionFactory, freeze, issue, sample_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +102,22 @@ def test_minutes_of_the_real_pack(held, tmp_path):
     text = pdf_text(render_minutes_pdf(held), tmp_path)
     for _code, label in ReviewInput.choices:
         assert str(label) in text
+
+
+def test_narrow_table_headers_break_between_words_only(lead, tmp_path):
+    """A table of many columns squeezes its headers: each breaks between words, never inside one."""
+    review = ManagementReviewFactory(owner=lead)
+    pack = sample_pack(review)
+    columns = ["Ref", "Title", "Severity", "Actions done", "Status", "Owner", "Process", "Opened", "Due"]
+    long = "Burr on the housing flange after the deburring station was moved to the second shift " * 2
+    cells = ["NC-001", long, "Major", "2 of 3", "Open", "Priya Shah", "Machining", "1 Mar 2026", "1 Jun 2026"]
+    row = {"ref": "NC-001", "url": "", "cells": [{"text": text, "url": "", "colour": ""} for text in cells]}
+    table = {"key": "t-nc", "title": "Nonconformities", "columns": columns, "rows": [row], "total": 1, "empty": ""}
+    pack["sections"][5]["tables"] = [table]
+    freeze(review, pack)
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(render_minutes_pdf(review))
+    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout.split()
+    for word in ("Severity", "Actions", "done", "Process", "Opened"):
+        assert word in words
+    assert not {"Sever", "Acti", "Proce"} & set(words)

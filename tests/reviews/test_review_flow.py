@@ -145,6 +145,18 @@ def test_decision_becomes_an_improvement_action_owned_by_the_person_named_and_ra
     assert len(snapshots) == 1 and snapshots[0].action_id == action.pk
 
 
+def test_the_action_names_the_decision_its_type_and_review_and_links_to_it_in_the_minutes(
+    review, chair, owner, client_for
+):
+    _in_meeting(review, chair)
+    decision = _decide(review, chair, owner)
+    page = client_for(owner).get(decision.action.get_absolute_url()).content.decode()
+    minutes = reverse("reviews:managementreview_minutes", args=[review.pk])
+    assert f'href="{minutes}#decision-{decision.pk}"' in page
+    assert f"{review.reference}-D1 · Resource need, management review {review.reference}" in page
+    assert f'id="decision-{decision.pk}"' in client_for(owner).get(minutes).content.decode()
+
+
 def test_decision_via_htmx_returns_the_list_with_the_action_at_once(review, chair, owner, client_for):
     _in_meeting(review, chair)
     client = client_for(chair)
@@ -205,6 +217,19 @@ def test_attendance_and_notes_are_recorded_in_the_meeting(review, chair, owner, 
     assert review.input_notes.get(input="c1").meeting_note == "Complaints down; keep the survey."
 
 
+def test_moving_on_with_a_note_typed_saves_it_then_opens_the_step(review, chair, viewer, client_for):
+    _in_meeting(review, chair)
+    url = reverse("reviews:review_meeting_note", args=[review.pk, "c1"])
+    response = client_for(chair).post(url, {"meeting_note": "Complaints down.", "then": "c2"})
+    assert response.status_code == 302
+    assert response.url == reverse("reviews:managementreview_meeting_step", args=[review.pk, "c2"])
+    note = review.input_notes.get(input="c1")
+    assert note.meeting_note == "Complaints down." and note.history.latest().history_user == chair
+    response = client_for(chair).post(url, {"meeting_note": "x", "then": "nowhere"})
+    assert response.url == reverse("reviews:managementreview_meeting_step", args=[review.pk, "c1"])
+    assert client_for(viewer).post(url, {"meeting_note": "y", "then": "c2"}).status_code == 403
+
+
 # The signature
 # ------------------------------------------------------------------------------
 
@@ -256,6 +281,32 @@ def test_only_the_chair_signs(review, chair, quality, client_for):
             services.review_issue_minutes(review=review, user=person, password=PASSWORD, meaning="Approved")
         url = reverse("reviews:managementreview_issue", args=[review.pk])
         assert client_for(person).post(url, {"password": PASSWORD, "meaning": "x"}).status_code == 403
+
+
+def test_issue_page_shows_what_is_signed_and_returns_where_it_was_opened(review, chair, owner, client_for):
+    _in_meeting(review, chair)
+    services.review_set_attendance(review=review, user=chair, person=owner, present=True)
+    services.review_note_input(review=review, user=chair, input="c3", meeting_note="Lead time above target.")
+    decision = _decide(review, chair, owner)
+    url = reverse("reviews:managementreview_issue", args=[review.pk])
+    page = client_for(chair).get(url).content.decode()
+    assert "1 of 3 invited (2 not recorded)" in page
+    assert decision.title in page and str(owner) in page and decision.due_date.strftime("%-d %b %Y") in page
+    assert "Lead time above target." in page and "c3) Process performance" in page
+    assert "No note on a, b, c1, c2, c4, c5, c6, c7, d, e, f." in page
+    review_page = review.get_absolute_url()
+    assert f'<a href="{reverse("reviews:managementreview_list")}">Management reviews</a>' in page
+    assert f'<a href="{review_page}">{review.reference}</a>' in page and ">Back<" not in page
+    assert f'<a class="btn btn-outline-secondary" href="{review_page}">Go back</a>' in page
+
+    close = reverse("reviews:managementreview_meeting_step", args=[review.pk, "close"])
+    meeting = client_for(chair).get(close).content.decode()
+    assert f'href="{url}?from=meeting"' in meeting
+    page = client_for(chair).get(f"{url}?from=meeting").content.decode()
+    assert f'<a class="btn btn-outline-secondary" href="{close}">Go back</a>' in page
+    assert f'action="{url}?from=meeting"' in page
+    response = client_for(chair).post(f"{url}?from=meeting", {"password": "wrong", "meaning": "Approved"})
+    assert f'<a class="btn btn-outline-secondary" href="{close}">Go back</a>' in response.content.decode()
 
 
 def test_issue_page_signs_with_the_password(review, chair, client_for):

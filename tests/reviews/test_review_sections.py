@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from qms.choices import ActionStatus
+from qms.choices import ActionKind, ActionStatus
 from qms.services import action_move
 from reviews import services
 from reviews.choices import OutputKind, ReviewStatus
 from reviews.models import ManagementReview
 from reviews.selectors import commentaries_to_write, review_in_preparation
-from tests.factories import ContextIssueFactory, KPIFactory, ManagementReviewFactory, ProcessFactory
+from tests.factories import ActionFactory, ContextIssueFactory, KPIFactory, ManagementReviewFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,17 @@ def test_dashboard_card_shows_next_review_outputs_and_context_changes(lead, owne
     html = response.content.decode()
     assert upcoming.reference in html and "2 still open" in html and "2 overdue" in html
 
+    # The count links to the action list showing exactly those actions.
+    ActionFactory(kind=ActionKind.IMPROVEMENT)  # raised directly: not an output of a review
+    url = card["outputs_url"]
+    assert f'href="{url.replace("&", "&amp;")}"' in html
+    for page_url in (reverse("qms:dashboard"), reverse("reviews:managementreview_list")):
+        assert url.replace("&", "&amp;") in client_for(lead).get(page_url).content.decode()
+    listed = client_for(lead).get(url).context["page_obj"].object_list
+    assert sorted(a.pk for a in listed) == sorted(
+        last.decisions.exclude(title="Decision 2").values_list("action", flat=True)
+    )
+
 
 def test_dashboard_card_proposes_the_next_date_when_none_is_planned(lead, client_for):
     last = _held_review(lead, days_ago=30, decisions=[])
@@ -106,7 +117,8 @@ def test_my_work_lists_the_review_decisions_a_person_carries_out(owner, quality,
 
     assert "Decisions of management reviews I carry out" in page
     assert mine.reference in page and theirs.reference not in page
-    assert f"decided in {review.reference}" in page
+    decision = review.decisions.get(owner=owner)
+    assert f"Improvement opportunity, decided in {decision.reference}" in page
 
 
 def test_todos_count_commentaries_and_overdue_outputs(owner, lead, client_for):

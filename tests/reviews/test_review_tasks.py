@@ -256,3 +256,28 @@ def test_renaming_a_signer_later_leaves_the_signed_minutes_matching(lead, owner,
     owner.save()
     page = client_for(quality).get(reverse("reviews:managementreview_minutes", args=[review.pk])).content.decode()
     assert "matches the record" in page and "does not match" not in page
+
+
+def test_the_minutes_tab_asks_until_the_pdf_is_stored_and_says_when_the_worker_may_be_down(
+    lead, owner, quality, viewer, client_for
+):
+    review, sign = _signed_review(lead, owner, quality)
+    sign()
+    review.refresh_from_db()
+    client = client_for(viewer)
+    state_url = reverse("reviews:managementreview_minutes_pdf_state", args=[review.pk])
+    page = client.get(reverse("reviews:managementreview_minutes", args=[review.pk])).content.decode()
+    asked = timezone.localtime(review.minutes_issued_at).strftime("%H:%M")
+    assert f'hx-get="{state_url}"' in page and 'hx-trigger="every 4s"' in page
+    assert f"being made (asked for at {asked})" in page
+
+    review.minutes_issued_at -= timedelta(minutes=10)
+    review.save(update_fields=["minutes_issued_at"])
+    state = client.get(state_url).content.decode()
+    assert "may be down" in state and "when the worker runs again" in state and f'hx-get="{state_url}"' in state
+
+    tasks.issue_minutes.delay(review.pk).get()
+    state = client.get(state_url).content.decode()
+    assert reverse("reviews:managementreview_minutes_pdf", args=[review.pk]) in state
+    assert "hx-get" not in state and "hx-trigger" not in state
+    assert Client().get(state_url).status_code == 302  # signed-out: to the sign-in page
