@@ -303,7 +303,9 @@ def test_the_process_map_colours_processes_by_their_kpis(client_for, viewer):
     health = {node["id"]: node["health"] for node in body["nodes"]}
     assert health == {healthy.pk: "good", failing.pk: "bad", unmeasured.pk: None}
     svg = client_for(viewer).get(reverse("processes:process_map")).content.decode()
-    assert "#dc3545" in svg and "#198754" in svg
+    assert f'<g id="process&#45;{failing.pk}" class="node health-bad">' in svg
+    assert f'<g id="process&#45;{healthy.pk}" class="node health-good">' in svg
+    assert f'<g id="process&#45;{unmeasured.pk}" class="node">' in svg
 
 
 def test_a_row_asks_for_the_oldest_missing_period_first(client_for, owner):
