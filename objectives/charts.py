@@ -16,7 +16,7 @@ from .choices import Direction, KPIStatus
 from .models import KPI
 from .periods import YEARS
 
-CHART_CACHE_SECONDS = 24 * 3600
+CHART_CACHE_SECONDS = 7 * 24 * 3600  # as long as a review keeps its live pack (reviews.pack)
 COLOURS = {
     KPIStatus.ON_TARGET: "#198754",
     KPIStatus.WARNING: "#e0a800",

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qms.forms import RecordForm, StyledFormMixin
 from qms.models import OrgUnit
+from qms.pickers import use_picker
 
 from .choices import ProcessStatus
 from .models import HandOff, Process, ProcessDocument, ProcessInput, ProcessOutput, ProcessResource
@@ -107,4 +108,5 @@ class ProcessMapFilterForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        use_picker(self.fields["focus"], "current-processes")  # typed, not an option per process
         self._style_widgets()
