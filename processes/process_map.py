@@ -67,13 +67,9 @@ class ProcessMap:
     focus: Process | None = None
     health: dict[int, str] = field(default_factory=dict)
     org_unit: OrgUnit | None = None
-
-    @property
-    def scope(self) -> str:
-        """Which map this is, whatever its processes are today."""
-        if self.focus is not None:
-            return f"focus-{self.focus.pk}"
-        return f"unit-{self.org_unit.pk}" if self.org_unit is not None else "all"
+    # Which of the pages' maps this is (see process_map), whatever its processes are today; a map
+    # drawn for anything else (an evidence pack's processes as they stood) has none.
+    scope: str = ""
 
     def as_json(self) -> dict:
         return {
@@ -112,8 +108,14 @@ def process_map(*, org_unit: OrgUnit | None = None, focus: Process | None = None
     for handoff in handoffs:  # the processes read above, not read again per hand-off
         handoff.source, handoff.target = by_pk[handoff.source_id], by_pk[handoff.target_id]
     ids = list(by_pk)
+    scope = f"focus-{focus.pk}" if focus is not None else f"unit-{org_unit.pk}" if org_unit is not None else "all"
     return ProcessMap(
-        processes=processes, handoffs=handoffs, focus=focus, health=process_health(ids), org_unit=org_unit
+        processes=processes,
+        handoffs=handoffs,
+        focus=focus,
+        health=process_health(ids),
+        org_unit=org_unit,
+        scope=scope,
     )
 
 
@@ -282,7 +284,8 @@ def draw(graph: ProcessMap) -> str:
     svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.DOTALL)
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
     cache.set(key, svg, SVG_CACHE_SECONDS)
-    cache.set(_last_key(graph), svg, SVG_CACHE_SECONDS)
+    if graph.scope:
+        cache.set(_last_key(graph), svg, SVG_CACHE_SECONDS)
     return svg
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from objectives.choices import KPIStatus
 from processes.choices import ProcessStatus, ProcessType
-from processes.process_map import LARGE_MAP, LAYOUT_SECONDS, map_dot, map_svg, process_map
+from processes.process_map import LARGE_MAP, LAYOUT_SECONDS, ProcessMap, map_dot, map_svg, process_map
 from tests.factories import HandOffFactory, KPIFactory, OrgUnitFactory, ProcessFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +154,18 @@ def test_the_map_page_never_draws_a_worker_does_and_shows_the_last_drawing_meanw
     redrawing = client.get(reverse("processes:process_map")).content.decode()
     assert "<svg" in redrawing and "as last drawn" in redrawing and "every 3s" in redrawing
     assert "Complaints" not in redrawing.split("The map as a list")[0]
+
+
+def test_a_map_drawn_for_an_evidence_pack_is_never_shown_as_the_last_drawing_of_a_page(client_for, viewer, monkeypatch):
+    sales, production = ProcessFactory(), ProcessFactory()
+    ProcessFactory(name="Not in the pack")
+    HandOffFactory(source=sales, target=production, item="Orders")
+    map_svg(ProcessMap(processes=[sales, production], handoffs=[]))  # as packs.selectors draws its map
+    monkeypatch.setattr("processes.tasks.draw_process_map.delay", lambda **kwargs: None)
+
+    page = client_for(viewer).get(reverse("processes:process_map")).content.decode()
+
+    assert "<svg" not in page and "Drawing the map" in page
 
 
 def test_a_large_map_is_laid_out_for_speed():
