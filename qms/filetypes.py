@@ -39,6 +39,7 @@ ACTIVE_MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|iframe|
 ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 ZIP_MAX_RATIO = 200
+ZIP_RATIO_CHECKED_FROM = 1024 * 1024  # small members may compress well (a sheet of zeros)
 ZIP_MANIFEST_BYTES = 1024 * 1024
 
 
@@ -219,15 +220,39 @@ def _is_macro(member_name: str) -> bool:
 def _check_archive(members: list[zipfile.ZipInfo]) -> None:
     """Refuse a zip bomb before reading anything: too many members, too much unpacked, a ratio no
     document has, or encryption we cannot look into."""
-    if len(members) > ZIP_MAX_MEMBERS:
+    crossed = zip_bound_crossed(
+        members, max_members=ZIP_MAX_MEMBERS, max_unpacked=ZIP_MAX_UNPACKED_BYTES, max_ratio=ZIP_MAX_RATIO
+    )
+    if crossed == "members":
         raise ValidationError(_("This archive holds too many files."), code="zip_bomb")
-    if sum(member.file_size for member in members) > ZIP_MAX_UNPACKED_BYTES:
+    if crossed == "size":
         raise ValidationError(_("This archive unpacks to too much data."), code="zip_bomb")
+    if any(member.flag_bits & 0x1 for member in members):
+        raise ValidationError(_("Encrypted files are not kept: save it without a password."), code="encrypted")
+
+
+def zip_bound_crossed(
+    members: list[zipfile.ZipInfo],
+    *,
+    max_members: int,
+    max_unpacked: int,
+    max_ratio: int,
+    max_member: int | None = None,
+) -> str | None:
+    """Which bound a zip archive crosses, judged on what its members declare before any is read:
+    "members" (too many), "size" (too much unpacked, in all or in one member, or a member larger
+    than 1 MiB compressed more than `max_ratio` times), or None. Reading a member never yields more
+    than it declares (zipfile stops there and checks the CRC), so the bounds hold for what is read."""
+    if len(members) > max_members:
+        return "members"
+    total = 0
     for member in members:
-        if member.flag_bits & 0x1:
-            raise ValidationError(_("Encrypted files are not kept: save it without a password."), code="encrypted")
-        if member.file_size > 1024 * 1024 and member.file_size > ZIP_MAX_RATIO * max(member.compress_size, 1):
-            raise ValidationError(_("This archive unpacks to too much data."), code="zip_bomb")
+        total += member.file_size
+        if total > max_unpacked or (max_member is not None and member.file_size > max_member):
+            return "size"
+        if member.file_size > ZIP_RATIO_CHECKED_FROM and member.file_size > max_ratio * max(member.compress_size, 1):
+            return "size"
+    return None
 
 
 def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:

@@ -37,11 +37,10 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from .exports import plain_number
+from .filetypes import zip_bound_crossed
 
 logger = logging.getLogger(__name__)
 
-# Members smaller than this are never refused for their compression: tiny XML parts compress well.
-RATIO_CHECKED_FROM = 1024 * 1024
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CHUNK = 64 * 1024
 # The elements a workbook's parts other than its sheet may hold together, per cell a sheet may hold:
@@ -190,21 +189,19 @@ def xlsx_table(content: bytes) -> Table:
 
 
 def check_archive(archive: zipfile.ZipFile) -> None:
-    """Step 1: the members' number, their unpacked sizes (each and together) and compression. The
-    sizes are those the archive declares; reading a member never yields more than it declares
-    (zipfile stops there and checks the CRC), so the bounds hold for what is read."""
-    members = archive.infolist()
-    if len(members) > settings.IMPORT_MAX_ZIP_MEMBERS:
+    """Step 1: the members' number, their unpacked sizes (each and together) and compression, as
+    the archive declares them (see qms.filetypes.zip_bound_crossed)."""
+    crossed = zip_bound_crossed(
+        archive.infolist(),
+        max_members=settings.IMPORT_MAX_ZIP_MEMBERS,
+        max_unpacked=max_unpacked_bytes(),
+        max_member=settings.IMPORT_MAX_MEMBER_MB * 1024 * 1024,
+        max_ratio=settings.IMPORT_MAX_ZIP_RATIO,
+    )
+    if crossed == "members":
         raise ImportFileError(_("This workbook holds too many parts to import. Save it again as a plain .xlsx file."))
-    total = 0
-    for member in members:
-        total += member.file_size
-        if member.file_size > settings.IMPORT_MAX_MEMBER_MB * 1024 * 1024 or total > max_unpacked_bytes():
-            raise ImportFileError(workbook_too_large())
-        if member.file_size > RATIO_CHECKED_FROM and member.file_size > settings.IMPORT_MAX_ZIP_RATIO * max(
-            member.compress_size, 1
-        ):
-            raise ImportFileError(workbook_too_large())
+    if crossed == "size":
+        raise ImportFileError(workbook_too_large())
 
 
 def max_unpacked_bytes() -> int:

@@ -4,12 +4,18 @@ Clients send `Authorization: Token <key>` as before. Every refusal is a 401 that
 script's owner knows whether to make a new token or ask why they were deactivated.
 """
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from qms.models import ApiToken
 from qms.models.tokens import key_digest
+
+REFUSALS = {
+    ApiToken.State.REVOKED: _("This token was revoked: make a new one on your profile."),
+    ApiToken.State.PASSWORD_CHANGED: _("This token ended when your password changed: make a new one on your profile."),
+    ApiToken.State.EXPIRED: _("This token has expired: make a new one on your profile."),
+}
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -25,14 +31,7 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This person is deactivated: their tokens no longer work."))
-        state = token.state()
-        if state == ApiToken.State.REVOKED:
-            raise exceptions.AuthenticationFailed(_("This token was revoked: make a new one on your profile."))
-        if state == ApiToken.State.PASSWORD_CHANGED:
-            raise exceptions.AuthenticationFailed(
-                _("This token ended when your password changed: make a new one on your profile.")
-            )
-        if state == ApiToken.State.EXPIRED:
-            raise exceptions.AuthenticationFailed(_("This token has expired: make a new one on your profile."))
+        if refusal := REFUSALS.get(token.state()):
+            raise exceptions.AuthenticationFailed(refusal)
         token.touch()
         return token.user, token

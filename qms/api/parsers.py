@@ -16,16 +16,15 @@ class JSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            data = None
-            too_deep = True
-        else:
-            too_deep = _deeper_than(data, MAX_DEPTH)
-        if too_deep:
-            raise ParseError(
-                _("JSON parse error - nested too deeply: at most %(depth)d levels of arrays and objects.")
-                % {"depth": MAX_DEPTH}
-            )
+            raise _too_deep() from None
+        if _deeper_than(data, MAX_DEPTH):
+            raise _too_deep()
         return data
+
+
+def _too_deep() -> ParseError:
+    message = _("JSON parse error - nested too deeply: at most %(depth)d levels of arrays and objects.")
+    return ParseError(message % {"depth": MAX_DEPTH})
 
 
 def _deeper_than(data, limit: int) -> bool:
