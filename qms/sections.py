@@ -21,7 +21,7 @@ def _action_rows(queryset):
 @section("process")
 def process_actions(request, process) -> Section:
     linked = Action.objects.filter(processes=process)
-    rows = list(_action_rows(linked).active_first()[:SECTION_ROWS])
+    rows = list(_action_rows(linked).urgent_first()[:SECTION_ROWS])
     return Section(
         title=_("Actions"),
         template="qms/sections/actions.html",

@@ -1153,7 +1153,7 @@ class _Reader:
             total=Count("pk"), **{name: Count("pk", filter=condition) for name, condition in in_period.items()}
         )
         # The most urgent first; sorted on the ids alone, then only those read in full.
-        urgent = treatments.urgent_first(self.today).values("pk")[:ROW_LIMIT]
+        urgent = treatments.urgent_first().values("pk")[:ROW_LIMIT]
         risk = Risk.objects.filter(pk=OuterRef("source_id"))
         treatments = list(
             Action.objects.filter(pk__in=Subquery(urgent))
@@ -1161,7 +1161,7 @@ class _Reader:
             .annotate(
                 risk_reference=Subquery(risk.values("reference")[:1]), risk_title=Subquery(risk.values("title")[:1])
             )
-            .urgent_first(self.today)
+            .urgent_first()
         )
         effective, not_effective, overdue = counts["effective"], counts["not_effective"], counts["overdue"]
         ranks = {b: n for n, b in enumerate(Band.values)}

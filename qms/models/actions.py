@@ -6,7 +6,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +14,15 @@ from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus, Role
 from qms.history import RecordHistory
 
 from .records import ProcessLinkedRecord, RecordQuerySet
+
+# Work still to do, then done actions awaiting their effectiveness check, then closed ones. Among
+# the work still to do, soonest due first puts the overdue actions on top, so the order needs no
+# date and one index on (URGENCY, due_date, id) gives any page of it without sorting.
+URGENCY = Case(
+    When(status__in=ActionStatus.active(), then=Value(0)),
+    When(status=ActionStatus.DONE, then=Value(1)),
+    default=Value(2),
+)
 
 
 class ActionQuerySet(RecordQuerySet):
@@ -27,22 +36,10 @@ class ActionQuerySet(RecordQuerySet):
         """Checked or cancelled: nothing more will happen to them."""
         return self.filter(status__in=ActionStatus.closed())
 
-    def urgent_first(self, today: date | None = None) -> Self:
-        """Overdue first, then work still to do, then done actions awaiting their check, then
-        closed ones; soonest due first within each."""
-        today = today or timezone.localdate()
-        urgency = Case(
-            When(status__in=ActionStatus.active(), due_date__lt=today, then=Value(0)),
-            When(status__in=ActionStatus.active(), then=Value(1)),
-            When(status=ActionStatus.DONE, then=Value(2)),
-            default=Value(3),
-        )
-        return self.alias(urgency=urgency).order_by("urgency", "due_date", "pk")
-
-    def active_first(self) -> Self:
-        """Work still to do first, soonest due at the top; closed actions after."""
-        closed = Case(When(status__in=ActionStatus.active(), then=Value(0)), default=Value(1))
-        return self.alias(closed=closed).order_by("closed", "due_date", "pk")
+    def urgent_first(self) -> Self:
+        """Work still to do first (the overdue on top), then done actions awaiting their check, then
+        closed ones; soonest due first within each. The `qms_action_urgency` index serves this order."""
+        return self.alias(urgency=URGENCY).order_by("urgency", "due_date", "pk")
 
     def raised_by(self, record: models.Model) -> Self:
         return self.filter(source_type=ContentType.objects.get_for_model(record), source_id=record.pk)
@@ -103,6 +100,7 @@ class Action(ProcessLinkedRecord):
         indexes = [
             models.Index(fields=["status", "due_date"], name="qms_action_status_due"),
             models.Index(fields=["source_type", "source_id"], name="qms_action_source"),
+            models.Index(URGENCY, F("due_date"), F("id"), name="qms_action_urgency"),
             # The work still to do, a share of all actions that shrinks as the years add closed ones:
             # the dashboard's most overdue actions, read in due-date order without sorting them all,
             # and each person's open actions (My work, the to-dos, the people list's counts).
