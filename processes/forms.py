@@ -79,6 +79,7 @@ class HandOffForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.process = process
         self.fields["other"].queryset = Process.objects.exclude(status=ProcessStatus.RETIRED)
+        use_picker(self.fields["other"], "current-processes")
         self.fields["item"].widget.attrs["placeholder"] = _("What is handed over, e.g. released drawings")
         self.order_fields(["direction", "other", "item"])
         self._style_widgets()
