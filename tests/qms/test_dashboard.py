@@ -3,8 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from objectives.choices import Frequency
 from qms.choices import Role
@@ -49,3 +51,25 @@ def test_someone_with_nothing_to_do_is_told_so_and_still_sees_the_organisation(c
 
     assert "Nothing is waiting for you right now" in page
     assert "The organisation" in page and "Open actions" in page
+
+
+def test_the_organisations_figures_are_shared_for_a_minute_and_the_to_dos_are_always_fresh(
+    client_for, owner, django_assert_max_num_queries
+):
+    ActionFactory(owner=owner, due_date=timezone.localdate() - timedelta(days=3))
+    with django_assert_max_num_queries(60) as captured:
+        first = client_for(owner).get(reverse("qms:dashboard"))
+        first_view = len(captured)
+    ActionFactory(owner=owner, due_date=timezone.localdate() - timedelta(days=1))
+
+    with django_assert_max_num_queries(60) as captured:
+        again = client_for(UserFactory(role=Role.VIEWER)).get(reverse("qms:dashboard"))
+        second_view = len(captured)
+    mine = client_for(owner).get(reverse("qms:dashboard"))
+
+    assert first.context["counts"]["overdue"] == again.context["counts"]["overdue"] == 1
+    assert second_view < first_view - 5
+    assert "Figures as of" in again.content.decode()
+    assert "2 of your actions are overdue" in [todo.label for todo in mine.context["todos"]]
+    cache.delete(f"dashboard:overview:{get_language()}")  # what a minute does (OVERVIEW_SECONDS)
+    assert client_for(owner).get(reverse("qms:dashboard")).context["counts"]["overdue"] == 2
