@@ -9,5 +9,6 @@ class QmsConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             lookups,  # noqa: F401  an id too large for any integer column matches nothing in __in
+            overview,  # noqa: F401  whoever changes a record sees the dashboard's figures worked out again
             sections,  # noqa: F401  registers the core's sections on the process hub and My work
         )

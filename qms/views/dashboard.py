@@ -1,46 +1,14 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import Count
 from django.http import HttpRequest, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
-from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from qms.choices import ActionStatus
 from qms.hub import sections, todos
 from qms.models import Action
-
-# The organisation's figures are the same for everyone: worked out at most once a minute and shared
-# by every web process through the cache, so a busy morning does not count 100,000 actions per view.
-OVERVIEW_SECONDS = 60
-
-
-def organisation_overview(request: HttpRequest) -> dict:
-    key = f"dashboard:overview:{get_language()}"
-    overview = cache.get(key)
-    if overview is None:
-        # One pass over the actions by status (on the status index), and the overdue ones counted on
-        # the partial index of open actions by due date: not a second scan of every action.
-        by_status = dict(Action.objects.values_list("status").annotate(n=Count("pk")).order_by())
-        overview = {
-            "counts": {
-                "active": sum(by_status.get(status, 0) for status in ActionStatus.active()),
-                "overdue": Action.objects.overdue(timezone.localdate()).count(),
-                "awaiting_check": by_status.get(ActionStatus.DONE, 0),
-                "effective": by_status.get(ActionStatus.VERIFIED_EFFECTIVE, 0),
-                "not_effective": by_status.get(ActionStatus.NOT_EFFECTIVE, 0),
-            },
-            "status_rows": [(status, by_status.get(status.value, 0)) for status in ActionStatus],
-            "status_total": sum(by_status.values()) or 1,
-            "sections": sections("dashboard", request),
-            "figures_at": timezone.now(),
-        }
-        cache.set(key, overview, OVERVIEW_SECONDS)
-    return overview
+from qms.overview import organisation_overview
 
 
 @require_GET
