@@ -318,6 +318,18 @@ class KPIQuerySet(RecordQuerySet):
     def measured(self) -> Self:
         return self.filter(is_active=True)
 
+    def due(self, today: date | None = None) -> Self:
+        """KPIs still waiting for a value of a closed period (KPI.is_due), in SQL: per frequency, the
+        last closed period has begun to be measured and the latest value is older than it."""
+        today = today or timezone.localdate()
+        waiting = Q()
+        for frequency in Frequency.values:
+            due = Period.last_closed(frequency, today)
+            waiting |= Q(frequency=frequency, measured_from__lte=due.end) & (
+                Q(latest_period=None) | Q(latest_period__lt=due.start)
+            )
+        return self.filter(waiting)
+
     def outcome_first(self) -> Self:
         """Outcome KPIs first wherever KPIs are summarised, worst status first within each."""
         return self.alias(

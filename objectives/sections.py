@@ -55,14 +55,13 @@ def process_objectives(request, process) -> Section | None:
     )
 
 
-def _measures_due(user) -> list[KPI]:
-    mine = KPI.objects.measured().entered_by_hand().owned_by(user).select_related("owner").outcome_first()
-    return [kpi for kpi in mine if kpi.is_due()]
+def _measures_due(user):
+    return KPI.objects.measured().entered_by_hand().owned_by(user).due()
 
 
 @section("todo")
 def measures_due_todo(request) -> list[Todo]:
-    due = len(_measures_due(request.user))
+    due = _measures_due(request.user).count()
     return [
         Todo(
             label=ngettext("%(n)d KPI value is due from you", "%(n)d KPI values are due from you", due) % {"n": due},
@@ -77,15 +76,15 @@ def measures_due_todo(request) -> list[Todo]:
 
 @section("my_work")
 def my_measures_due(request) -> Section | None:
-    due = _measures_due(request.user)
+    due, count = first_rows(_measures_due(request.user).select_related("owner").outcome_first(), SECTION_ROWS)
     if not due:
         return None
     return Section(
         title=_("KPI values due from me"),
         template="objectives/sections/due.html",
-        context={"kpis": due[:SECTION_ROWS]},
+        context={"kpis": due},
         order=15,
-        count=len(due),
+        count=count,
     )
 
 

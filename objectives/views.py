@@ -392,14 +392,13 @@ def measure_row(kpi: KPI, sparkline: list, *, form: MeasurementForm | None = Non
 @require_GET
 def my_measures(request: HttpRequest) -> HttpResponse:
     """The KPIs the user enters, whose value is due or overdue, ready to type into."""
-    mine = list(
-        KPI.objects.measured().entered_by_hand().owned_by(request.user).outcome_first().prefetch_related("processes")
-    )
-    due = [kpi for kpi in mine if kpi.is_due()]
+    mine = KPI.objects.measured().entered_by_hand().owned_by(request.user)
+    due = list(mine.due().outcome_first().prefetch_related("processes"))
+    owned = mine.count()
     sparklines = recent_values([k.pk for k in due], SPARKLINE_PERIODS)
     context = {
         "rows": [measure_row(kpi, sparklines[kpi.pk]) for kpi in due],
-        "up_to_date": len(mine) - len(due),
-        "owned": len(mine),
+        "up_to_date": owned - len(due),
+        "owned": owned,
     }
     return TemplateResponse(request, "objectives/my_measures.html", context)

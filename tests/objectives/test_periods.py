@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -130,3 +130,24 @@ def test_a_wrong_or_unreadable_period_is_refused_with_an_example_as_the_app_show
 
     with pytest.raises(ValueError, match=message):
         Period.parse(frequency, text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("today", [date(2026, 11, 26), date(2027, 1, 1), date(2026, 3, 31), date(2028, 2, 29)])
+def test_the_kpis_due_in_sql_are_exactly_those_that_say_they_are_due(today):
+    """KPIQuerySet.due() (lists, My work, the to-dos) and KPI.is_due (one KPI's page) agree on every
+    frequency, start of measuring and latest value around the period now due."""
+    from objectives.models import KPI
+    from tests.factories import KPIFactory
+
+    owner = KPIFactory().owner
+    for frequency in Frequency.values:
+        due = Period.last_closed(frequency, today)
+        for measured_from in (due.start - timedelta(days=1), due.start, due.end, due.end + timedelta(days=1)):
+            for latest in (None, due.previous().start, due.start, due.next().start):
+                KPIFactory(owner=owner, frequency=frequency, measured_from=measured_from, latest_period=latest)
+
+    kpis = KPI.objects.filter(owner=owner)
+    expected = {kpi.pk for kpi in kpis if kpi.is_due(today)}
+    assert set(kpis.due(today).values_list("pk", flat=True)) == expected
+    assert 0 < len(expected) < kpis.count() - 1
