@@ -316,7 +316,7 @@ class SqliteDatabase(Database):
     @classmethod
     def dump_problems(cls, dump: Path, manifest: dict) -> list[str]:
         try:
-            found = SqliteDatabase({"NAME": str(dump)}).contents_of(f"file:{dump}?mode=ro")
+            found = SqliteDatabase({"NAME": str(dump)}).contents_of(f"{dump.resolve().as_uri()}?mode=ro")
         except sqlite3.DatabaseError as error:
             return [f"{dump.name} is not an SQLite database: {error}"]
         return differences(manifest, found)
