@@ -240,6 +240,10 @@ def test_stale_import_files_are_removed_once_and_pending_ones_kept(owner, settin
     assert done.file.name == ""
     assert done.history.latest().history_change_reason == "Its file removed"
     assert done.history.count() == 2  # created, file removed: not again on the second run
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["remove-stale-import-files"]["task"]
+        == "objectives.tasks.remove_stale_import_files"
+    )
 
 
 def test_removing_stale_import_files_with_no_imports_folder_removes_nothing(db):
