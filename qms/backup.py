@@ -179,24 +179,25 @@ class PostgresDatabase(Database):
     def load(self, dump: Path, *, replace: bool) -> None:
         """pg_restore's script run by psql in one transaction, after dropping the schema when replacing:
         a restore that fails leaves the database as it was."""
-        script = self.run(
-            ["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
         drop = ["--command=DROP SCHEMA public CASCADE; CREATE SCHEMA public;"] if replace else []
-        psql = self.run(
-            ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction", *drop, "--file=-"],
-            stdin=script.stdout,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        script.stdout.close()  # psql owns the pipe now: pg_restore sees it close if psql stops
-        _, psql_errors = psql.communicate()
-        script_errors = script.stderr.read()
-        script.wait()
+        with tempfile.TemporaryFile() as script_errors:  # read once both have ended: a pipe could fill up
+            script = self.run(
+                ["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)],
+                stdout=subprocess.PIPE,
+                stderr=script_errors,
+            )
+            psql = self.run(
+                ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction", *drop, "--file=-"],
+                stdin=script.stdout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            script.stdout.close()  # psql owns the pipe now: pg_restore sees it close if psql stops
+            _, psql_errors = psql.communicate()
+            script.wait()
+            script_errors.seek(0)
+            errors = (script_errors.read() + psql_errors).decode(errors="replace").strip()
         if script.returncode or psql.returncode:
-            errors = (script_errors + psql_errors).decode(errors="replace").strip()
             raise BackupError(f"Restoring the database failed, nothing was restored: {errors}")
 
     def contents(self) -> dict:
@@ -249,9 +250,12 @@ class PostgresDatabase(Database):
 
     @classmethod
     def dump_problems(cls, dump: Path, manifest: dict) -> list[str]:
-        listing = subprocess.run(  # noqa: S603  (no shell)
-            ["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False
-        )
+        try:
+            listing = subprocess.run(  # noqa: S603  (no shell)
+                ["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError:
+            return ["pg_restore is not installed, so the dump could not be read: install PostgreSQL's client tools."]
         if listing.returncode:
             return [f"{dump.name} is not a dump pg_restore can read: {listing.stderr.strip()}"]
         return []
