@@ -825,8 +825,8 @@ def import_path(job: "ImportJob", filename: str) -> str:
 
 class ImportJob(models.Model):
     """A large import (more rows than IMPORT_BACKGROUND_ROWS), checked and written by a Celery task:
-    the file as uploaded, stored under a generated name, who asked, how far the task has come, and
-    what it did: how many rows it imported, or the errors for which it imported none."""
+    the file as uploaded, stored under a generated name until the job ends, who asked, how far the
+    task has come, and what it did: how many rows it imported, or the errors for which it imported none."""
 
     class Kind(models.TextChoices):
         VALUES = "values", _("KPI values")
@@ -844,7 +844,10 @@ class ImportJob(models.Model):
     progress = models.PositiveSmallIntegerField(
         verbose_name=_("progress"), default=0, validators=[MaxValueValidator(100)]
     )
-    file = models.FileField(verbose_name=_("file"), upload_to=import_path, storage=evidence_storage, max_length=200)
+    # Read only by the task: removed once the job has ended, and the name cleared with it.
+    file = models.FileField(
+        verbose_name=_("file"), upload_to=import_path, storage=evidence_storage, max_length=200, blank=True
+    )
     name = models.CharField(verbose_name=_("file name"), max_length=200, help_text=_("As it was uploaded."))
     rows = models.PositiveIntegerField(verbose_name=_("rows"), default=0)
     imported = models.PositiveIntegerField(verbose_name=_("rows imported"), default=0)
@@ -875,6 +878,8 @@ class ImportJob(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("objectives:import_job_detail", args=[self.pk])
 
+    PENDING = (Status.QUEUED, Status.RUNNING)
+
     @property
     def is_pending(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in self.PENDING

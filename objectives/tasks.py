@@ -35,3 +35,11 @@ def resume_stalled_imports() -> int:
     from .imports.jobs import import_jobs_resume_stalled
 
     return import_jobs_resume_stalled()
+
+
+@shared_task
+def remove_stale_import_files() -> int:
+    """Import files no job will read again, removed."""
+    from .imports.jobs import import_files_remove_stale
+
+    return import_files_remove_stale()

@@ -491,6 +491,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "objectives.tasks.resume_stalled_imports",
         "schedule": crontab(minute="*/15"),
     },
+    # Daily: import files that no job will read again (normally removed as each import ends).
+    "remove-stale-import-files": {
+        "task": "objectives.tasks.remove_stale_import_files",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "audit-reminders": {
         "task": "audits.tasks.send_audit_reminders",
         "schedule": crontab(hour=6, minute=10),

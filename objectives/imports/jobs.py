@@ -9,7 +9,10 @@ lists the errors.
 """
 
 import logging
+import os
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -125,10 +128,45 @@ def _fail(job: ImportJob, errors: list[str]) -> ImportJob:
 
 
 def _finish(job: ImportJob, status: str, *, imported: int = 0, errors: list[str] | None = None) -> None:
+    """End the job, and remove its file once that is committed: nothing reads it again, and a run
+    rolled back (the job still running) still finds it."""
+    stored = job.file.name
     job.status, job.progress, job.imported, job.errors = status, 100, imported, errors or []
     job.finished_at = timezone.now()
+    job.file = ""
     job._change_reason = _("Import finished") if status == ImportJob.Status.DONE else _("Import failed")
-    job.save(update_fields=["status", "progress", "imported", "errors", "finished_at"])
+    job.save(update_fields=["status", "progress", "imported", "errors", "finished_at", "file"])
+    transaction.on_commit(partial(job.file.storage.delete, stored))
+
+
+def import_files_remove_stale(*, now=None) -> int:
+    """Remove the import files nothing will read: any under imports/ that no queued or running job
+    names, such as those of jobs that ended before files were removed at the end (whose names are
+    cleared too) or of an upload whose job was never saved. A file younger than STALLED_AFTER is left
+    alone (its job may not be committed yet). Returns how many files were removed; a second run
+    removes none."""
+    storage = ImportJob._meta.get_field("file").storage
+    with transaction.atomic():
+        ended = list(
+            ImportJob.objects.select_for_update()
+            .exclude(file="")
+            .exclude(status__in=ImportJob.PENDING)
+            .values_list("pk", flat=True)
+        )
+        ImportJob.objects.filter(pk__in=ended).update(file="")
+        history_bulk_record(
+            list(ImportJob.objects.filter(pk__in=ended)), ImportJob, update=True, reason=_("Its file removed")
+        )
+        pending = set(ImportJob.objects.filter(status__in=ImportJob.PENDING).values_list("file", flat=True))
+    cutoff = ((now or timezone.now()) - STALLED_AFTER).timestamp()
+    removed = 0
+    for directory, _subdirectories, names in os.walk(Path(storage.location) / "imports"):
+        for name in names:
+            path = Path(directory, name)
+            if path.relative_to(storage.location).as_posix() not in pending and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def import_jobs_resume_stalled(*, now=None) -> int:

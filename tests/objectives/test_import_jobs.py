@@ -2,6 +2,7 @@
 reader's bounds are refused on the upload page before anything is parsed, losing nothing."""
 
 import io
+import os
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,9 +67,11 @@ def test_a_large_import_runs_in_the_task_and_records_every_value_with_history_on
     imported = Measurement.history.filter(kpi_id=kpi.pk, history_date__gt=job.requested_at)
     assert imported.count() == 20  # 19 created, 1 corrected
     assert set(imported.values_list("history_user", flat=True)) == {owner.pk}
-    # The file is kept under MEDIA_ROOT with a generated name, nothing of the one it was uploaded as.
-    stored = Path(settings.MEDIA_ROOT) / job.file.name
-    assert stored.is_file() and "values" not in job.file.name and job.file.name.startswith("imports/")
+    # The file was stored under a generated name, nothing of the one it was uploaded as, and removed
+    # once the import ended; the job's history keeps its name.
+    queued = job.history.earliest().file
+    assert "values" not in queued and queued.startswith("imports/")
+    assert job.file.name == "" and not (Path(settings.MEDIA_ROOT) / queued).exists()
     assert job.name == "values.csv"
 
     # Run again (a redelivered message): nothing more is written.
@@ -129,7 +133,7 @@ def test_the_job_page_shows_progress_to_its_requester_only_and_polls_while_pendi
 
 
 def test_a_large_import_with_an_error_imports_nothing_and_lists_the_errors(
-    client_for, owner, django_capture_on_commit_callbacks
+    client_for, owner, settings, django_capture_on_commit_callbacks
 ):
     kpi = KPIFactory(owner=owner, measured_from=date(2025, 1, 1))
     lines = [*monthly_rows(kpi, 10), f"{kpi.reference},2025-11,not a number", "KPI-999,2025-03,4"]
@@ -140,6 +144,7 @@ def test_a_large_import_with_an_error_imports_nothing_and_lists_the_errors(
     job = ImportJob.objects.get()
     assert job.status == "failed"
     assert not kpi.measurements.exists()
+    assert job.file.name == "" and not any((Path(settings.MEDIA_ROOT) / "imports").rglob("*.csv"))
     assert any("Row 12" in error for error in job.errors)
     assert any("Row 13" in error for error in job.errors)
     content = client.get(job.get_absolute_url()).content.decode()
@@ -188,6 +193,61 @@ def test_a_job_lost_by_its_worker_is_queued_again_and_imports_once(owner, django
     job.refresh_from_db()
     assert job.status == "done"
     assert kpi.measurements.count() == 6
+
+
+def test_a_rolled_back_run_keeps_its_file_for_the_next_one(owner, settings, django_capture_on_commit_callbacks):
+    kpi = KPIFactory(owner=owner, measured_from=date(2025, 1, 1))
+    job = ImportJob(kind="values", name="values.csv", rows=6, requested_by=owner)
+    job.file.save("values.csv", io.BytesIO("\n".join(["kpi,period,value", *monthly_rows(kpi, 6)]).encode()), save=True)
+    stored = Path(settings.MEDIA_ROOT) / job.file.name
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        jobs.import_job_run(job.pk)
+        transaction.set_rollback(True)
+
+    assert callbacks == [] and stored.is_file()
+
+
+# Import files no job will read
+# ------------------------------------------------------------------------------
+
+
+def stored_import(settings, name: str, *, age: timedelta) -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports" / "2026" / "11" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"kpi,period,value\n")
+    when = (timezone.now() - age).timestamp()
+    os.utime(path, (when, when))
+    return path
+
+
+def test_stale_import_files_are_removed_once_and_pending_ones_kept(owner, settings):
+    orphan = stored_import(settings, "orphan.csv", age=timedelta(hours=2))
+    fresh = stored_import(settings, "fresh.csv", age=timedelta(minutes=5))  # its job may not be committed yet
+    queued = stored_import(settings, "queued.csv", age=timedelta(days=3))
+    ended = stored_import(settings, "ended.csv", age=timedelta(days=3))  # a job that ended before files went
+    ImportJob.objects.create(kind="values", name="q.csv", requested_by=owner, file="imports/2026/11/queued.csv")
+    done = ImportJob.objects.create(
+        kind="values", name="e.csv", requested_by=owner, status="done", file="imports/2026/11/ended.csv"
+    )
+
+    assert tasks.remove_stale_import_files() == 2
+    assert tasks.remove_stale_import_files() == 0
+
+    assert not orphan.exists() and not ended.exists()
+    assert fresh.exists() and queued.exists()
+    done.refresh_from_db()
+    assert done.file.name == ""
+    assert done.history.latest().history_change_reason == "Its file removed"
+    assert done.history.count() == 2  # created, file removed: not again on the second run
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["remove-stale-import-files"]["task"]
+        == "objectives.tasks.remove_stale_import_files"
+    )
+
+
+def test_removing_stale_import_files_with_no_imports_folder_removes_nothing(db):
+    assert tasks.remove_stale_import_files() == 0
 
 
 # Refusals on the page
