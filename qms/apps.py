@@ -10,4 +10,5 @@ class QmsConfig(AppConfig):
         from . import (
             lookups,  # noqa: F401  an id too large for any integer column matches nothing in __in
             sections,  # noqa: F401  registers the core's sections on the process hub and My work
+            twofactor,  # noqa: F401  holds people whose role requires a second factor to enrolling
         )
