@@ -267,7 +267,6 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # through a backend listed here (single sign-on, whose identity provider asks for its own second
 # factor) are neither asked for a code nor sent to enrol.
 OTP_TOTP_ISSUER = SITE_NAME
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_EXEMPT_BACKENDS: list[str] = []
 # API tokens (qms.models.ApiToken): how many days a new one lasts unless its maker chooses, and the most anyone may.
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
