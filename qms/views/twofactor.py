@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -285,5 +287,14 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         form=form,
         submit_label=_("Save"),
         cancel_url=reverse("qms:user_list"),
+        details=_last_change(current),
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)
+
+
+def _last_change(current: SecuritySettings) -> list[tuple[str, str]]:
+    row = current.history.select_related("history_user").filter(history_user__isnull=False).first()
+    if row is None:
+        return []
+    when = date_format(localtime(row.history_date), "j M Y, H:i")
+    return [(_("Last changed"), _("%(when)s by %(who)s") % {"when": when, "who": row.history_user})]

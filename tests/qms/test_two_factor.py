@@ -317,6 +317,7 @@ def test_only_a_quality_manager_requires_two_factor_and_history_keeps_it(client_
     assert current.two_factor_required
     row = current.history.latest()
     assert (row.history_user, row.history_change_reason) == (quality, "ISO 27001 audit")
+    assert f"by {quality}" in client.get(reverse("qms:security_settings")).content.decode()
 
 
 def test_it_is_not_required_by_default():
@@ -334,6 +335,9 @@ def test_a_required_role_without_a_second_factor_is_held_to_setting_it_up(lead, 
     assert client.get("/api/actions/").status_code == 403  # the API with the session, too
     page = client.get(reverse("qms:twofactor_setup"))
     assert page.status_code == 200 and "Your role requires two-factor sign-in" in page.content.decode()
+    leaving = Client()  # signing out is the one other way
+    password_step(leaving, "lead")
+    assert leaving.post(reverse("logout"))["Location"] == reverse("login")
 
     assert client.post(reverse("qms:twofactor_setup"), {"code": code_for(lead)}).status_code == 200
     assert signed_in(client)
