@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Action, Notification, OrgUnit, User
@@ -99,3 +101,8 @@ class NotificationAdmin(QMSAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Second factors are set up by their owner and reset by a quality manager in the product, where
+# history records it (qms.twofactor); the admin neither shows their secrets nor adds or deletes them.
+admin.site.unregister([TOTPDevice, StaticDevice])

@@ -11,7 +11,7 @@ from processes.models import Process
 
 from .choices import ActionStatus, Role
 from .filetypes import ACCEPT
-from .models import Action, OrgUnit, User
+from .models import Action, OrgUnit, SecuritySettings, User
 from .pickers import PickerMixin, use_picker
 
 
@@ -168,6 +168,44 @@ class ReasonForm(StyledFormMixin, forms.Form):
         if required:
             self.fields["reason"].required = True
             self.fields["reason"].help_text = _("Kept in the history.")
+        self.fields["reason"].widget.attrs["autocomplete"] = "off"
+        self._style_widgets()
+
+
+class TwoFactorCodeForm(StyledFormMixin, forms.Form):
+    """A code from the authenticator app, or (where `recovery` allows) one of the recovery codes."""
+
+    code = forms.CharField(label=_("Code"), max_length=24)
+
+    def __init__(self, *args, recovery: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        if recovery:
+            field.help_text = _("The six digits your authenticator app shows, or one of your recovery codes.")
+        else:
+            field.label = _("Code from the app")
+            field.help_text = _("The six digits the app shows for this account.")
+            field.widget.attrs["inputmode"] = "numeric"
+        field.widget.attrs.update(
+            {"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false", "autofocus": True}
+        )
+        self._style_widgets()
+
+
+class SecuritySettingsForm(StyledFormMixin, forms.ModelForm):
+    """What the quality manager sets for everyone's sign-in, with the reason history keeps."""
+
+    reason = forms.CharField(
+        label=_("Reason"), help_text=_("Optional: kept in the history."), required=False, max_length=100
+    )
+
+    class Meta:
+        model = SecuritySettings
+        fields = ["two_factor_required"]
+        labels = {"two_factor_required": _("Require two-factor sign-in for Leadership and quality managers")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.fields["reason"].widget.attrs["autocomplete"] = "off"
         self._style_widgets()
 

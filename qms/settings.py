@@ -134,6 +134,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "qms",
     "processes",
     "objectives",
@@ -156,6 +159,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qms.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "qms.middleware.TwoFactorEnrolmentGate",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "qms.middleware.vary_on_htmx",
@@ -259,6 +263,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minim
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Two-factor sign-in (qms.twofactor): authenticator apps name the account after the site. Sign-ins
+# through a backend listed here (single sign-on, whose identity provider asks for its own second
+# factor) are neither asked for a code nor sent to enrol.
+OTP_TOTP_ISSUER = SITE_NAME
+TWO_FACTOR_EXEMPT_BACKENDS: list[str] = []
 # API tokens (qms.models.ApiToken): how many days a new one lasts unless its maker chooses, and the most anyone may.
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=API_TOKEN_MAX_DAYS)

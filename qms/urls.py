@@ -1,11 +1,12 @@
 from importlib import import_module
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 from rest_framework.routers import APIRootView
 
-from qms.views import actions, attachments, dashboard, people, pickers, tokens
+from qms.views import actions, attachments, dashboard, people, pickers, tokens, twofactor
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -29,6 +30,11 @@ qms_patterns = [
     path("people/<int:pk>/deactivate/", people.user_deactivate, name="user_deactivate"),
     path("people/<int:pk>/reactivate/", people.user_reactivate, name="user_reactivate"),
     path("people/<int:pk>/hand-over/", people.user_hand_over, name="user_hand_over"),
+    path("people/<int:pk>/two-factor/reset/", twofactor.twofactor_reset, name="twofactor_reset"),
+    path("two-factor/set-up/", twofactor.twofactor_setup, name="twofactor_setup"),
+    path("two-factor/recovery-codes/", twofactor.twofactor_recovery_codes, name="twofactor_recovery_codes"),
+    path("two-factor/turn-off/", twofactor.twofactor_disable, name="twofactor_disable"),
+    path("sign-in-security/", twofactor.security_settings, name="security_settings"),
     path("api-tokens/new/", tokens.apitoken_add, name="apitoken_add"),
     path("api-tokens/<int:pk>/revoke/", tokens.apitoken_revoke, name="apitoken_revoke"),
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
@@ -57,7 +63,10 @@ urlpatterns = [
     path("api/", api_root, name="api-root"),
     *(path("api/", include(f"{app}.api.urls")) for app in API_APPS),
     path("healthz", dashboard.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", twofactor.SignInView.as_view(), name="login"),
+    path("accounts/login/code/", twofactor.login_code, name="login_code"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The admin signs in through the same two steps as the app.
+    path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
 ]

@@ -263,6 +263,13 @@ class ApiTokenObtainSerializer(serializers.Serializer):
     days = serializers.IntegerField(
         min_value=1, required=False, write_only=True, help_text=_("Days until it expires (bounded by the server).")
     )
+    otp = serializers.CharField(
+        max_length=24,
+        required=False,
+        default="",
+        write_only=True,
+        help_text=_("For people with two-factor sign-in: the current code from their app, or a recovery code."),
+    )
 
 
 class ApiTokenIssuedSerializer(ApiTokenSerializer):

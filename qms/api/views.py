@@ -6,12 +6,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as api_action
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from qms import services
+from qms import services, twofactor
 from qms.filters import ActionFilterSet, UserFilterSet
 from qms.models import Action, ApiToken, Attachment, OrgUnit, User
 from qms.models.attachments import (
@@ -250,8 +250,8 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 @authentication_classes([])
 @permission_classes([AllowAny])
 def api_token_obtain(request):
-    """A new named token for a username and password (optional `name`, `days`); its key is in
-    `token` and is shown this once."""
+    """A new named token for a username and password (optional `name`, `days`), and for people with
+    two-factor sign-in the current code in `otp`; its key is in `token` and is shown this once."""
     payload = ApiTokenObtainSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
@@ -259,9 +259,28 @@ def api_token_obtain(request):
     user = authenticate(request._request, username=data["username"], password=data["password"])
     if user is None:
         raise ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+    _second_factor(request._request, user, data["otp"])
     token, key = services.api_token_create(user=user, name=data["name"], days=data.get("days"))
     token.token = key
     return Response(ApiTokenIssuedSerializer(token).data)
+
+
+def _second_factor(request, user, code: str) -> None:
+    """The code step of signing in, for the token endpoint: a password alone must not get a token
+    where the sign-in page would ask for a code, nor before a required second factor is set up."""
+    if not twofactor.is_enrolled(user):
+        if twofactor.is_required(user):
+            raise PermissionDenied("Your role requires two-factor sign-in: set it up on the web first.")
+        return
+    if not code:
+        raise ValidationError({"otp": ["This account uses two-factor sign-in: send the code from your app in otp."]})
+    try:
+        accepted = twofactor.verify(user, code)
+    except twofactor.CodeThrottled as throttled:
+        raise Throttled(wait=throttled.wait, detail="Too many wrong codes: wait before the next try.") from None
+    if not accepted:
+        twofactor.refuse(request, user)
+        raise ValidationError({"otp": ["That code is not right."]})
 
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

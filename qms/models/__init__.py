@@ -3,6 +3,7 @@ from .attachments import Attachment
 from .notifications import Notification
 from .people import OrgUnit, User
 from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter, count_subquery
+from .security import SecuritySettings
 from .tokens import ApiToken
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ProcessLinkedRecord",
     "RecordQuerySet",
     "ReferenceCounter",
+    "SecuritySettings",
     "User",
     "count_subquery",
 ]

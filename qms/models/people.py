@@ -61,6 +61,11 @@ class User(AbstractUser):
         blank=True,
     )
     role = models.CharField(verbose_name=_("role"), max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
+    # Set and cleared with the person's authenticator (qms.twofactor), so the History tab shows who
+    # turned two-factor sign-in on or off and when; the secret itself is never in history.
+    two_factor_since = models.DateTimeField(
+        verbose_name=_("two-factor sign-in since"), null=True, blank=True, editable=False
+    )
     history = RecordHistory(excluded_fields=["password", "last_login"])
     # The only change to a token after it is made is its revocation.
     history_parts = (
@@ -96,6 +101,11 @@ class User(AbstractUser):
     def administers_qms(self) -> bool:
         """Quality managers (and superusers) may change every record."""
         return self.is_superuser or self.role == Role.QUALITY_MANAGER
+
+    @property
+    def two_factor_may_be_required(self) -> bool:
+        """Leadership and quality managers are the roles the site may require a second factor of."""
+        return self.role in (Role.LEADERSHIP, Role.QUALITY_MANAGER)
 
     @property
     def is_read_only(self) -> bool:

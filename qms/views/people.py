@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView
 
-from qms import services
+from qms import services, twofactor
 from qms.choices import ActionStatus
 from qms.filters import PeopleFilterSet
 from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm, add_errors
@@ -82,10 +82,14 @@ class UserDetailView(DetailView):
         context["can_manage"] = services.person_may_manage(user, person)
         context["show_history"] = user.administers_qms
         context["invite_pending"] = person.is_active and not person.has_usable_password()
-        if person.pk == user.pk:  # one's own tokens, on one's own profile only
+        if person.pk == user.pk:  # one's own tokens and second factor, on one's own profile only
             context["api_tokens"] = list(person.api_tokens.order_by("-created_at", "-pk"))
             for token in context["api_tokens"]:
                 token.user = person  # the password check reads it
+            context["two_factor_required"] = twofactor.is_required(person)
+            if person.two_factor_since:
+                context["recovery_codes_left"] = twofactor.recovery_codes_left(person)
+        context["can_reset_two_factor"] = person.two_factor_since is not None and twofactor.may_reset(user, person)
         if self.tab == "history":
             if not user.administers_qms:
                 raise PermissionDenied(_("Only quality managers see the history of people's accounts."))

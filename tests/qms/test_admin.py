@@ -149,3 +149,8 @@ def test_the_admin_still_answers_for_each_model(admin_client_for):
         if model._meta.app_label in QMS_APPS and model is not Action:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
             assert admin_client_for.get(url).status_code == 200, url
+
+
+def test_second_factors_are_not_in_the_admin(admin_client_for):
+    for path in ("/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"):
+        assert admin_client_for.get(path).status_code == 404
