@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qms', '0008_api_tokens'),
+        ('qms', '0009_action_urgency_index'),
     ]
 
     operations = [
