@@ -287,6 +287,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         form=form,
         submit_label=_("Save"),
         cancel_url=reverse("qms:user_list"),
+        breadcrumbs=[(_("People"), reverse("qms:user_list"))],
         details=_last_change(current),
     )
     return confirm_response(request, confirmation, status=422 if form.errors else 200)

@@ -310,6 +310,7 @@ def test_only_a_quality_manager_requires_two_factor_and_history_keeps_it(client_
 
     client = client_for(quality)
     assert client.get(reverse("qms:security_settings")).status_code == 200
+    assert not SecuritySettings.history.exists()  # looking writes nothing, nor history in anyone's name
     answer = client.post(reverse("qms:security_settings"), {"two_factor_required": "on", "reason": "ISO 27001 audit"})
 
     assert answer.status_code == 302
