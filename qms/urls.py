@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import APIRootView
 
+from qms.sso import views as sso_views
 from qms.views import actions, attachments, dashboard, people, pickers, tokens
 
 qms_patterns = [
@@ -58,6 +59,8 @@ urlpatterns = [
     *(path("api/", include(f"{app}.api.urls")) for app in API_APPS),
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/sso/", include("qms.sso.urls")),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
