@@ -67,7 +67,7 @@ def sso_sign_in(*, claims: dict[str, Any]) -> User:
     if person is None:
         if not settings.OIDC_CREATE_USERS:
             raise SignInRefused("no one here is linked to this subject, and OIDC_CREATE_USERS is off")
-        person = User(sso_subject=subject, username=_free_username(claims, subject), role=Role.VIEWER)
+        person = User(sso_subject=subject, username=_free_username(claims, subject))
         person.set_unusable_password()
     elif not person.is_active:
         raise SignInRefused(f"{person.username} is deactivated")
@@ -119,7 +119,8 @@ def _take_claims(person: User, claims: dict[str, Any], email: str) -> bool:
         role = role_from_claims(claims)
         if role is None:
             raise SignInRefused(f"no group in {settings.OIDC_ROLE_CLAIM} gives a role, and OIDC_DEFAULT_ROLE is refuse")
-        if not person._state.adding and person.role == Role.QUALITY_MANAGER != role and is_last_quality_manager(person):
+        demoted = not person._state.adding and person.role == Role.QUALITY_MANAGER and role != Role.QUALITY_MANAGER
+        if demoted and is_last_quality_manager(person):
             logger.warning(
                 "Single sign-on: %s stays quality manager, the last active one (the provider says %s)", person, role
             )

@@ -132,8 +132,9 @@ def test_a_bad_role_setting_fails_at_start(variable, value):
 # ------------------------------------------------------------------------------
 
 
-def test_the_sign_in_page_offers_the_provider_beside_the_password_form(sso, client):
-    page = client.get(reverse("login"), {"next": "/risks/"})
+def test_the_sign_in_page_offers_the_provider_beside_the_password_form(sso, client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        page = client.get(reverse("login"), {"next": "/risks/"})
 
     assert "Sign in with Acme ID" in page.text
     assert f"{reverse('sso:sign_in')}?next=%2Frisks%2F" in page.text
