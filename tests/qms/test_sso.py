@@ -302,6 +302,19 @@ def test_a_token_from_another_issuer_or_for_another_client_is_refused(sso, clien
     assert signed_in_as(client) is None
 
 
+def test_a_provider_that_refuses_the_code_or_the_person_sends_them_back_to_sign_in(sso, client):
+    asked = parse_qs(urlsplit(client.get(reverse("sso:sign_in")).url).query)
+    with responses.RequestsMock() as provider:
+        provider.post(f"{ISSUER}/token", status=400, json={"error": "invalid_grant"})
+        refused = client.get(reverse("sso:callback"), {"code": "stale", "state": asked["state"][0]})
+    cancelled = client.get(reverse("sso:callback"), {"error": "access_denied", "state": "whatever"})
+
+    for response in (refused, cancelled):
+        assert response.status_code == 302 and response.url == reverse("login")
+    assert signed_in_as(client) is None
+    assert "Single sign-on did not sign you in" in client.get(reverse("login")).text
+
+
 def test_userinfo_about_someone_else_is_refused(sso, client, owner, lead):
     owner.sso_subject, lead.sso_subject = "sub-1", "sub-2"
     User.objects.bulk_update([owner, lead], ["sso_subject"])
