@@ -56,7 +56,7 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
     list_filter = ["role", "org_unit", "is_active", "is_superuser"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("In the QMS"), {"fields": ("role", "job_title", "org_unit")}),
+        (_("In the QMS"), {"fields": ("role", "job_title", "org_unit", "sso_subject")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,

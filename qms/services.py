@@ -229,13 +229,19 @@ def _may_manage(user: User, person: User) -> None:
         raise PermissionDenied(_("Only quality managers administer people."))
 
 
+def is_last_quality_manager(person: User) -> bool:
+    """Whether no other active quality manager remains besides `person`. Their rows stay locked
+    until the transaction ends, so two demotions at once cannot both pass."""
+    others = User.objects.select_for_update().filter(role=Role.QUALITY_MANAGER, is_active=True).exclude(pk=person.pk)
+    return not list(others.values_list("pk", flat=True))
+
+
 def _keep_a_quality_manager(person: User, *, user: User, refusal: str) -> None:
     """Someone must remain able to administer the QMS: a quality manager does not demote or
     deactivate themselves (`refusal` says so), and the last active quality manager stays one."""
     if person.pk == user.pk:
         raise ValidationError(refusal)
-    others = User.objects.select_for_update().filter(role=Role.QUALITY_MANAGER, is_active=True).exclude(pk=person.pk)
-    if not list(others.values_list("pk", flat=True)):
+    if is_last_quality_manager(person):
         raise ValidationError(
             _("%(person)s is the last active quality manager: make someone else quality manager first.")
             % {"person": person}

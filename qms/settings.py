@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from qms.choices import Role
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -272,6 +274,73 @@ TWO_FACTOR_EXEMPT_BACKENDS: list[str] = []
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=API_TOKEN_MAX_DAYS)
 
+# SINGLE SIGN-ON (OpenID Connect through mozilla-django-oidc; see qms/sso and the README)
+# ------------------------------------------------------------------------------
+# Off unless OIDC_CLIENT_ID is set. The endpoints are those of the provider's discovery document
+# (<issuer>/.well-known/openid-configuration), given here so that starting never depends on it.
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+_OIDC_URLS = {
+    "OIDC_ISSUER": "https://login.example.com/realms/acme",
+    "OIDC_AUTHORIZATION_ENDPOINT": "https://login.example.com/realms/acme/protocol/openid-connect/auth",
+    "OIDC_TOKEN_ENDPOINT": "https://login.example.com/realms/acme/protocol/openid-connect/token",
+    "OIDC_USERINFO_ENDPOINT": "https://login.example.com/realms/acme/protocol/openid-connect/userinfo",
+    "OIDC_JWKS_URI": "https://login.example.com/realms/acme/protocol/openid-connect/certs",
+    "OIDC_END_SESSION_ENDPOINT": "https://login.example.com/realms/acme/protocol/openid-connect/logout",
+}
+_oidc_urls = {name: env_url(name, "", schemes=("https", "http"), example=url) for name, url in _OIDC_URLS.items()}
+if OIDC_ENABLED:
+    _needed = {"OIDC_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET, **_oidc_urls}
+    _missing = [name for name, value in _needed.items() if not value and name != "OIDC_END_SESSION_ENDPOINT"]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_CLIENT_ID is set, so single sign-on needs {', '.join(_missing)} too.")
+OIDC_ISSUER = _oidc_urls["OIDC_ISSUER"]
+OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_urls["OIDC_AUTHORIZATION_ENDPOINT"]
+OIDC_OP_TOKEN_ENDPOINT = _oidc_urls["OIDC_TOKEN_ENDPOINT"]
+OIDC_OP_USER_ENDPOINT = _oidc_urls["OIDC_USERINFO_ENDPOINT"]
+OIDC_OP_JWKS_ENDPOINT = _oidc_urls["OIDC_JWKS_URI"]
+OIDC_OP_LOGOUT_ENDPOINT = _oidc_urls["OIDC_END_SESSION_ENDPOINT"]
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+if OIDC_RP_SIGN_ALGO not in ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512"):
+    raise ImproperlyConfigured(
+        f"OIDC_SIGN_ALGO must be RS256, RS384, RS512, ES256, ES384 or ES512 (got {OIDC_RP_SIGN_ALGO!r})."
+    )
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)  # the hint the provider's sign-out asks for
+# Whether someone the QMS does not know yet gets an account at their first sign-in.
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+# OIDC_ROLE_MAP="group=role,...": the first group listed that the person's OIDC_ROLE_CLAIM holds gives
+# their role at each sign-in; with no map, roles are kept in the QMS. OIDC_DEFAULT_ROLE is the role
+# when no group matches (and of new people without a map); "refuse" turns such people away.
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM", "groups")
+OIDC_ROLE_MAP: list[tuple[str, str]] = []
+for _pair in env_list("OIDC_ROLE_MAP", []):
+    _group, _sep, _role = (part.strip() for part in _pair.rpartition("="))
+    if not (_sep and _group and _role in Role.values):
+        raise ImproperlyConfigured(
+            f"OIDC_ROLE_MAP must list group=role pairs, the roles being {', '.join(Role.values)} (got {_pair!r})."
+        )
+    OIDC_ROLE_MAP.append((_group, _role))
+OIDC_DEFAULT_ROLE = env_str("OIDC_DEFAULT_ROLE", Role.VIEWER)
+if OIDC_DEFAULT_ROLE not in (*Role.values, "refuse"):
+    raise ImproperlyConfigured(f"OIDC_DEFAULT_ROLE must be one of {', '.join(Role.values)} or refuse.")
+# Off: only superusers sign in with a password (the break-glass accounts); everyone else uses SSO.
+OIDC_PASSWORD_LOGIN = env_bool("OIDC_PASSWORD_LOGIN", True)
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [
+        AUTHENTICATION_BACKENDS[0],
+        "qms.sso.backends.PasswordGate",
+        *AUTHENTICATION_BACKENDS[1:],
+        "qms.sso.backends.SSOBackend",
+    ]
+    TWO_FACTOR_EXEMPT_BACKENDS = ["qms.sso.backends.SSOBackend"]
+    AXES_WHITELIST_CALLABLE = "qms.sso.not_a_password_guess"
+
 # STATIC AND MEDIA
 # ------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -388,6 +457,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# Signing out after a single sign-on posts a form that the provider's end-session page answers.
+if OIDC_OP_LOGOUT_ENDPOINT:
+    _logout = urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_logout.scheme}://{_logout.netloc}")
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from rest_framework.routers import APIRootView
 
+from qms.sso import views as sso_views
 from qms.views import actions, attachments, dashboard, people, pickers, tokens, twofactor
 
 qms_patterns = [
@@ -65,6 +66,8 @@ urlpatterns = [
     path("healthz", dashboard.healthz, name="healthz"),
     path("accounts/login/", twofactor.SignInView.as_view(), name="login"),
     path("accounts/login/code/", twofactor.login_code, name="login_code"),
+    path("accounts/sso/", include("qms.sso.urls")),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The admin signs in through the same two steps as the app.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -66,6 +66,13 @@ class User(AbstractUser):
     two_factor_since = models.DateTimeField(
         verbose_name=_("two-factor sign-in since"), null=True, blank=True, editable=False
     )
+    # The identity provider's `sub` for this person (qms.sso): stable where names and e-mail change.
+    sso_subject = models.CharField(
+        verbose_name=_("single sign-on subject"),
+        max_length=255,
+        blank=True,
+        help_text=_("The identity provider's ID for this person; set at their first single sign-on."),
+    )
     history = RecordHistory(excluded_fields=["password", "last_login"])
     # The only change to a token after it is made is its revocation.
     history_parts = (
@@ -89,6 +96,12 @@ class User(AbstractUser):
                 condition=~Q(email=""),
                 name="%(app_label)s_%(class)s_email_unique",
                 violation_error_message=_("Someone else already has this e-mail address."),
+            ),
+            models.UniqueConstraint(
+                fields=["sso_subject"],
+                condition=~Q(sso_subject=""),
+                name="%(app_label)s_%(class)s_sso_subject_unique",
+                violation_error_message=_("Someone else is already linked to this single sign-on identity."),
             ),
         ]
         verbose_name = _("person")

@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.forms import MultiWidget
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +37,7 @@ from qms.choices import ActionStatus, Role
 from qms.forms import ActionForm
 from qms.history import HIDDEN_FIELDS, format_value, record_history
 from qms.models import Action
+from qms.sso.services import sso_sign_in
 from risks import services as risk_services
 from risks.choices import Strategy
 from risks.forms import RiskForm
@@ -463,6 +464,16 @@ def person_edit(**changes) -> Callable:
     return write
 
 
+def single_sign_on(**claims) -> Callable:
+    """The person signs in through the identity provider, which has their e-mail verified."""
+
+    def write(cast, record):
+        with override_settings(OIDC_ROLE_MAP=[("qms-audit", Role.AUDITOR)]):
+            sso_sign_in(claims={"sub": f"sub-{record.pk}", "email": record.email, "email_verified": True, **claims})
+
+    return write
+
+
 # The walk
 # ------------------------------------------------------------------------------
 
@@ -545,6 +556,8 @@ PATHS = [
     WritePath("person: admin", lambda cast: cast.deputy, admin_change(job_title="Setter")),
     WritePath("person: page edit", lambda cast: cast.deputy, person_edit(role="auditor", change_note="Trained")),
     WritePath("person: deactivated", lambda cast: cast.deputy, post("qms:user_deactivate", "quality", {})),
+    WritePath("person: single sign-on", lambda cast: cast.deputy, single_sign_on(
+        given_name="Ada", groups=["qms-audit"])),
     WritePath("unit: admin", lambda cast: OrgUnitFactory(), admin_change(name="Toolroom")),
 ]  # fmt: skip
 
