@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # WeasyPrint renders PDFs with Pango and embeds fonts subset by HarfBuzz (libharfbuzz-subset0: without it
 # every PDF fails); DejaVu is the font of the pages and charts. Graphviz draws the process map.
+# postgresql-client (15, as the compose file's server) is for `manage.py backup` and `restore`.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig fonts-dejavu-core graphviz \
+      postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 qms
