@@ -506,6 +506,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.resume_minutes",
         "schedule": crontab(minute="7-59/15"),
     },
+    # Queued e-mail is sent after the commit that queued it; this sends what a lost trigger, a killed
+    # worker or a mail server that was down left in the outbox.
+    "send-outbox": {
+        "task": "qms.tasks.send_outbox",
+        "schedule": crontab(),
+    },
     # Safe to run often: each action is notified at most once a day.
     "notify-overdue-actions": {
         "task": "qms.tasks.notify_overdue_actions",

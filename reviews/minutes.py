@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from packs.render import template_to_pdf
+from qms.services import notification_mail
 from qms.uploads import attachment_disposition
 
 from .choices import ReviewInput, ReviewStatus
 from .models import ManagementReview, ReviewDecision
-from .reminders import send_once
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +156,11 @@ def send_minutes(review_id: int) -> int:
     addenda = review.addenda.count()  # the minutes again with each addendum
     sent = 0
     for person in minutes_recipients(review):
-        sent += send_once(
+        sent += notification_mail(
             kind="review_minutes",
             record=review,
             key=f"{person.pk}:{addenda}",
-            person=person,
+            recipient=person,
             subject=_("Minutes issued: %(review)s") % {"review": review},
             body=render_to_string(
                 "emails/review_minutes.txt", {"review": review, "person": person, "site_url": settings.SITE_URL}
