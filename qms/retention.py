@@ -1,7 +1,8 @@
 """Retention: history snapshots and sent e-mail are kept for ever unless the organisation decides
 otherwise with RETENTION_ARCHIVE_AFTER_YEARS. Then `records_archive` moves what is older than that
 many years out of the database into compressed JSON-lines files under VAR_DIR/archive, each with a
-manifest of its SHA-256 and what it holds.
+manifest of its SHA-256 and what it holds. Each record keeps its last snapshot from before the
+cut-off, so its state on any day since then stays in the database.
 
 A row is deleted only after it is in an archive file on disk (written and fsynced), and each batch
 is one gzip member, so a run killed at any moment loses nothing: a batch it wrote but did not
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
@@ -93,7 +95,7 @@ def records_archive(*, now: datetime | None = None, batch: int = BATCH) -> Archi
         _finish(left, cutoff=None, counts=None)
     part = folder / f"records-{now:%Y%m%dT%H%M%S%f}{SUFFIX}.part"
     for model, date_field, snapshots in retained_models():
-        old = model._default_manager.filter(**{f"{date_field}__lt": run.cutoff}).order_by(date_field, "pk")
+        old = _archivable(model, date_field, run.cutoff).order_by(date_field, "pk")
         while rows := list(old[:batch]):
             keys = [row.pk for row in rows]
             linked = [(snapshot, list(snapshot._default_manager.filter(history__in=keys))) for snapshot in snapshots]
@@ -108,6 +110,21 @@ def records_archive(*, now: datetime | None = None, batch: int = BATCH) -> Archi
     if part.exists():
         run.path = _finish(part, cutoff=run.cutoff, counts=run.counts)
     return run
+
+
+def _archivable(model: type[models.Model], date_field: str, cutoff: datetime) -> models.QuerySet:
+    """The rows older than `cutoff`. Of history, only snapshots that a later snapshot of the same
+    record, itself older than `cutoff`, replaced: the last one before the cut-off stays, so what each
+    record said on any day since the cut-off (its History tab, evidence packs as of a date) stays
+    reproducible from the database."""
+    old = model._default_manager.filter(**{f"{date_field}__lt": cutoff})
+    if model is OutboxMessage:
+        return old
+    record_key = model.instance_type._meta.pk.attname
+    replaced = model._default_manager.filter(
+        **{record_key: OuterRef(record_key), f"{date_field}__lt": cutoff, "pk__gt": OuterRef("pk")}
+    )
+    return old.filter(Exists(replaced))
 
 
 def _append(part: Path, groups: list[list[models.Model]]) -> None:
