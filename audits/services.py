@@ -567,7 +567,7 @@ def _send(kind: str, audit: Audit, key: str, person: User, subject: str, templat
 
 def audits_remind_upcoming(*, today: date | None = None) -> int:
     """E-mail the team and the auditees of each audit starting within AUDIT_REMINDER_DAYS, once
-    per audit, person and start date. Returns how many were sent."""
+    per audit, person and start date. Returns how many were queued (qms.outbox sends them)."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=settings.AUDIT_REMINDER_DAYS)
     audits = (

@@ -146,7 +146,7 @@ def minutes_recipients(review: ManagementReview) -> list:
 
 def send_minutes(review_id: int) -> int:
     """E-mail the stored minutes PDF to the chair and the attendees, once per person. Returns how
-    many were sent (none until the PDF of the minutes as they stand is stored)."""
+    many were queued (none until the PDF of the minutes as they stand is stored)."""
     review = ManagementReview.objects.select_related("owner", "minutes_issued_by").get(pk=review_id)
     if review.status != ReviewStatus.ISSUED or not minutes_pdf_is_current(review):
         return 0

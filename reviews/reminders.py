@@ -47,7 +47,7 @@ def reviews_remind_upcoming(*, today: date | None = None) -> int:
     """E-mail the attendees and preparers of each planned or prepared review within
     REVIEW_REMINDER_DAYS, with its calendar invitation attached: once per review, person and
     version of the invitation (a review moved or relocated after the reminder is sent again, as an
-    update of the same invitation). Returns how many were sent."""
+    update of the same invitation). Returns how many were queued."""
     today = today or timezone.localdate()
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = timezone.make_aware(datetime.combine(today + timedelta(days=settings.REVIEW_REMINDER_DAYS + 1), time.min))
@@ -99,7 +99,7 @@ def reviews_remind_upcoming(*, today: date | None = None) -> int:
 def review_outputs_remind_due(*, today: date | None = None) -> int:
     """E-mail the owner of each action a review decided that is still open and due within
     REVIEW_REMINDER_DAYS (not yet overdue: overdue actions have their own reminder), once per
-    action and due date. Returns how many were sent."""
+    action and due date. Returns how many were queued."""
     today = today or timezone.localdate()
     decided = ReviewDecision.objects.filter(action=OuterRef("pk"))
     soon = today + timedelta(days=settings.REVIEW_REMINDER_DAYS)
