@@ -98,6 +98,7 @@ class Workers:
         """What the trigger after commit, or beat's next minute, does: queue the send task."""
         options = {key: str(self.broker) for key in ("data_folder_in", "data_folder_out")}
         options["processed_folder"] = str(self.broker / "processed")
+        options["control_folder"] = str(self.broker / "control")  # else kombu writes ./control
         sender = Celery(broker="filesystem://", broker_transport_options=options)
         sender.send_task("qms.tasks.send_outbox")
 
