@@ -20,7 +20,7 @@ WORKDIR /app
 COPY . .
 RUN pip install --upgrade pip && pip install --editable .
 RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost SITE_URL=http://localhost python manage.py collectstatic --noinput \
- && mkdir -p /var/lib/qms/media && chown -R qms:qms /var/lib/qms
+ && mkdir -p /var/lib/qms/media /var/lib/qms/archive && chown -R qms:qms /var/lib/qms
 
 USER qms
 EXPOSE 8000

@@ -2,13 +2,10 @@
 (built from the clauses in scope and the processes' own turtle), its findings and what they
 raise, and the reminders. Each checks the one permission rule and records its history."""
 
-import logging
 from datetime import date, datetime, timedelta
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
@@ -22,14 +19,12 @@ from processes.models import Process
 from qms.choices import ActionKind
 from qms.clauses import Clause
 from qms.models import Action, User
-from qms.services import mail_subject, notification_claim
+from qms.services import notification_mail
 from risks.models import Risk
 
 from .choices import AuditStatus, FindingKind, QuestionOrigin, Result
 from .models import Audit, ChecklistItem, Finding, IssuedReport, ProcessAuditInterval, QuestionTemplate
 from .selectors import independence_conflicts
-
-logger = logging.getLogger(__name__)
 
 BATCH = 500
 IMPROVEMENT_DUE_DAYS = 90
@@ -559,27 +554,20 @@ def finding_raise_action(*, finding: Finding, user: User, due_date: date | None 
 
 
 def _send(kind: str, audit: Audit, key: str, person: User, subject: str, template: str) -> bool:
-    """Send one reminder, once: False when it was sent before or could not be sent (its stamp is
-    then rolled back, so the next run tries again)."""
-    try:
-        with transaction.atomic():
-            if not notification_claim(kind=kind, record=audit, key=key, recipient=person):
-                return False
-            send_mail(
-                subject=mail_subject(subject),
-                message=render_to_string(template, {"audit": audit, "person": person, "site_url": settings.SITE_URL}),
-                from_email=None,
-                recipient_list=[person.email],
-            )
-    except (OSError, SMTPException):
-        logger.exception("Could not send the %s reminder for %s to %s", kind, audit.reference, person)
-        return False
-    return True
+    """Queue one reminder, once: False when it was queued before."""
+    return notification_mail(
+        kind=kind,
+        record=audit,
+        key=key,
+        recipient=person,
+        subject=subject,
+        body=render_to_string(template, {"audit": audit, "person": person, "site_url": settings.SITE_URL}),
+    )
 
 
 def audits_remind_upcoming(*, today: date | None = None) -> int:
     """E-mail the team and the auditees of each audit starting within AUDIT_REMINDER_DAYS, once
-    per audit, person and start date. Returns how many were sent."""
+    per audit, person and start date. Returns how many were queued (qms.outbox sends them)."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=settings.AUDIT_REMINDER_DAYS)
     audits = (

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
-from smtplib import SMTPException
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import DatabaseError, connection, transaction
 from django.db.models import DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth, TruncQuarter, TruncWeek, TruncYear
@@ -30,7 +28,8 @@ from nonconformities.selectors import complaint_figures
 from qms.choices import ActionKind, ActionStatus
 from qms.history import bulk_create_with_history, bulk_update_with_history, history_bulk_record
 from qms.models import Action, User
-from qms.services import mail_subject, notification_claim
+from qms.outbox import mail_queue
+from qms.services import notification_claim
 
 from .choices import Frequency, KPIStatus, Source
 from .formula import RESULT_LIMIT, Formula
@@ -623,33 +622,27 @@ def kpi_send_reminders(today: date | None = None) -> dict[str, int]:
 
 
 def _notify(user: User, kpis: list[KPI], *, kind: str, template: str, today: date) -> int:
-    """One e-mail to `user` about the KPIs not yet notified for their due period. A failed send
-    rolls the stamps back, so the next run tries again. Returns 1 when a mail went out."""
+    """One e-mail to `user` about the KPIs not yet notified for their due period, queued in the
+    transaction that stamps them. Returns 1 when a mail was queued."""
     if not user.email:
         return 0
-    try:
-        with transaction.atomic():
-            fresh = [
-                kpi
-                for kpi in kpis
-                if notification_claim(
-                    kind=f"{kind}:{user.pk}", record=kpi, key=str(kpi.due_period(today)), recipient=user
-                )
-            ]
-            if not fresh:
-                return 0
-            context = {
-                "user": user,
-                "kpis": [(kpi, kpi.due_period(today)) for kpi in fresh],
-                "site_url": settings.SITE_URL,
-            }
-            send_mail(
-                subject=mail_subject(render_to_string(f"{template[:-4]}_subject.txt", context)),
-                message=render_to_string(template, context),
-                from_email=None,
-                recipient_list=[user.email],
-            )
-    except (OSError, SMTPException):
-        logger.exception("Could not send %s to %s", kind, user.email)
-        return 0
+    with transaction.atomic():
+        fresh = [
+            kpi
+            for kpi in kpis
+            if notification_claim(kind=f"{kind}:{user.pk}", record=kpi, key=str(kpi.due_period(today)), recipient=user)
+        ]
+        if not fresh:
+            return 0
+        context = {
+            "user": user,
+            "kpis": [(kpi, kpi.due_period(today)) for kpi in fresh],
+            "site_url": settings.SITE_URL,
+        }
+        mail_queue(
+            to=[user.email],
+            subject=render_to_string(f"{template[:-4]}_subject.txt", context),
+            body=render_to_string(template, context),
+            kind=kind,
+        )
     return 1

@@ -4,12 +4,10 @@ the single-record PDFs of an audit report and of a nonconformity, which share th
 import hashlib
 import logging
 from datetime import date, timedelta
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -20,7 +18,7 @@ from nonconformities.models import Nonconformity
 from qms.clauses import Clause
 from qms.history import history_bulk_record
 from qms.models import Action, Attachment, User
-from qms.services import mail_subject, notification_claim
+from qms.services import notification_mail
 
 from .choices import PackStatus
 from .models import EvidencePack
@@ -224,21 +222,15 @@ def _notify(pack: EvidencePack) -> None:
     requester = pack.requested_by
     if not requester.email:
         return
-    try:
-        with transaction.atomic():
-            if not notification_claim(kind="evidence_pack", record=pack, key=pack.status, recipient=requester):
-                return
-            subject = (_("Evidence pack ready: %(pack)s") if pack.is_done else _("Evidence pack failed: %(pack)s")) % {
-                "pack": pack
-            }
-            send_mail(
-                subject=mail_subject(subject),
-                message=render_to_string("emails/evidence_pack.txt", {"pack": pack, "site_url": settings.SITE_URL}),
-                from_email=None,
-                recipient_list=[requester.email],
-            )
-    except (OSError, SMTPException):
-        logger.exception("Could not tell %s that pack %s is made", requester, pack.pk)
+    subject = _("Evidence pack ready: %(pack)s") if pack.is_done else _("Evidence pack failed: %(pack)s")
+    notification_mail(
+        kind="evidence_pack",
+        record=pack,
+        key=pack.status,
+        recipient=requester,
+        subject=subject % {"pack": pack},
+        body=render_to_string("emails/evidence_pack.txt", {"pack": pack, "site_url": settings.SITE_URL}),
+    )
 
 
 # Single records

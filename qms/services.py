@@ -1,18 +1,15 @@
 """Writes that go beyond saving one form: action lifecycle, the overdue notifications, evidence files
 (attach, remove), people (invite, change, deactivate, hand their records over) and their API tokens."""
 
-import logging
 from datetime import date, datetime
 from functools import partial
 from importlib import import_module
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,11 +22,10 @@ from .choices import ActionStatus, Role
 from .filetypes import identify
 from .history import bulk_update_with_history
 from .hub import record_kinds
-from .models import Action, ApiToken, Attachment, Notification, User
+from .models import Action, ApiToken, Attachment, Notification, OutboxMessage, User
 from .models.attachments import files_frozen, is_attachable, user_can_attach
+from .outbox import mail_queue
 from .uploads import clean_file_name, file_problem, file_sha256, max_file_bytes, too_large_message, too_many_message
-
-logger = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -90,37 +86,32 @@ def notification_claim(*, kind: str, record, key: str, recipient: User | None) -
     return True
 
 
-def mail_subject(text: str) -> str:
-    """A subject on one line: a title sent through the API may hold line breaks, which mail headers refuse."""
-    return " ".join(str(text).split())
+def notification_mail(*, kind: str, record, key: str, recipient: User, subject: str, body: str, attachments=()) -> bool:
+    """Queue an e-mail to `recipient` once per `kind`, `record` and `key`: its Notification stamp and
+    the message are written in one transaction, so the mail is queued exactly when the stamp is
+    (qms.outbox sends it). False when it was queued before, by this run or a concurrent one."""
+    with transaction.atomic():
+        if not notification_claim(kind=kind, record=record, key=key, recipient=recipient):
+            return False
+        mail_queue(to=[recipient.email], subject=subject, body=body, attachments=attachments, kind=kind.split(":")[0])
+    return True
 
 
 def actions_notify_overdue(*, today: date | None = None) -> int:
     """E-mail the owner of each overdue action, at most once per action and day, and return how
-    many were sent. A failed send rolls its stamp back, so the next run tries that one again."""
+    many were queued."""
     today = today or timezone.localdate()
     sent = 0
     overdue = Action.objects.overdue(today).exclude(owner__email="").select_related("owner")
     for action in overdue.in_batches(BATCH):
-        try:
-            with transaction.atomic():
-                key = today.isoformat()
-                if not notification_claim(kind="action_overdue", record=action, key=key, recipient=action.owner):
-                    continue
-                send_mail(
-                    subject=mail_subject(
-                        _("Overdue action %(ref)s: %(title)s") % {"ref": action.reference, "title": action.title}
-                    ),
-                    message=render_to_string(
-                        "emails/action_overdue.txt", {"action": action, "site_url": settings.SITE_URL}
-                    ),
-                    from_email=None,
-                    recipient_list=[action.owner.email],
-                )
-        except (OSError, SMTPException):
-            logger.exception("Could not send the overdue notice for %s", action.reference)
-            continue
-        sent += 1
+        sent += notification_mail(
+            kind="action_overdue",
+            record=action,
+            key=today.isoformat(),
+            recipient=action.owner,
+            subject=_("Overdue action %(ref)s: %(title)s") % {"ref": action.reference, "title": action.title},
+            body=render_to_string("emails/action_overdue.txt", {"action": action, "site_url": settings.SITE_URL}),
+        )
     return sent
 
 
@@ -250,20 +241,22 @@ def _keep_a_quality_manager(person: User, *, user: User, refusal: str) -> None:
 
 @transaction.atomic
 def person_invite(*, user: User, **details) -> User:
-    """Add a person without a password (they choose one from the invite, see person_send_invite).
+    """Add a person without a password and queue their invite in the same transaction (they choose
+    a password from it, see person_send_invite).
     `details`: username, first_name, last_name, email, job_title, role, org_unit."""
     person = User(**details)
     _may_manage(user, person)
     person.set_unusable_password()
     person._history_user = user
     person.save()
+    person_send_invite(person=person, user=user)
     return person
 
 
-def person_send_invite(*, person: User, user: User) -> bool:
-    """E-mail `person` a link to choose their password (Django's password reset token: it works
-    once, until they sign in or the timeout passes). False when the mail could not be sent; that
-    is logged, and the invite can be sent again from their page."""
+def person_send_invite(*, person: User, user: User) -> OutboxMessage:
+    """Queue an e-mail to `person` with a link to choose their password (Django's password reset
+    token: it works once, until they sign in or the timeout passes). A mail server that is down
+    delays it (the outbox tries again); it can also be sent again from their page."""
     _may_manage(user, person)
     if not person.is_active:
         raise ValidationError(_("%(person)s is deactivated: reactivate them first.") % {"person": person})
@@ -286,17 +279,12 @@ def person_send_invite(*, person: User, user: User) -> bool:
         "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         "site_name": settings.SITE_NAME,
     }
-    try:
-        send_mail(
-            subject=mail_subject(render_to_string("emails/invite_subject.txt", context)),
-            message=render_to_string("emails/invite.txt", context),
-            from_email=None,
-            recipient_list=[person.email],
-        )
-    except (OSError, SMTPException):
-        logger.exception("Could not send the invite to %s", person.username)
-        return False
-    return True
+    return mail_queue(
+        to=[person.email],
+        subject=render_to_string("emails/invite_subject.txt", context),
+        body=render_to_string("emails/invite.txt", context),
+        kind="invite",
+    )
 
 
 @transaction.atomic

@@ -517,6 +517,12 @@ SPECTACULAR_SETTINGS = {
 
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 
+# RETENTION
+# ------------------------------------------------------------------------------
+# History snapshots and sent e-mail older than this many years are moved into compressed files under
+# VAR_DIR/archive (qms.retention). Unset: kept in the database for ever.
+RETENTION_ARCHIVE_AFTER_YEARS = env_int("RETENTION_ARCHIVE_AFTER_YEARS", 0, minimum=1) or None
+
 # CELERY
 # ------------------------------------------------------------------------------
 if REDIS_URL:
@@ -592,6 +598,17 @@ CELERY_BEAT_SCHEDULE = {
     "resume-review-minutes": {
         "task": "reviews.tasks.resume_minutes",
         "schedule": crontab(minute="7-59/15"),
+    },
+    # Queued e-mail is sent after the commit that queued it; this sends what a lost trigger, a killed
+    # worker or a mail server that was down left in the outbox.
+    "send-outbox": {
+        "task": "qms.tasks.send_outbox",
+        "schedule": crontab(),
+    },
+    # Daily: archive history and sent e-mail older than RETENTION_ARCHIVE_AFTER_YEARS (off when unset).
+    "archive-old-records": {
+        "task": "qms.tasks.archive_old_records",
+        "schedule": crontab(hour=3, minute=30),
     },
     # Safe to run often: each action is notified at most once a day.
     "notify-overdue-actions": {

@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 from rest_framework.routers import APIRootView
 
 from qms.sso import views as sso_views
-from qms.views import actions, attachments, dashboard, people, pickers, tokens, twofactor
+from qms.views import actions, attachments, dashboard, outbox, people, pickers, tokens, twofactor
 
 qms_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -39,6 +39,8 @@ qms_patterns = [
     path("api-tokens/new/", tokens.apitoken_add, name="apitoken_add"),
     path("api-tokens/<int:pk>/revoke/", tokens.apitoken_revoke, name="apitoken_revoke"),
     path("org-units/", people.OrgUnitListView.as_view(), name="orgunit_list"),
+    path("outbox/", outbox.outbox_list, name="outbox_list"),
+    path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox_retry"),
     path("pick/<slug:source>/", pickers.picker, name="picker"),
 ]
 

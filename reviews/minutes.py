@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from packs.render import template_to_pdf
+from qms.services import notification_mail
 from qms.uploads import attachment_disposition
 
 from .choices import ReviewInput, ReviewStatus
 from .models import ManagementReview, ReviewDecision
-from .reminders import send_once
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def minutes_recipients(review: ManagementReview) -> list:
 
 def send_minutes(review_id: int) -> int:
     """E-mail the stored minutes PDF to the chair and the attendees, once per person. Returns how
-    many were sent (none until the PDF of the minutes as they stand is stored)."""
+    many were queued (none until the PDF of the minutes as they stand is stored)."""
     review = ManagementReview.objects.select_related("owner", "minutes_issued_by").get(pk=review_id)
     if review.status != ReviewStatus.ISSUED or not minutes_pdf_is_current(review):
         return 0
@@ -156,11 +156,11 @@ def send_minutes(review_id: int) -> int:
     addenda = review.addenda.count()  # the minutes again with each addendum
     sent = 0
     for person in minutes_recipients(review):
-        sent += send_once(
+        sent += notification_mail(
             kind="review_minutes",
             record=review,
             key=f"{person.pk}:{addenda}",
-            person=person,
+            recipient=person,
             subject=_("Minutes issued: %(review)s") % {"review": review},
             body=render_to_string(
                 "emails/review_minutes.txt", {"review": review, "person": person, "site_url": settings.SITE_URL}

@@ -1,18 +1,14 @@
 """E-mails about management reviews that scheduled tasks send: the reminder before a review (with
 its calendar invitation) and the reminder to owners of review outputs nearing their due date.
 
-Each is sent once: a task claims it by inserting its Notification stamp (qms.services.
-notification_claim) in the same transaction as the send, so a second run sends nothing and a failed
-send rolls its stamp back for the next run to try again.
+Each is sent once: a task claims it by inserting its Notification stamp in the same transaction
+that queues the message (qms.services.notification_mail), so a second run queues nothing, and the
+outbox sends what was queued however often the mail server fails.
 """
 
-import logging
 from datetime import date, datetime, time, timedelta
-from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,33 +17,14 @@ from django.utils.translation import gettext as _
 from processes.models import Process
 from qms.choices import Role
 from qms.models import Action, User
-from qms.services import mail_subject, notification_claim
+from qms.services import notification_mail
 
 from .choices import ReviewStatus
 from .ics import review_invitation
 from .models import ManagementReview, ReviewAttendance, ReviewDecision
 from .selectors import processes_to_comment
 
-logger = logging.getLogger(__name__)
-
 ICS_TYPE = "text/calendar; method=REQUEST"
-
-
-def send_once(*, kind: str, record, key: str, person: User, subject: str, body: str, attachments=()) -> bool:
-    """Send one e-mail to `person`, once per `kind`, `record` and `key`. False when it was sent
-    before or could not be sent (its stamp is then rolled back, so the next run tries again)."""
-    try:
-        with transaction.atomic():
-            if not notification_claim(kind=kind, record=record, key=key, recipient=person):
-                return False
-            message = EmailMessage(subject=mail_subject(subject), body=body, to=[person.email])
-            for name, content, media_type in attachments:
-                message.attach(name, content, media_type)
-            message.send()
-    except (OSError, SMTPException):
-        logger.exception("Could not send the %s e-mail for %s to %s", kind, record, person)
-        return False
-    return True
 
 
 # Before the review
@@ -70,7 +47,7 @@ def reviews_remind_upcoming(*, today: date | None = None) -> int:
     """E-mail the attendees and preparers of each planned or prepared review within
     REVIEW_REMINDER_DAYS, with its calendar invitation attached: once per review, person and
     version of the invitation (a review moved or relocated after the reminder is sent again, as an
-    update of the same invitation). Returns how many were sent."""
+    update of the same invitation). Returns how many were queued."""
     today = today or timezone.localdate()
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = timezone.make_aware(datetime.combine(today + timedelta(days=settings.REVIEW_REMINDER_DAYS + 1), time.min))
@@ -103,11 +80,11 @@ def reviews_remind_upcoming(*, today: date | None = None) -> int:
                 "day": timezone.localtime(review.planned_at).date().isoformat(),
                 "title": review.title,
             }
-            sent += send_once(
+            sent += notification_mail(
                 kind="review_upcoming",
                 record=review,
                 key=f"{review.calendar_sequence}:{person.pk}",
-                person=person,
+                recipient=person,
                 subject=subject,
                 body=render_to_string("emails/review_upcoming.txt", context),
                 attachments=[("invitation.ics", review_invitation(review, person).decode(), ICS_TYPE)],
@@ -122,7 +99,7 @@ def reviews_remind_upcoming(*, today: date | None = None) -> int:
 def review_outputs_remind_due(*, today: date | None = None) -> int:
     """E-mail the owner of each action a review decided that is still open and due within
     REVIEW_REMINDER_DAYS (not yet overdue: overdue actions have their own reminder), once per
-    action and due date. Returns how many were sent."""
+    action and due date. Returns how many were queued."""
     today = today or timezone.localdate()
     decided = ReviewDecision.objects.filter(action=OuterRef("pk"))
     soon = today + timedelta(days=settings.REVIEW_REMINDER_DAYS)
@@ -147,11 +124,11 @@ def review_outputs_remind_due(*, today: date | None = None) -> int:
             "ref": action.reference,
             "title": action.title,
         }
-        sent += send_once(
+        sent += notification_mail(
             kind="review_output_due",
             record=action,
             key=action.due_date.isoformat(),
-            person=action.owner,
+            recipient=action.owner,
             subject=subject,
             body=render_to_string("emails/review_output_due.txt", context),
         )

@@ -2,14 +2,11 @@
 changes, and the review reminders."""
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import date
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.template.loader import render_to_string
@@ -19,12 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from qms.history import bulk_update_with_history
 from qms.models import User
-from qms.services import mail_subject, notification_claim
+from qms.services import notification_mail
 
 from .choices import Band, RiskStatus, band_colour, band_label
 from .models import Risk, RiskMatrix, RiskReview
 
-logger = logging.getLogger(__name__)
 BATCH = 1000
 # Statuses in which an accepted risk is left to run on its approval.
 LEFT_TO_RUN = (RiskStatus.MONITORED, RiskStatus.CLOSED)
@@ -198,23 +194,14 @@ def risks_notify_review_overdue(*, today: date | None = None) -> int:
     sent = 0
     overdue = Risk.objects.review_overdue(today).exclude(owner__email="").select_related("owner")
     for risk in overdue.in_batches(BATCH):
-        try:
-            with transaction.atomic():
-                key = risk.next_review_date.isoformat()
-                if not notification_claim(kind="risk_review_overdue", record=risk, key=key, recipient=risk.owner):
-                    continue
-                send_mail(
-                    subject=mail_subject(_("Review due: %(risk)s") % {"risk": risk}),
-                    message=render_to_string(
-                        "emails/risk_review_overdue.txt", {"risk": risk, "site_url": settings.SITE_URL}
-                    ),
-                    from_email=None,
-                    recipient_list=[risk.owner.email],
-                )
-        except (OSError, SMTPException):
-            logger.exception("Could not send the review reminder for %s", risk.reference)
-            continue
-        sent += 1
+        sent += notification_mail(
+            kind="risk_review_overdue",
+            record=risk,
+            key=risk.next_review_date.isoformat(),
+            recipient=risk.owner,
+            subject=_("Review due: %(risk)s") % {"risk": risk},
+            body=render_to_string("emails/risk_review_overdue.txt", {"risk": risk, "site_url": settings.SITE_URL}),
+        )
     return sent
 
 

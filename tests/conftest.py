@@ -88,6 +88,15 @@ def _celery_runs_tasks_in_process(settings):
     app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(autouse=True)
+def _mail_sent_when_queued(monkeypatch):
+    """Queued e-mail (qms.outbox) is sent as it is queued, inside the test's transaction, which never
+    commits: tests read django.core.mail.outbox as before. Tests of the outbox itself undo this."""
+    import qms.outbox
+
+    monkeypatch.setattr(qms.outbox, "_send_after_commit", qms.outbox.outbox_trigger)
+
+
 DEMO_PASSWORD = "demo-password"
 
 

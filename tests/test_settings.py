@@ -51,6 +51,8 @@ def run_django(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("LOG_LEVEL", "chatty"),
         ("EVIDENCE_MAX_UPLOAD_MB", "0"),
         ("EVIDENCE_MAX_UPLOAD_MB", "20MB"),
+        ("RETENTION_ARCHIVE_AFTER_YEARS", "0"),
+        ("RETENTION_ARCHIVE_AFTER_YEARS", "ten"),
     ],
 )
 def test_bad_value_fails_at_start_naming_the_variable(variable, value):
@@ -74,6 +76,7 @@ def test_a_redis_url_with_a_password_is_not_repeated_in_the_message():
         ("REDIS_URL", "rediss://:pass@redis.example.com:6380/1"),
         ("SITE_URL", "https://qms.example.com/quality"),
         ("LOG_LEVEL", "warning"),
+        ("RETENTION_ARCHIVE_AFTER_YEARS", "7"),
     ],
 )
 def test_good_values_are_accepted(variable, value):

@@ -1,6 +1,7 @@
 from .actions import Action
 from .attachments import Attachment
 from .notifications import Notification
+from .outbox import OutboxMessage
 from .people import OrgUnit, User
 from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter, count_subquery
 from .security import SecuritySettings
@@ -12,6 +13,7 @@ __all__ = [
     "Attachment",
     "Notification",
     "OrgUnit",
+    "OutboxMessage",
     "OwnedRecord",
     "ProcessLinkedRecord",
     "RecordQuerySet",

@@ -116,7 +116,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
         except IntegrityError:  # someone took the username or address a moment ago
             form.add_error(None, _("Someone was given this username or e-mail address meanwhile: check and try again."))
         else:
-            _send_invite(request, person)
+            _invited(request, person)
             return done_response(request, reverse("qms:user_detail", args=[person.pk]))
     return _person_form(request, form, person=None)
 
@@ -146,20 +146,10 @@ def _person_form(request: HttpRequest, form, *, person: User | None) -> Template
     return TemplateResponse(request, "qms/user_form.html", context, status=422 if form.errors else 200)
 
 
-def _send_invite(request: HttpRequest, person: User) -> None:
-    if services.person_send_invite(person=person, user=request.user):
-        messages.success(
-            request, _("Invited %(person)s: the invite went to %(email)s.") % {"person": person, "email": person.email}
-        )
-    else:
-        messages.warning(
-            request,
-            _(
-                "The invite to %(email)s could not be sent (the mail server did not take it). Nothing else is lost: "
-                "send the invite again from this page later."
-            )
-            % {"email": person.email},
-        )
+def _invited(request: HttpRequest, person: User) -> None:
+    messages.success(
+        request, _("Invited %(person)s: the invite goes to %(email)s.") % {"person": person, "email": person.email}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,9 +161,11 @@ def user_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
         return done_response(request, reverse("qms:user_detail", args=[person.pk]))
     if request.method == "POST":
         try:
-            _send_invite(request, person)
+            services.person_send_invite(person=person, user=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+        else:
+            _invited(request, person)
         return done_response(request, reverse("qms:user_detail", args=[person.pk]))
     confirmation = Confirmation(
         title=_("Send the invite again?"),

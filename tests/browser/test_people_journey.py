@@ -31,7 +31,7 @@ def test_a_quality_manager_invites_a_person(page, sign_in):
     page.get_by_role("button", name="Invite").click()
 
     expect(page.locator("h1")).to_have_text("Nina Kowalski")
-    expect(page.locator(".alert-success")).to_contain_text("the invite went to nina@example.com")
+    expect(page.locator(".alert-success")).to_contain_text("the invite goes to nina@example.com")
     expect(page.locator("main")).to_contain_text("has not chosen a password yet")
     assert [m.to for m in mail.outbox] == [["nina@example.com"]]
 

@@ -145,14 +145,14 @@ def test_overdue_notices_go_out_while_someone_else_writes(in_parallel, monkeypat
     monkeypatch.setattr(qms.services, "BATCH", 3)
     owner = UserFactory()
     ActionFactory.create_batch(7, owner=owner, due_date=timezone.localdate() - timedelta(days=1))
-    send_mail = qms.services.send_mail
+    mail_queue = qms.services.mail_queue
 
-    def send_while_someone_saves(**kwargs):
+    def queue_while_someone_saves(**kwargs):
         # Right after this notice's transaction commits, another connection writes and commits.
         transaction.on_commit(lambda: in_parallel(lambda: ActionFactory(owner=owner)))
-        return send_mail(**kwargs)
+        return mail_queue(**kwargs)
 
-    monkeypatch.setattr(qms.services, "send_mail", send_while_someone_saves)
+    monkeypatch.setattr(qms.services, "mail_queue", queue_while_someone_saves)
 
     assert in_parallel(notify_overdue_actions) == [7]
 

@@ -2,7 +2,6 @@
 holds, and handing it all over in one step."""
 
 import re
-from smtplib import SMTPException
 
 import factory
 import pytest
@@ -19,12 +18,13 @@ from qms.choices import ActionStatus, Role
 from qms.forms import ActionForm
 from qms.history import record_history
 from qms.hub import record_kinds
-from qms.models import Action, ApiToken, User
+from qms.models import Action, ApiToken, OutboxMessage, User
 from qms.selectors import person_holdings
 from risks.choices import RiskStatus
 from tests import factories
 from tests.api import api
 from tests.factories import ActionFactory, KPIFactory, OrgUnitFactory, RiskFactory, UserFactory
+from tests.mail import DOWN
 from tests.qms.test_history_truth import assert_snapshot_is_the_stored_row
 
 pytestmark = pytest.mark.django_db
@@ -173,20 +173,18 @@ def test_the_database_refuses_an_address_in_other_capitals(owner):
         UserFactory(username="twin", email="OWNER@example.com")
 
 
-def test_a_failed_invite_mail_is_reported_and_can_be_sent_again(client_for, quality, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise SMTPException("mail server down")
-
-    monkeypatch.setattr(services, "send_mail", refuse)
+def test_an_invite_the_mail_server_refused_waits_in_the_outbox_and_can_be_sent_again(client_for, quality, settings):
+    settings.EMAIL_BACKEND = DOWN
     client = client_for(quality)
     response = client.post(reverse("qms:user_invite"), invite_data(), follow=True)
 
     assert response.status_code == 200
-    assert "could not be sent" in response.text
     nina = User.objects.get(username="nina")
     assert url("user_invite_again", nina) in response.text
+    (waiting,) = OutboxMessage.objects.failed()
+    assert waiting.to == ["nina@example.com"] and waiting.kind == "invite"
 
-    monkeypatch.undo()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert client.get(url("user_invite_again", nina)).status_code == 200
     sent = client.post(url("user_invite_again", nina), follow=True)
     assert "Invited Nina Kowalski" in sent.text

@@ -5,9 +5,10 @@ from django.core import mail
 from django.utils import timezone
 
 from qms.choices import ActionStatus
-from qms.models import Notification
-from qms.tasks import notify_overdue_actions
+from qms.models import Notification, OutboxMessage
+from qms.tasks import notify_overdue_actions, send_outbox
 from tests.factories import ActionFactory
+from tests.mail import DOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +57,16 @@ def test_actions_on_time_done_or_cancelled_send_nothing(owner):
     assert mail.outbox == []
 
 
-def test_a_failed_send_is_retried_on_the_next_run(overdue, monkeypatch):
-    import qms.services
+def test_a_mail_server_that_is_down_delays_the_notice_and_loses_nothing(overdue, settings):
+    settings.EMAIL_BACKEND = DOWN
+    assert notify_overdue_actions.delay().get() == 1  # queued, with its stamp
+    (queued,) = OutboxMessage.objects.all()
+    assert queued.sent_at is None and queued.attempts == 1 and "SMTPServerDisconnected" in queued.last_error
+    assert notify_overdue_actions.delay().get() == 0  # the stamp holds: not queued twice
+    assert Notification.objects.filter(kind="action_overdue").count() == 1
 
-    def broken_send(**kwargs):
-        raise OSError("mail server down")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(qms.services, "send_mail", broken_send)
-        assert notify_overdue_actions.delay().get() == 0
-    assert not Notification.objects.exists()
-
-    assert notify_overdue_actions.delay().get() == 1
-    assert len(mail.outbox) == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())  # its backoff has passed
+    assert send_outbox.delay().get() == 1
+    (message,) = mail.outbox
+    assert message.extra_headers["Message-ID"] == queued.message_id

@@ -4,8 +4,6 @@ second run sends and stores nothing."""
 
 import hashlib
 from datetime import timedelta
-from smtplib import SMTPException
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -15,11 +13,13 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from qms.choices import ActionStatus, Role
-from qms.models import Notification
+from qms.models import Notification, OutboxMessage
+from qms.tasks import send_outbox
 from reviews import tasks
 from reviews.choices import ReviewStatus
 from reviews.models import MinutesAddendum, ProcessCommentary
 from tests.factories import ActionFactory, KPIFactory, ProcessFactory, UserFactory
+from tests.mail import DOWN
 
 from .factories import ManagementReviewFactory, ReviewDecisionFactory, issue
 
@@ -85,11 +85,16 @@ def test_reviews_held_or_issued_are_not_reminded(soon):
     assert tasks.send_review_reminders.delay().get()["upcoming"] == 0
 
 
-def test_a_failed_send_is_tried_again_by_the_next_run(soon):
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=SMTPException("down")):
-        assert tasks.send_review_reminders.delay().get()["upcoming"] == 0
-    assert not Notification.objects.filter(kind="review_upcoming").exists()
+def test_reminders_the_mail_server_refused_wait_in_the_outbox_and_go_once_it_is_back(soon, settings):
+    settings.EMAIL_BACKEND = DOWN
     assert tasks.send_review_reminders.delay().get()["upcoming"] == 4
+    assert tasks.send_review_reminders.delay().get()["upcoming"] == 0
+    assert OutboxMessage.objects.failed().count() == 4 and not mail.outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    assert send_outbox.delay().get() == 4
+    assert all(invitation_in(message) for message in mail.outbox) and len(mail.outbox) == 4
 
 
 def test_owners_of_review_outputs_are_reminded_once_before_the_due_date(lead, owner, settings):
