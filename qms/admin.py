@@ -3,10 +3,12 @@ app's admin stands on QMSAdmin, which holds those rules once."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import Action, Notification, OrgUnit, User
 
 
@@ -48,8 +50,29 @@ class QMSAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
+class PersonAdminForm(UserChangeForm):
+    """Django's user form, held to the product's rules on roles and deactivation
+    (services.person_change_check) for the admin's `user`."""
+
+    user: User
+
+    def clean(self):
+        cleaned_data = super().clean()
+        role, is_active = cleaned_data.get("role", self.instance.role), cleaned_data.get("is_active", True)
+        try:
+            services.person_change_check(self.instance, user=self.user, role=role, is_active=is_active)
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned_data
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, QMSAdmin):
+    """People, changed as the app's people pages change them: only by those who may manage the person
+    (services.person_may_manage), never leaving the QMS without a quality manager, and a deactivation
+    signs them out and revokes their API tokens (services.person_deactivate)."""
+
+    form = PersonAdminForm
     list_display = ["username", "first_name", "last_name", "job_title", "role", "org_unit", "is_active"]
     list_filter = ["role", "org_unit", "is_active", "is_superuser"]
     fieldsets = (
@@ -60,6 +83,24 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("In the QMS"), {"fields": ("first_name", "last_name", "email", "role", "job_title", "org_unit")}),
     )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not services.person_may_manage(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # until person_deactivate does it, with all that goes with it
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            services.person_deactivate(person=obj, user=request.user, reason=str(_("Deactivated in the admin.")))
 
     def user_change_password(self, request, id, form_url=""):
         """Only one's own password: whoever sets another person's could sign in as them."""

@@ -6,10 +6,15 @@ from datetime import date
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from packs.choices import PackStatus
+from packs.models import EvidencePack
 from processes.models import Process
+from qms import services
 from qms.admin import QMSAdmin
 from qms.choices import ActionStatus, Role
 from qms.models import Action
@@ -149,3 +154,127 @@ def test_the_admin_still_answers_for_each_model(admin_client_for):
         if model._meta.app_label in QMS_APPS and model is not Action:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
             assert admin_client_for.get(url).status_code == 200, url
+
+
+def test_an_evidence_pack_is_shown_read_only_in_the_admin(admin_client_for, superuser_quality):
+    process = ProcessFactory()
+    pack = EvidencePack(
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 6, 30),
+        as_of=timezone.now(),
+        requested_by=superuser_quality,
+        status=PackStatus.DONE,
+        sha256="0" * 64,
+    )
+    pack.file.save("pack.pdf", ContentFile(b"%PDF-1.7"), save=False)
+    pack.save()
+    pack.processes.set([process])
+
+    page = admin_client_for.get(reverse("admin:packs_evidencepack_change", args=[pack.pk]))
+
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert 'name="_save"' not in content
+    assert pack.get_download_url() in content  # the stored PDF, through the permission-checked download
+
+
+# People
+# ------------------------------------------------------------------------------
+
+
+def _person_form(person, **changes) -> dict:
+    """What the admin's change form of `person` posts, with `changes`."""
+    data = {
+        "username": person.username,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "role": person.role,
+        "job_title": person.job_title,
+        "org_unit": person.org_unit_id or "",
+        "is_active": "on" if person.is_active else "",
+        "is_staff": "on" if person.is_staff else "",
+        "is_superuser": "on" if person.is_superuser else "",
+        "date_joined_0": person.date_joined.date().isoformat(),
+        "date_joined_1": "00:00:00",
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value != ""}
+
+
+@pytest.fixture
+def superuser_leadership(db):
+    return UserFactory(username="lead-superuser", role=Role.LEADERSHIP, is_superuser=True, is_staff=True)
+
+
+def test_the_admin_keeps_the_last_quality_manager_one(client_for, superuser_leadership, quality):
+    url = reverse("admin:qms_user_change", args=[quality.pk])
+
+    response = client_for(superuser_leadership).post(url, _person_form(quality, role=Role.CONTRIBUTOR))
+
+    assert response.status_code == 200
+    assert "the last active quality manager" in response.content.decode()
+    quality.refresh_from_db()
+    assert quality.role == Role.QUALITY_MANAGER
+
+
+def test_the_admin_keeps_the_last_quality_manager_active(client_for, superuser_leadership, quality):
+    url = reverse("admin:qms_user_change", args=[quality.pk])
+
+    response = client_for(superuser_leadership).post(url, _person_form(quality, is_active=""))
+
+    assert response.status_code == 200
+    assert "the last active quality manager" in response.content.decode()
+    quality.refresh_from_db()
+    assert quality.is_active
+
+
+def test_nobody_gives_up_their_own_quality_manager_role_in_the_admin(admin_client_for, superuser_quality, quality):
+    url = reverse("admin:qms_user_change", args=[superuser_quality.pk])
+
+    response = admin_client_for.post(url, _person_form(superuser_quality, role=Role.LEADERSHIP))
+
+    assert "You cannot give up your own quality manager role" in response.content.decode()
+    superuser_quality.refresh_from_db()
+    assert superuser_quality.role == Role.QUALITY_MANAGER
+
+
+def test_a_deactivation_in_the_admin_signs_out_and_revokes_tokens_as_in_the_app(
+    admin_client_for, superuser_quality, owner, client_for, django_capture_on_commit_callbacks
+):
+    token, _key = services.api_token_create(user=owner, name="laptop")
+    owners_session = client_for(owner)
+    url = reverse("admin:qms_user_change", args=[owner.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_for.post(url, _person_form(owner, is_active=""))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    owner.refresh_from_db()
+    token.refresh_from_db()
+    assert not owner.is_active
+    assert token.revoked_at is not None
+    assert owners_session.get(reverse("qms:dashboard")).status_code == 302  # signed out
+    assert owner.history.latest("history_date").history_user == superuser_quality
+
+
+def test_the_admin_changes_an_ordinary_persons_role_with_history(admin_client_for, superuser_quality, owner):
+    url = reverse("admin:qms_user_change", args=[owner.pk])
+
+    response = admin_client_for.post(url, _person_form(owner, role=Role.AUDITOR))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    owner.refresh_from_db()
+    latest = owner.history.latest("history_date")
+    assert (owner.role, latest.role, latest.history_user) == (Role.AUDITOR, Role.AUDITOR, superuser_quality)
+
+
+def test_a_staff_member_who_is_no_quality_manager_changes_nobody_in_the_admin(client_for, owner):
+    staff = UserFactory(role=Role.LEADERSHIP, is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_user"))
+    url = reverse("admin:qms_user_change", args=[owner.pk])
+
+    client_for(staff).post(url, _person_form(owner, role=Role.QUALITY_MANAGER))
+
+    owner.refresh_from_db()
+    assert owner.role != Role.QUALITY_MANAGER
