@@ -19,8 +19,19 @@ class QMSAdmin(SimpleHistoryAdmin):
       links to them stay), one by one or in bulk;
     - a record closed for good is shown read-only, by the product's own rule (`frozen_reason()`);
     - every save is kept in history with who made it (SimpleHistoryAdmin.save_model), and no past
-      version is written back over a record (a revert would step around the product's rules).
+      version is written back over a record (a revert would step around the product's rules);
+    - an owner or deputy is chosen from those the app's forms offer (`choosable_people()`: no
+      viewer, nobody deactivated unless the record names them already).
     """
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        record = obj if obj is not None else self.model()
+        if hasattr(record, "choosable_people"):
+            for name in ("owner", "deputies"):
+                if name in form.base_fields:  # a class made for this request by modelform_factory
+                    form.base_fields[name].queryset = record.choosable_people(name)
+        return form
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -125,7 +136,17 @@ class ActionAdmin(QMSAdmin):
     search_fields = ["reference", "title"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["deputies", "processes"]
-    readonly_fields = ["status", "completed_on", "verified_by", "verified_at", "verification_note"]
+    # What an action was raised from is set when it is raised: it decides which record's rules it
+    # counts for (a nonconformity's corrective actions, a KPI's effectiveness check).
+    readonly_fields = [
+        "status",
+        "completed_on",
+        "verified_by",
+        "verified_at",
+        "verification_note",
+        "source_type",
+        "source_id",
+    ]
 
 
 @admin.register(Notification)

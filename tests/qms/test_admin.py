@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from qms import services
 from qms.admin import QMSAdmin
 from qms.choices import ActionStatus, Role
 from qms.models import Action
-from tests.factories import ActionFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, NonconformityFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,48 @@ def test_an_open_action_changed_in_the_admin_is_kept_in_history_with_who_changed
     action.refresh_from_db()
     latest = action.history.latest("history_date")
     assert (action.title, latest.title, latest.history_user) == ("After", "After", superuser_quality)
+
+
+def test_what_an_action_was_raised_from_is_not_changed_in_the_admin(admin_client_for):
+    nonconformity = NonconformityFactory()
+    action = ActionFactory(source=nonconformity)
+    url = reverse("admin:qms_action_change", args=[action.pk])
+    data = {
+        "title": action.title,
+        "kind": action.kind,
+        "owner": action.owner_id,
+        "due_date": action.due_date.isoformat(),
+        "source_type": ContentType.objects.get_for_model(Process).pk,
+        "source_id": ProcessFactory().pk,
+    }
+
+    response = admin_client_for.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    action.refresh_from_db()
+    assert action.source == nonconformity
+
+
+@pytest.mark.parametrize("who", ["viewer", "deactivated"])
+def test_the_admin_offers_as_owner_only_whom_the_app_offers(admin_client_for, who, viewer):
+    person = viewer if who == "viewer" else UserFactory(is_active=False)
+    process = ProcessFactory()
+    url = reverse("admin:processes_process_change", args=[process.pk])
+    data = {
+        "name": process.name,
+        "type": process.type,
+        "status": process.status,
+        "owner": person.pk,
+        "deputies": [person.pk],
+    }
+
+    response = admin_client_for.post(url, data)
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    process.refresh_from_db()
+    assert process.owner != person
+    assert not process.deputies.exists()
 
 
 def test_a_past_version_is_not_written_back_over_a_closed_action(admin_client_for):
