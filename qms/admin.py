@@ -1,7 +1,7 @@
 """The admin, for the quality manager's rare repairs. It never does what the product forbids: every
 app's admin stands on QMSAdmin, which holds those rules once."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .forms import PersonInviteForm
 from .models import Action, Notification, OrgUnit, User
 
 
@@ -90,9 +91,11 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
         *DjangoUserAdmin.fieldsets,
         (_("In the QMS"), {"fields": ("role", "job_title", "org_unit")}),
     )
+    # A new person is invited, as from the People page: they choose their own password from the link.
+    add_form = PersonInviteForm
     add_fieldsets = (
-        *DjangoUserAdmin.add_fieldsets,
-        (_("In the QMS"), {"fields": ("first_name", "last_name", "email", "role", "job_title", "org_unit")}),
+        (None, {"fields": ("username", "first_name", "last_name", "email")}),
+        (_("In the QMS"), {"fields": ("role", "job_title", "org_unit")}),
     )
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -105,8 +108,17 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
         form.user = request.user  # a class made for this request by modelform_factory
         return form
 
+    def has_add_permission(self, request) -> bool:
+        return services.person_may_manage(request.user, User()) and super().has_add_permission(request)
+
     def save_model(self, request, obj, form, change) -> None:
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if not change:
+            obj.set_unusable_password()
+            super().save_model(request, obj, form, change)
+            if not services.person_send_invite(person=obj, user=request.user):
+                messages.warning(request, _("The invite could not be sent: send it again from their page in the app."))
+            return
+        deactivating = "is_active" in form.changed_data and not obj.is_active
         if deactivating:
             obj.is_active = True  # until person_deactivate does it, with all that goes with it
         super().save_model(request, obj, form, change)

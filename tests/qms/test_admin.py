@@ -18,7 +18,7 @@ from processes.models import Process
 from qms import services
 from qms.admin import QMSAdmin
 from qms.choices import ActionStatus, Role
-from qms.models import Action
+from qms.models import Action, User
 from tests.factories import ActionFactory, NonconformityFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +321,30 @@ def test_a_staff_member_who_is_no_quality_manager_changes_nobody_in_the_admin(cl
 
     owner.refresh_from_db()
     assert owner.role != Role.QUALITY_MANAGER
+
+
+def test_a_person_added_in_the_admin_is_invited_to_choose_their_own_password(
+    admin_client_for, superuser_quality, mailoutbox
+):
+    url = reverse("admin:qms_user_add")
+    data = {
+        "username": "newcomer",
+        "first_name": "New",
+        "last_name": "Comer",
+        "email": "newcomer@example.com",
+        "role": Role.AUDITOR,
+        "password1": "chosen-by-the-admin-1",
+        "password2": "chosen-by-the-admin-1",
+        "usable_password": "true",
+    }
+
+    page = admin_client_for.get(url)
+    response = admin_client_for.post(url, data)
+
+    assert page.status_code == 200
+    assert 'name="password1"' not in page.content.decode()
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person = User.objects.get(username="newcomer")
+    assert not person.has_usable_password()
+    assert [message.to for message in mailoutbox] == [["newcomer@example.com"]]
+    assert person.history.latest("history_date").history_user == superuser_quality
