@@ -16,6 +16,9 @@ from .models import Action, Notification, OrgUnit, User
 class QMSAdmin(SimpleHistoryAdmin):
     """The base of every model admin in the QMS, superuser or not:
 
+    - only those who administer the QMS (quality managers, superusers) add or change anything, as in
+      the app, whatever Django permissions a staff account was given;
+
     - nothing is deleted (records are retired, cancelled or deactivated, so their history and the
       links to them stay), one by one or in bulk;
     - a record closed for good is shown read-only, by the product's own rule (`frozen_reason()`);
@@ -42,11 +45,14 @@ class QMSAdmin(SimpleHistoryAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def has_add_permission(self, request) -> bool:
+        return request.user.administers_qms and super().has_add_permission(request)
+
     def has_change_permission(self, request, obj=None) -> bool:
         frozen_reason = getattr(obj, "frozen_reason", None)
         if frozen_reason is not None and frozen_reason():
             return False
-        return super().has_change_permission(request, obj)
+        return request.user.administers_qms and super().has_change_permission(request, obj)
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True

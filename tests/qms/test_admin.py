@@ -348,3 +348,23 @@ def test_a_person_added_in_the_admin_is_invited_to_choose_their_own_password(
     assert not person.has_usable_password()
     assert [message.to for message in mailoutbox] == [["newcomer@example.com"]]
     assert person.history.latest("history_date").history_user == superuser_quality
+
+
+def test_a_staff_member_who_is_no_quality_manager_changes_no_record_in_the_admin(client_for):
+    staff = UserFactory(role=Role.LEADERSHIP, is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_process", "change_process", "add_process"])
+    )
+    process = ProcessFactory(name="As it was")
+    client = client_for(staff)
+
+    changed = client.post(
+        reverse("admin:processes_process_change", args=[process.pk]),
+        {"name": "Taken over", "type": process.type, "status": process.status, "owner": staff.pk},
+    )
+
+    assert client.get(reverse("admin:processes_process_change", args=[process.pk])).status_code == 200  # may look
+    assert changed.status_code == 403
+    assert client.get(reverse("admin:processes_process_add")).status_code == 403
+    process.refresh_from_db()
+    assert process.name == "As it was"
