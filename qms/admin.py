@@ -109,6 +109,14 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        """Who signs in to the admin, and with what rights, only a superuser decides (as only a
+        superuser changes such an account: services.person_may_manage)."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return readonly
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user  # a class made for this request by modelform_factory

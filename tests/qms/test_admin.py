@@ -368,3 +368,18 @@ def test_a_staff_member_who_is_no_quality_manager_changes_no_record_in_the_admin
     assert client.get(reverse("admin:processes_process_add")).status_code == 403
     process.refresh_from_db()
     assert process.name == "As it was"
+
+
+def test_only_a_superuser_lets_someone_into_the_admin(client_for, owner):
+    staff_quality = UserFactory(role=Role.QUALITY_MANAGER, is_staff=True)
+    staff_quality.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    url = reverse("admin:qms_user_change", args=[owner.pk])
+
+    response = client_for(staff_quality).post(
+        url, _person_form(owner, job_title="Machinist", is_staff="on", is_superuser="on")
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    owner.refresh_from_db()
+    assert owner.job_title == "Machinist"  # what a quality manager may change, changed
+    assert not (owner.is_staff or owner.is_superuser)
