@@ -55,9 +55,10 @@ class RecordViewSet(
 
     def get_queryset(self):
         visible = self.queryset.restrict(self.request.user, "view")
-        if self.request.method in ("PUT", "PATCH"):
+        if self.request.method in ("PUT", "PATCH") and transaction.get_connection().in_atomic_block:
             # An update reads the row locked (see update()), so it never writes back a stale copy
-            # over a change made meanwhile, such as an action's status.
+            # over a change made meanwhile, such as an action's status. (OPTIONS reads it as a PUT
+            # would, outside a transaction, only to describe the form.)
             visible = visible.select_for_update(of=("self",))
         return visible
 

@@ -306,3 +306,15 @@ def test_an_update_with_a_stale_etag_is_refused_and_a_fresh_one_saves(owner):
     assert stale.status_code == 412
     assert fresh.status_code == 200 and fresh.json()["title"] == "Mine"
     assert fresh["ETag"] != fresh_etag
+
+
+@pytest.mark.django_db(transaction=True)
+def test_options_on_a_record_describes_it_outside_a_transaction(quality):
+    """DRF's OPTIONS reads the record as a PUT would, with no transaction around it: the row lock
+    of an update must not be asked for there (PostgreSQL refuses select_for_update outside one)."""
+    action = ActionFactory()
+
+    response = api(quality).options(f"/api/actions/{action.pk}/")
+
+    assert response.status_code == 200
+    assert "PUT" in response.json()["actions"]
