@@ -1,6 +1,7 @@
 """The admin, for the quality manager's rare repairs. It never does what the product forbids: every
 app's admin stands on QMSAdmin, which holds those rules once."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .forms import PersonInviteForm
+from .forms import ActionForm, PersonInviteForm
 from .models import Action, Notification, OrgUnit, User
 
 
@@ -153,9 +154,15 @@ class OrgUnitAdmin(QMSAdmin):
     search_fields = ["name"]
 
 
+class ActionAdminForm(forms.ModelForm):
+    clean_due_date = ActionForm.clean_due_date  # no new due date in the past, as in the app
+
+
 @admin.register(Action)
 class ActionAdmin(QMSAdmin):
     """The lifecycle and the effectiveness check happen in the app, where their rules are kept."""
+
+    form = ActionAdminForm
 
     list_display = ["reference", "title", "kind", "status", "owner", "due_date"]
     list_filter = ["status", "kind"]

@@ -159,6 +159,19 @@ def test_the_admin_offers_as_owner_only_whom_the_app_offers(admin_client_for, wh
     assert not process.deputies.exists()
 
 
+def test_an_action_gets_no_new_due_date_in_the_past_in_the_admin(admin_client_for):
+    action = ActionFactory()
+    due = action.due_date
+    data = {"title": action.title, "kind": action.kind, "owner": action.owner_id, "due_date": "2020-01-01"}
+
+    response = admin_client_for.post(reverse("admin:qms_action_change", args=[action.pk]), data)
+
+    assert response.status_code == 200
+    assert "The due date cannot be in the past." in response.content.decode()
+    action.refresh_from_db()
+    assert action.due_date == due
+
+
 def test_a_past_version_is_not_written_back_over_a_closed_action(admin_client_for):
     action = ActionFactory(title="While open")
     opened = action.history.latest("history_date")
