@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -110,6 +111,13 @@ class OrgUnitViewSet(viewsets.ModelViewSet):
     serializer_class = OrgUnitSerializer
     permission_classes = [QualityManagerOrReadOnly]
     filterset_fields = ["kind", "parent"]
+
+    def perform_destroy(self, instance):
+        # Audits name their units in their scope, through links that a delete would drop without a
+        # trace, from issued reports too: a unit in an audit's scope stays, as one people belong to.
+        if instance.audits.exists():
+            raise ProtectedError("The unit is in the scope of audits.", set(instance.audits.all()[:10]))
+        instance.delete()
 
 
 class ActionViewSet(RecordViewSet):

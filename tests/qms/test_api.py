@@ -17,7 +17,7 @@ from qms.choices import ActionStatus
 from qms.models import Action, ApiToken, OrgUnit
 from qms.models.tokens import key_digest
 from tests.api import api
-from tests.factories import ActionFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, AuditFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +193,17 @@ def test_a_unit_still_in_use_cannot_be_removed(quality):
 
     assert response.status_code == 409
     assert "still referenced" in response.json()["detail"]
+
+
+def test_a_unit_in_an_audits_scope_cannot_be_removed(quality):
+    unit = OrgUnit.objects.create(name="Plant 1", kind="site")
+    audit = AuditFactory()
+    audit.org_units.add(unit)
+
+    response = api(quality).delete(f"/api/org-units/{unit.pk}/")
+
+    assert response.status_code == 409
+    assert list(audit.org_units.all()) == [unit]
 
 
 def test_filters_mine_overdue_status_and_process(owner, outsider):
