@@ -113,7 +113,7 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
     def get_readonly_fields(self, request, obj=None):
         """Who signs in to the admin, and with what rights, only a superuser decides (as only a
         superuser changes such an account: services.person_may_manage)."""
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined"]  # facts, not settings
         if not request.user.is_superuser:
             readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly

@@ -317,10 +317,13 @@ def test_a_deactivation_in_the_admin_signs_out_and_revokes_tokens_as_in_the_app(
 def test_the_admin_changes_an_ordinary_persons_role_with_history(admin_client_for, superuser_quality, owner):
     url = reverse("admin:qms_user_change", args=[owner.pk])
 
-    response = admin_client_for.post(url, _person_form(owner, role=Role.AUDITOR))
+    joined = owner.date_joined
+
+    response = admin_client_for.post(url, _person_form(owner, role=Role.AUDITOR, date_joined_0="2001-01-01"))
 
     assert response.status_code == 302, response.content.decode()[:3000]
     owner.refresh_from_db()
+    assert owner.date_joined == joined  # a fact, shown read-only
     latest = owner.history.latest("history_date")
     assert (owner.role, latest.role, latest.history_user) == (Role.AUDITOR, Role.AUDITOR, superuser_quality)
 
