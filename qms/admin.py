@@ -19,7 +19,6 @@ class QMSAdmin(SimpleHistoryAdmin):
 
     - only those who administer the QMS (quality managers, superusers) add or change anything, as in
       the app, whatever Django permissions a staff account was given;
-
     - nothing is deleted (records are retired, cancelled or deactivated, so their history and the
       links to them stay), one by one or in bulk;
     - a record closed for good is shown read-only, by the product's own rule (`frozen_reason()`);
@@ -122,9 +121,6 @@ class UserAdmin(DjangoUserAdmin, QMSAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user  # a class made for this request by modelform_factory
         return form
-
-    def has_add_permission(self, request) -> bool:
-        return services.person_may_manage(request.user, User()) and super().has_add_permission(request)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
