@@ -56,6 +56,12 @@ class AuditProgramme(OwnedRecord):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        """An audit of a programme starts in its year (Audit.clean): a programme whose audits are
+        planned keeps that year."""
+        if self.pk and self.year and self.audits.exclude(planned_start__year=self.year).exists():
+            raise ValidationError({"year": _("Its audits are planned in another year: move them first.")})
+
     @classmethod
     def get_list_url(cls) -> str:
         return reverse("audits:auditprogramme_list")

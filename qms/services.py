@@ -227,15 +227,28 @@ def is_last_quality_manager(person: User) -> bool:
     return not list(others.values_list("pk", flat=True))
 
 
-def _keep_a_quality_manager(person: User, *, user: User, refusal: str) -> None:
-    """Someone must remain able to administer the QMS: a quality manager does not demote or
-    deactivate themselves (`refusal` says so), and the last active quality manager stays one."""
+def person_change_check(person: User, *, user: User, role: str, is_active: bool) -> None:
+    """Refuse what would leave the QMS without someone to administer it, before `user` gives
+    `person` the `role` and `is_active` asked: a quality manager does not demote or deactivate
+    themselves, nobody deactivates themselves, and the last active quality manager stays one and
+    active. Raises ValidationError by field. Every path that changes a role or deactivates asks it:
+    the app's pages and the admin alike (single sign-on keeps the role instead: qms.sso)."""
+    if person.is_active and not is_active and (person.pk == user.pk or person.role == Role.QUALITY_MANAGER):
+        _keep_a_quality_manager(person, user=user, field="is_active", refusal=_("You cannot deactivate yourself."))
+    if person.role == Role.QUALITY_MANAGER and role != Role.QUALITY_MANAGER:
+        refusal = _("You cannot give up your own quality manager role: ask another quality manager.")
+        _keep_a_quality_manager(person, user=user, field="role", refusal=refusal)
+
+
+def _keep_a_quality_manager(person: User, *, user: User, field: str, refusal: str) -> None:
     if person.pk == user.pk:
-        raise ValidationError(refusal)
+        raise ValidationError({field: refusal})
     if is_last_quality_manager(person):
         raise ValidationError(
-            _("%(person)s is the last active quality manager: make someone else quality manager first.")
-            % {"person": person}
+            {
+                field: _("%(person)s is the last active quality manager: make someone else quality manager first.")
+                % {"person": person}
+            }
         )
 
 
@@ -292,12 +305,7 @@ def person_update(*, person: User, user: User, note: str = "", **changes) -> Use
     """Change a person's names, e-mail, job title, role or unit; history keeps who did it and the note."""
     person = User.objects.select_for_update().get(pk=person.pk)
     _may_manage(user, person)
-    if person.role == Role.QUALITY_MANAGER and changes.get("role", person.role) != Role.QUALITY_MANAGER:
-        refusal = _("You cannot give up your own quality manager role: ask another quality manager.")
-        try:
-            _keep_a_quality_manager(person, user=user, refusal=refusal)
-        except ValidationError as error:
-            raise ValidationError({"role": error.messages}) from None
+    person_change_check(person, user=user, role=changes.get("role", person.role), is_active=person.is_active)
     for name, value in changes.items():
         setattr(person, name, value)
     person._change_reason = note
@@ -314,8 +322,7 @@ def person_deactivate(*, person: User, user: User, reason: str = "") -> User:
     _may_manage(user, person)
     if not person.is_active:
         return person
-    if person.pk == user.pk or person.role == Role.QUALITY_MANAGER:
-        _keep_a_quality_manager(person, user=user, refusal=_("You cannot deactivate yourself."))
+    person_change_check(person, user=user, role=person.role, is_active=False)
     # Before the person's own snapshot, so the deactivation heads their History tab.
     api_tokens_revoke_all(person=person, user=user, reason=reason or _("Deactivated."))
     person.is_active = False

@@ -8,7 +8,7 @@ from .. import services
 from ..models import Audit, AuditProgramme, ChecklistItem, Finding
 
 
-class AuditProgrammeSerializer(RecordSerializer):
+class AuditProgrammeSerializer(ModelCleanMixin, RecordSerializer):
     class Meta:
         model = AuditProgramme
         fields = ["id", "reference", "year", "title", "description", "owner", "deputies", "created_at", "updated_at"]

@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -55,9 +56,10 @@ class RecordViewSet(
 
     def get_queryset(self):
         visible = self.queryset.restrict(self.request.user, "view")
-        if self.request.method in ("PUT", "PATCH"):
+        if self.request.method in ("PUT", "PATCH") and transaction.get_connection().in_atomic_block:
             # An update reads the row locked (see update()), so it never writes back a stale copy
-            # over a change made meanwhile, such as an action's status.
+            # over a change made meanwhile, such as an action's status. (OPTIONS reads it as a PUT
+            # would, outside a transaction, only to describe the form.)
             visible = visible.select_for_update(of=("self",))
         return visible
 
@@ -109,6 +111,13 @@ class OrgUnitViewSet(viewsets.ModelViewSet):
     serializer_class = OrgUnitSerializer
     permission_classes = [QualityManagerOrReadOnly]
     filterset_fields = ["kind", "parent"]
+
+    def perform_destroy(self, instance):
+        # Audits name their units in their scope, through links that a delete would drop without a
+        # trace, from issued reports too: a unit in an audit's scope stays, as one people belong to.
+        if instance.audits.exists():
+            raise ProtectedError("The unit is in the scope of audits.", set(instance.audits.all()[:10]))
+        instance.delete()
 
 
 class ActionViewSet(RecordViewSet):

@@ -1,6 +1,7 @@
 """The audit API: programmes, audits, checklist answers and findings, under the pages' rules."""
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from audits import services
@@ -8,7 +9,7 @@ from audits.choices import AuditStatus
 from audits.models import Audit
 from nonconformities.choices import Origin
 from tests.api import api
-from tests.factories import AuditProgrammeFactory
+from tests.factories import AuditFactory, AuditProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,31 @@ def test_programmes_are_created_by_quality_managers(quality, auditor):
     assert api(auditor).post("/api/audit-programmes/", data, format="json").status_code == 403
     response = api(quality).post("/api/audit-programmes/", data, format="json")
     assert response.status_code == 201 and response.json()["reference"].startswith("APG-")
+
+
+def test_a_programme_keeps_the_year_its_audits_are_planned_in(quality, client_for):
+    audit = AuditFactory()
+    programme = audit.programme
+    later = programme.year + 1
+
+    by_api = api(quality).patch(f"/api/audit-programmes/{programme.pk}/", {"year": later}, format="json")
+    page = client_for(quality).post(
+        reverse("audits:auditprogramme_edit", args=[programme.pk]),
+        {
+            "year": later,
+            "title": programme.title,
+            "owner": programme.owner_id,
+            "version": programme.updated_at.isoformat(),
+        },
+    )
+
+    assert by_api.status_code == 400 and "year" in by_api.json()
+    assert page.status_code == 422
+    programme.refresh_from_db()
+    assert programme.year == audit.planned_start.year
+    # A programme without audits may still be moved to another year.
+    empty = AuditProgrammeFactory()
+    assert api(quality).patch(f"/api/audit-programmes/{empty.pk}/", {"year": 2099}, format="json").status_code == 200
 
 
 def test_an_audit_is_planned_moved_and_its_checklist_built(auditor, machining):

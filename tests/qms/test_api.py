@@ -17,7 +17,7 @@ from qms.choices import ActionStatus
 from qms.models import Action, ApiToken, OrgUnit
 from qms.models.tokens import key_digest
 from tests.api import api
-from tests.factories import ActionFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, AuditFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +195,17 @@ def test_a_unit_still_in_use_cannot_be_removed(quality):
     assert "still referenced" in response.json()["detail"]
 
 
+def test_a_unit_in_an_audits_scope_cannot_be_removed(quality):
+    unit = OrgUnit.objects.create(name="Plant 1", kind="site")
+    audit = AuditFactory()
+    audit.org_units.add(unit)
+
+    response = api(quality).delete(f"/api/org-units/{unit.pk}/")
+
+    assert response.status_code == 409
+    assert list(audit.org_units.all()) == [unit]
+
+
 def test_filters_mine_overdue_status_and_process(owner, outsider):
     process = ProcessFactory()
     mine = ActionFactory(owner=owner, processes=[process])
@@ -306,3 +317,15 @@ def test_an_update_with_a_stale_etag_is_refused_and_a_fresh_one_saves(owner):
     assert stale.status_code == 412
     assert fresh.status_code == 200 and fresh.json()["title"] == "Mine"
     assert fresh["ETag"] != fresh_etag
+
+
+@pytest.mark.django_db(transaction=True)
+def test_options_on_a_record_describes_it_outside_a_transaction(quality):
+    """DRF's OPTIONS reads the record as a PUT would, with no transaction around it: the row lock
+    of an update must not be asked for there (PostgreSQL refuses select_for_update outside one)."""
+    action = ActionFactory()
+
+    response = api(quality).options(f"/api/actions/{action.pk}/")
+
+    assert response.status_code == 200
+    assert "PUT" in response.json()["actions"]
