@@ -47,6 +47,13 @@ class RecordHistory(HistoricalRecords):
     save's snapshot of the links. A link changed from the other end (a user's records) snapshots
     each record whose links changed."""
 
+    def post_save(self, instance, created, using=None, **kwargs):
+        # A save of only the fields history leaves out (a sign-in's last_login) changes nothing it shows.
+        update_fields = kwargs.get("update_fields")
+        if not created and update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         if action not in ("post_add", "post_remove", "post_clear"):
             return

@@ -85,5 +85,6 @@ def pick(page):
         page.keyboard.press("Enter")
         expect(page.locator(f"{select} option:checked", has_text=text)).to_have_count(1)
         page.keyboard.press("Escape")
+        expect(page.locator(f"{select}-ts-dropdown")).to_be_hidden()  # it no longer covers what is below
 
     return choose

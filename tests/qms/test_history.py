@@ -239,3 +239,17 @@ def test_a_link_added_from_the_other_end_shows_on_the_record(owner):
     newest = record_history(action)[0]
     assert [(c.name, c.old, c.new) for c in newest.changes] == [("deputies", "—", "Nora Field")]
     assert [e.kind for e in record_history(deputy)] == ["+"]  # nothing changed on the person
+
+
+def test_signing_in_leaves_no_history_row_but_a_real_change_to_the_person_does(client):
+    person = UserFactory(username="ada")
+    rows = person.history.count()
+
+    answer = client.post(reverse("login"), {"username": "ada", "password": "correct-horse-battery"})
+    person.refresh_from_db()
+
+    assert answer.status_code == 302 and person.last_login is not None
+    assert person.history.count() == rows  # last_login is left out of history, so its save is not a change
+    person.job_title = "Setter"
+    person.save()
+    assert person.history.count() == rows + 1
