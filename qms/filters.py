@@ -110,7 +110,7 @@ class ActionFilterSet(SearchFilterSet):
         """Current or closed actions; a status asked for by name wins (the dashboard links to them)."""
         if value == "all" or self.data.get("status"):
             return queryset
-        return queryset.closed() if value == "closed" else queryset.exclude(status__in=ActionStatus.closed())
+        return queryset.closed() if value == "closed" else queryset.filter(status__in=ActionStatus.current())
 
     def filter_source_type(self, queryset, name, value):
         """Actions raised from records of one kind, or from their parts that raise actions in their

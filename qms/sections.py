@@ -133,4 +133,4 @@ def overdue_actions(request) -> Section:
     )
 
 
-record_kind(Action, open_when=~Q(status__in=[*ActionStatus.verified(), ActionStatus.CANCELLED]), owner_filter="owner")
+record_kind(Action, open_when=Q(status__in=ActionStatus.current()), owner_filter="owner")
