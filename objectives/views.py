@@ -3,7 +3,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Window
+from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -76,17 +76,26 @@ def earlier_values(measurement_ids: list[int]) -> dict[int, list]:
 # ------------------------------------------------------------------------------
 
 
+OVERVIEW_ROWS = 10
+
+
 @require_GET
 def objective_overview(request: HttpRequest) -> HttpResponse:
-    """Strategy at a glance: each theme with its objectives, their progress and KPI status."""
+    """Strategy at a glance: each theme with its objectives due soonest (OVERVIEW_ROWS of them; the
+    theme's page has the rest), their progress and KPI status."""
+    current = ~Q(status=ObjectiveStatus.WITHDRAWN)
     objectives = (
-        Objective.objects.exclude(status=ObjectiveStatus.WITHDRAWN)
+        Objective.objects.filter(current)
         .with_progress()
         .select_related("owner")
         .prefetch_related(kpi_summaries)
         .order_by("due_date", "reference")
     )
-    themes = StrategicTheme.objects.filter(is_active=True).prefetch_related(Prefetch("objectives", objectives))
+    themes = (
+        StrategicTheme.objects.filter(is_active=True)
+        .annotate(objective_count=Count("objectives", filter=~Q(objectives__status=ObjectiveStatus.WITHDRAWN)))
+        .prefetch_related(Prefetch("objectives", objectives[:OVERVIEW_ROWS], to_attr="objectives_due_soonest"))
+    )
     kpi_counts = dict(KPI.objects.measured().values_list("status").annotate(n=Count("pk")).order_by())
     context = {
         "themes": themes,

@@ -1,14 +1,16 @@
 """Objectives and KPI pages: what they show, who may write, and My measures with htmx."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from objectives import services
-from objectives.choices import KPIStatus, Nature, Source
+from objectives.choices import KPIStatus, Nature, ObjectiveStatus, Source
 from objectives.models import KPI, EffectivenessMeasure, Measurement, Objective
+from objectives.views import OVERVIEW_ROWS
 from tests.factories import (
     ActionFactory,
     KPIFactory,
@@ -556,3 +558,18 @@ def test_the_kpi_page_and_chart_survive_whatever_period_is_stored(client_for, ow
     assert client.get(reverse("objectives:kpi_chart", args=[kpi.pk])).status_code == 200
     assert client.get(reverse("objectives:my_measures")).status_code == 200
     assert client.get(reverse("objectives:kpi_list")).status_code == 200
+
+
+def test_the_overview_shows_each_themes_objectives_due_soonest_and_links_to_the_rest(client_for, viewer):
+    theme = ObjectiveFactory().theme
+    for days in range(1, OVERVIEW_ROWS + 3):
+        ObjectiveFactory(theme=theme, title=f"Due in {days:02d} days", due_date=timezone.localdate() + timedelta(days))
+    ObjectiveFactory(theme=theme, title="Dropped", status=ObjectiveStatus.WITHDRAWN)
+    small = ObjectiveFactory(title="Alone in its theme").theme
+
+    page = client_for(viewer).get(reverse("objectives:index")).content.decode()
+
+    assert f"Due in {OVERVIEW_ROWS:02d} days" in page and f"Due in {OVERVIEW_ROWS + 1:02d} days" not in page
+    assert f"See all {OVERVIEW_ROWS + 3} objectives of this theme" in page  # the withdrawn one not counted
+    assert theme.get_absolute_url() in page and "Alone in its theme" in page
+    assert page.count("objectives of this theme") == 1 and small.get_absolute_url() in page
