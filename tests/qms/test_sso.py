@@ -261,6 +261,13 @@ def test_someone_new_gets_an_account_only_when_creation_is_on(sso, client, creat
         assert not person.has_usable_password()
         created = person.history.last()
         assert created.history_type == "+" and created.history_change_reason == "Single sign-on through Acme ID."
+        assert "Change password" not in client.get(reverse("qms:dashboard")).content.decode()  # they have none
+
+
+def test_someone_with_a_password_is_offered_to_change_it(client, owner):
+    client.force_login(owner)
+
+    assert "Change password" in client.get(reverse("qms:dashboard")).content.decode()
 
 
 def test_a_deactivated_person_is_refused_and_left_unchanged(sso, client, owner):
