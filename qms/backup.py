@@ -40,10 +40,11 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.client import DatabaseClient
 from django.db.utils import load_backend
 
+from qms.uploads import file_sha256
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES = "files"
-CHUNK = 1024 * 1024
 
 
 class BackupError(Exception):
@@ -56,11 +57,8 @@ def durable_folders() -> dict[str, Path]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return file_sha256(stream)
 
 
 def files_of(root: Path, prefix: str = "") -> dict[str, dict]:

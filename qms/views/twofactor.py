@@ -68,22 +68,29 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if AxesProxyHandler.is_locked(request, credentials):
             twofactor.pending_end(request)
             return get_lockout_response(request, None, credentials)
-        try:
-            accepted = twofactor.verify(user, form.cleaned_data["code"])
-        except twofactor.CodeThrottled as throttled:
-            form.add_error("code", _wait_message(throttled.wait))
-        else:
-            if accepted:
-                twofactor.pending_end(request)
-                auth_login(request, user, backend=state["backend"])
-                _warn_if_few_codes_left(request, user)
-                return redirect(state["next"])
-            twofactor.refuse(request, user)
-            if getattr(request, "axes_locked_out", False):
-                twofactor.pending_end(request)
-            form.add_error("code", _("That code is not right. Check your authenticator app and try again."))
+        if _code_accepted(request, user, form):
+            twofactor.pending_end(request)
+            auth_login(request, user, backend=state["backend"])
+            _warn_if_few_codes_left(request, user)
+            return redirect(state["next"])
+        if getattr(request, "axes_locked_out", False):
+            twofactor.pending_end(request)
     status = 422 if form.errors else 200
     return TemplateResponse(request, "registration/login_code.html", {"form": form, "person": user}, status=status)
+
+
+def _code_accepted(request: HttpRequest, user: User, form: TwoFactorCodeForm) -> bool:
+    """Whether the form's code is right for `user`. If not, the form says why, and a wrong code
+    counts toward the sign-in lockout."""
+    try:
+        if twofactor.verify(user, form.cleaned_data["code"]):
+            return True
+    except twofactor.CodeThrottled as throttled:
+        form.add_error("code", _wait_message(throttled.wait))
+        return False
+    twofactor.refuse(request, user)
+    form.add_error("code", _("That code is not right. Check your authenticator app and try again."))
+    return False
 
 
 def _wait_message(seconds: int) -> str:
@@ -159,20 +166,11 @@ def _with_code(request: HttpRequest, confirmation_for, step) -> HttpResponse:
         messages.info(request, _("Two-factor sign-in is off."))
         return done_response(request, _profile_url(request))
     form = TwoFactorCodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _code_accepted(request, request.user, form):
         try:
-            accepted = twofactor.verify(request.user, form.cleaned_data["code"])
-        except twofactor.CodeThrottled as throttled:
-            form.add_error("code", _wait_message(throttled.wait))
-        else:
-            if accepted:
-                try:
-                    return step()
-                except ValidationError as error:
-                    add_errors(form, error)
-            else:
-                twofactor.refuse(request, request.user)
-                form.add_error("code", _("That code is not right. Check your authenticator app and try again."))
+            return step()
+        except ValidationError as error:
+            add_errors(form, error)
     return confirm_response(request, confirmation_for(form), status=422 if form.errors else 200)
 
 
