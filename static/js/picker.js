@@ -25,6 +25,10 @@
         maxOptions: 20,
         preload: "focus",
         loadThrottle: 250,
+        // Filter what is loaded at every keystroke: Tom Select's default waits 300 ms, so Enter
+        // pressed sooner chose from the unfiltered list, and the late refresh reopened the list
+        // after the choice had closed it.
+        refreshThrottle: 0,
         // The empty <option> of an optional field is "nothing chosen" (the placeholder shows), and
         // a button clears the choice; several chosen ones each have a button that removes them.
         allowEmptyOption: false,

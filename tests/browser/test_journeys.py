@@ -147,3 +147,21 @@ def test_the_owner_filter_is_a_combobox_that_finds_people_as_you_type(page, sign
     expect(page.locator("#results")).to_contain_text("Recalibrate the wrenches")
     expect(page.locator("#results")).not_to_contain_text("Order new gloves")
     assert f"owner={anna.pk}" in page.url
+
+
+def test_enter_straight_after_typing_chooses_what_was_typed(page, sign_in):
+    """A fast typist does not wait for the list to settle: Enter chooses the match for what was
+    typed, not the first of the list shown before, and the list stays closed afterwards."""
+    UserFactory(username="anna", first_name="Anna", last_name="Berg", role=Role.PROCESS_OWNER)
+    UserFactory(first_name="Zoe", last_name="Young")
+    sign_in("anna")
+
+    page.goto("/actions/")
+    page.locator("#id_owner + .ts-wrapper .ts-control").click()
+    expect(page.locator("#id_owner-ts-dropdown [role=option]", has_text="Anna Berg")).to_be_visible()
+    page.keyboard.type("young")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_owner option:checked")).to_have_text("Zoe Young")
+    page.wait_for_timeout(500)  # longer than Tom Select's default refresh delay
+    expect(page.locator("#id_owner-ts-dropdown")).to_be_hidden()
