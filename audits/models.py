@@ -15,6 +15,7 @@ from qms.clauses import Clause
 from qms.history import HistoryPart, RecordHistory
 from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 from qms.models.attachments import evidence_storage
+from qms.models.base import Model
 
 from .choices import (
     AUDIT_STATUS_COLOURS,
@@ -281,7 +282,7 @@ class IssuedReportQuerySet(models.QuerySet):
         return self.filter(sha256="")
 
 
-class IssuedReport(models.Model):
+class IssuedReport(Model):
     """One issued version of an audit's report, kept as evidence: its PDF is rendered once, after the
     lead auditor issued the report (version 1) or after a finding was corrected with a reason once it
     was issued (a new version, whose reason is the correction's), and stored with its SHA-256
@@ -337,7 +338,7 @@ class IssuedReport(models.Model):
         return reverse("packs:audit_report_version", args=[self.audit_id, self.version])
 
 
-class QuestionTemplate(models.Model):
+class QuestionTemplate(Model):
     """A reusable checklist question for one clause, in the product's own words; an audit's
     checklist starts from the templates of the clauses in its scope."""
 
@@ -358,7 +359,7 @@ class QuestionTemplate(models.Model):
         return f"{self.clause} {self.text}"
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(Model):
     """One question of an audit's checklist, from a clause template or from a process's turtle
     (its inputs, outputs, resources, methods, hand-offs, KPIs and risks), with the auditor's result."""
 
@@ -431,7 +432,7 @@ class FindingQuerySet(models.QuerySet):
         )
 
 
-class Finding(models.Model):
+class Finding(Model):
     """What an audit found, typed (major or minor nonconformity, observation, opportunity for
     improvement) and tied to a clause, a process and its evidence. A nonconformity finding raises a
     nonconformity; an opportunity may raise an improvement action. The auditees answer it."""
@@ -548,7 +549,7 @@ class Finding(models.Model):
         return self.kind in FindingKind.nonconformities()
 
 
-class ProcessAuditInterval(models.Model):
+class ProcessAuditInterval(Model):
     """The quality manager's choice of how often a process is audited, overriding the proposal
     the programme makes from its risks, KPIs and past findings, with the reason."""
 

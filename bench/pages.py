@@ -148,8 +148,10 @@ def profile(client, url: str, runs: int) -> None:
     for _ in range(runs):
         client.get(url)
     profiler.disable()
-    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
     stats.print_stats(35)
+    if os.environ.get("BENCH_CALLERS"):
+        stats.print_callers(os.environ["BENCH_CALLERS"])
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 from qms.models.attachments import evidence_storage
+from qms.models.base import Model
 
 from .choices import (
     KPI_STATUS_COLOURS,
@@ -736,7 +737,7 @@ class MeasurementQuerySet(models.QuerySet):
         return self.filter(period_start=period.start)
 
 
-class Measurement(models.Model):
+class Measurement(Model):
     """One value of a KPI for one period. A correction overwrites the value and keeps the old one
     in history."""
 
@@ -776,7 +777,7 @@ class Measurement(models.Model):
         return Period(self.kpi.frequency, self.period_start)
 
 
-class EffectivenessMeasure(models.Model):
+class EffectivenessMeasure(Model):
     """An action's effectiveness judged by a KPI: once the action is done, the nightly task marks
     it verified effective when the KPI is on target for the next `periods` periods, else not."""
 
@@ -823,7 +824,7 @@ def import_path(job: "ImportJob", filename: str) -> str:
     return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Model):
     """A large import (more rows than IMPORT_BACKGROUND_ROWS), checked and written by a Celery task:
     the file as uploaded, stored under a generated name until the job ends, who asked, how far the
     task has come, and what it did: how many rows it imported, or the errors for which it imported none."""

@@ -23,6 +23,7 @@ from qms.choices import Role
 from qms.clauses import Clause
 from qms.history import RecordHistory
 from qms.models.attachments import evidence_storage
+from qms.models.base import Model
 from qms.models.records import NOTHING
 
 from .choices import PACK_STATUS_COLOURS, PackStatus
@@ -75,7 +76,7 @@ class EvidencePackQuerySet(models.QuerySet):
         return self.visible_to(user) if action == "view" else self.filter(NOTHING)
 
 
-class EvidencePack(models.Model):
+class EvidencePack(Model):
     """A PDF evidence pack for an audit (its processes and clauses, the year up to its end) or for a
     chosen scope (processes, clauses) and period, showing every record as it stood at `as_of`.
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import OrgUnit, OwnedRecord, RecordQuerySet
+from qms.models.base import Model
 
 from .choices import PROCESS_STATUS_COLOURS, ProcessStatus, ProcessType, ResourceKind
 
@@ -84,7 +85,7 @@ class Process(OwnedRecord):
 # ------------------------------------------------------------------------------
 
 
-class ProcessPart(models.Model):
+class ProcessPart(Model):
     """Abstract base of the parts of a process's description (each sets its `process` foreign key).
     Whoever may change the process may change its parts; their history is kept like the process's own."""
 
@@ -172,7 +173,7 @@ class ProcessDocument(ProcessPart):
         return self.title
 
 
-class HandOff(models.Model):
+class HandOff(Model):
     """One process handing something over to another: an output of the source that is an input of
     the target. The same hand-off shows on both processes and draws an edge on the process map."""
 

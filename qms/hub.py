@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Model, Q, QuerySet, Window
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
@@ -65,10 +65,12 @@ def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
 
 
 def first_rows(queryset: QuerySet, rows: int) -> tuple[list, int]:
-    """The first `rows` of `queryset` and how many it has in all, in one query (a window count):
-    a section's count is the real number, never the number it shows."""
-    found = list(queryset.annotate(section_total=Window(Count("pk")))[:rows])
-    return found, found[0].section_total if found else 0
+    """The first `rows` of `queryset` and how many it has in all: a section's count is the real
+    number, never the number it shows. Counted apart, and only when the rows fill the section, so
+    the rows can stop at the first `rows` of an index instead of reading every match (a window count
+    made PostgreSQL read, join and sort all 3,400 open risks of a busy process to show 15)."""
+    found = list(queryset[:rows])
+    return found, len(found) if len(found) < rows else queryset.count()
 
 
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import ProcessLinkedRecord, RecordQuerySet
+from qms.models.base import Model
 from qms.models.records import _request_user
 
 from .choices import (
@@ -49,7 +50,7 @@ def default_bands() -> dict[str, int]:
     return {str(band): score for band, score in DEFAULT_BANDS.items()}
 
 
-class RiskMatrix(models.Model):
+class RiskMatrix(Model):
     """The scoring matrix the quality manager configures: named levels of likelihood and of impact
     (benefit, for opportunities), a score of likelihood × impact, and the score where each band
     starts. There is one matrix; `RiskMatrix.current()` returns it."""
@@ -241,7 +242,18 @@ class Risk(ProcessLinkedRecord):
             models.CheckConstraint(condition=Q(kind__in=RiskKind.values), name="%(app_label)s_%(class)s_kind"),
             models.CheckConstraint(condition=Q(status__in=RiskStatus.values), name="%(app_label)s_%(class)s_status"),
         ]
-        indexes = [models.Index(fields=["residual_band", "status"], name="risks_risk_band_status")]
+        indexes = [
+            models.Index(fields=["residual_band", "status"], name="risks_risk_band_status"),
+            # Open risks, highest first, for lists and sections that show the first few; and their
+            # ids alone, so counting a process's open risks reads no table.
+            models.Index(
+                models.F("residual_score").desc(),
+                "reference",
+                name="risks_risk_open_rank",
+                condition=~Q(status=RiskStatus.CLOSED),
+            ),
+            models.Index(fields=["id"], name="risks_risk_open_id", condition=~Q(status=RiskStatus.CLOSED)),
+        ]
         verbose_name = _("risk or opportunity")
         verbose_name_plural = _("risks and opportunities")
 
@@ -391,7 +403,7 @@ class Risk(ProcessLinkedRecord):
             raise ValidationError(errors)
 
 
-class RiskReview(models.Model):
+class RiskReview(Model):
     """A review of a risk: when, by whom, the scores found, and a note. The reviews of a risk are the
     history of its score over time."""
 

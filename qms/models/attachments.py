@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from qms.filetypes import ALLOWED, type_of
 from qms.history import HistoryPart, RecordHistory, add_history_part
 
+from .base import Model
+
 
 class EvidenceStorage(FileSystemStorage):
     """MEDIA_ROOT, with no URL: evidence is served only by the permission-checked download view,
@@ -167,7 +169,7 @@ class AttachmentQuerySet(models.QuerySet):
         return self.filter(Q(removed_at__isnull=True) | Q(removed_at__gt=when), uploaded_at__lte=when)
 
 
-class Attachment(models.Model):
+class Attachment(Model):
     """An evidence file attached to a record (an audit, a finding, a nonconformity, an action).
 
     It is stored under a generated name and served only, as a download, to those who may view the

@@ -3,8 +3,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .base import Model
 
-class Notification(models.Model):
+
+class Notification(Model):
     """A stamp that a notification about a record was sent, once per kind, record and key.
 
     The unique constraint is what makes scheduled tasks idempotent: a task claims a notification by

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .base import Model
+
 
 class FixedEmail(EmailMultiAlternatives):
     """An e-mail whose MIME boundaries come from its Message-ID instead of chance, so that with the
@@ -41,7 +43,7 @@ class OutboxQuerySet(models.QuerySet):
         return self.filter(sent_at__isnull=False)
 
 
-class OutboxMessage(models.Model):
+class OutboxMessage(Model):
     """One e-mail, complete as it will be sent, written in the same transaction as the change (or
     the Notification stamp) that causes it, and sent by a worker after that commits (qms.outbox).
 

@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import OrgUnitKind, Role
 from qms.history import HistoryPart, RecordHistory
 
+from .base import Model
 
-class OrgUnit(models.Model):
+
+class OrgUnit(Model):
     """A site, department or team. Units form a tree through their parent."""
 
     name = models.CharField(verbose_name=_("name"), max_length=120)
@@ -48,7 +50,7 @@ class OrgUnit(models.Model):
             parent = parent.parent
 
 
-class User(AbstractUser):
+class User(Model, AbstractUser):
     """A person who works in the QMS. The role sets what they may do beyond the records they own."""
 
     job_title = models.CharField(verbose_name=_("job title"), max_length=120, blank=True)

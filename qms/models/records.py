@@ -14,6 +14,8 @@ from simple_history.models import HistoricalRecords
 
 from qms.choices import Role
 
+from .base import Model
+
 NOTHING = Q(pk__in=[])
 
 
@@ -25,7 +27,7 @@ def count_subquery(queryset: models.QuerySet) -> models.Subquery:
     return models.Subquery(queryset.order_by().annotate(n=count).values("n"), output_field=models.IntegerField())
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(Model):
     """The last number handed out for a reference prefix (PRC, ACT, KPI…)."""
 
     prefix = models.CharField(verbose_name=_("prefix"), max_length=10, primary_key=True)
@@ -93,7 +95,7 @@ class RecordQuerySet(models.QuerySet):
             after = records[-1].pk
 
 
-class OwnedRecord(models.Model):
+class OwnedRecord(Model):
     """Abstract base of every QMS record.
 
     Subclasses set REFERENCE_PREFIX and may narrow ADD_ROLES (who may create one) or widen

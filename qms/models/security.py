@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from qms.history import RecordHistory
 
+from .base import Model
 
-class SecuritySettings(models.Model):
+
+class SecuritySettings(Model):
     """How people sign in, for the whole site. There is one row; `SecuritySettings.current()` returns it."""
 
     two_factor_required = models.BooleanField(

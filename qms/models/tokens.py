@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from qms.history import RecordHistory
 
+from .base import Model
+
 KEY_PREFIX = "qms_"
 VISIBLE_CHARS = 8  # of the random part, after KEY_PREFIX
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -38,7 +40,7 @@ def password_digest(user) -> str:
     return hashlib.sha256(f"qms.api-token:{user.password}".encode()).hexdigest()
 
 
-class ApiToken(models.Model):
+class ApiToken(Model):
     """A person's key to the REST API. It expires, can be revoked by its owner, and dies with a
     change of its owner's password."""
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import OwnedRecord, RecordQuerySet
+from qms.models.base import Model
 
 from ..choices import REVIEW_STATUS_COLOURS, OutputKind, ReviewInput, ReviewStatus
 
@@ -249,7 +250,7 @@ class ManagementReview(OwnedRecord):
             raise ValidationError(errors)
 
 
-class ReviewPart(models.Model):
+class ReviewPart(Model):
     """A record inside a review: it changes with the review, by those who may change it, and
     never once the minutes are issued."""
 
@@ -405,7 +406,7 @@ class ReviewDecision(ReviewPart):
         return self.review.user_can_run_meeting(user)
 
 
-class MinutesAddendum(models.Model):
+class MinutesAddendum(Model):
     """A correction to issued minutes, signed by the chair like the minutes; the minutes stay as issued."""
 
     review = models.ForeignKey(ManagementReview, on_delete=models.PROTECT, related_name="addenda")

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
 from objectives.models import ImportJob
@@ -66,6 +67,10 @@ def fresh(source, tmp_path):
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+def latest_migration(app: str) -> str:
+    return max(name for label, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations if label == app)
+
+
 def folders_in(path: Path) -> dict[str, Path]:
     return {"media": path / "media", "archive": path / "archive"}
 
@@ -84,7 +89,7 @@ def test_a_backup_restored_into_a_fresh_database_has_the_same_manifest_and_files
     assert restored == Database.default().contents()  # and the source still holds the same
     assert manifest["tables"]["qms_attachment"]["rows"] > 0
     assert manifest["tables"]["objectives_measurement"]["rows"] > 1000
-    assert manifest["migrations"]["objectives"][-1].startswith("0007")
+    assert manifest["migrations"]["objectives"][-1] == latest_migration("objectives")
     # Every file round-trips byte for byte: evidence, issued reports, packs, a queued import's upload,
     # and the retention archive.
     assert files_of(tmp_path / "media") == files_of(source["media"])
