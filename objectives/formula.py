@@ -124,6 +124,32 @@ class Formula:
                 return F(Term(_reference(name), function).alias)
         raise AssertionError("unchecked formula node")  # _check admitted nothing else
 
+    def sql(self, term_sql) -> str:
+        """The formula as SQL text, the same computation as expression() (tests compare them), with
+        each term written by `term_sql(term)`: the recalculation of many KPIs in one statement
+        (objectives.recalculation) puts their terms in columns. Numbers are written out: the checked
+        tree holds no other text."""
+        return f"ROUND({self._sql(self.tree, term_sql)}, {RESULT_PLACES})"
+
+    def _sql(self, node: ast.AST, term_sql) -> str:
+        match node:
+            case ast.BinOp(op=ast.Div()):
+                return f"({self._sql(node.left, term_sql)} / NULLIF({self._sql(node.right, term_sql)}, 0))"
+            case ast.BinOp():
+                operator = OPERATORS[type(node.op)]
+                return f"({self._sql(node.left, term_sql)} {operator} {self._sql(node.right, term_sql)})"
+            case ast.UnaryOp(op=ast.USub()):
+                return f"(CAST('-1' AS numeric) * {self._sql(node.operand, term_sql)})"
+            case ast.UnaryOp():
+                return self._sql(node.operand, term_sql)
+            case ast.Constant(value=value):
+                return f"CAST('{Decimal(str(value)):f}' AS numeric)"
+            case ast.Name(id=name):
+                return term_sql(Term(_reference(name)))
+            case ast.Call(func=ast.Name(id=function), args=[ast.Name(id=name)]):
+                return term_sql(Term(_reference(name), function))
+        raise AssertionError("unchecked formula node")  # _check admitted nothing else
+
     def aggregations(self, kpi_ids: dict[str, int]) -> dict:
         """The aggregate of each term over one period, filtered to its KPI: a plain reference takes
         the KPI's value for the period (it has one), an aggregate combines several."""

@@ -12,6 +12,11 @@ from django.utils.translation import gettext as _
 
 from .choices import Frequency
 
+# A value counts in the coarser period that holds its period's fourth day: a week in the month and
+# ISO year of its Thursday (2026-W01 starts on 29 December 2025 but belongs to 2026); the first of
+# a month, quarter or year moved by three days stays where it was.
+ANCHOR = timedelta(days=3)
+
 
 @dataclass(frozen=True, order=True)
 class Period:

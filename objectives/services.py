@@ -31,10 +31,11 @@ from qms.models import Action, User
 from qms.outbox import mail_queue
 from qms.services import notification_claim
 
+from . import recalculation
 from .choices import Frequency, KPIStatus, Source
 from .formula import RESULT_LIMIT, Formula
 from .models import KPI, EffectivenessMeasure, Measurement, dependency_graph
-from .periods import Period
+from .periods import ANCHOR, Period
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ TRUNC = {
     Frequency.QUARTERLY: TruncQuarter,
     Frequency.YEARLY: TruncYear,
 }
-# A value counts in the coarser period that holds its period's fourth day: a week in the month and
-# ISO year of its Thursday (2026-W01 starts on 29 December 2025 but belongs to 2026); the first of
-# a month, quarter or year moved by three days stays where it was.
-ANCHOR = timedelta(days=3)
 BATCH = 1000
 BREACH_WINDOW = 24  # the largest raise_action_after
 
@@ -225,20 +222,30 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     Returns how many values were written or removed."""
     if kpi.is_from_complaints:
         return kpi_count_complaints(kpi, periods, today)
-    open_from = Period.containing(kpi.frequency, today or timezone.localdate()).start
+    today = today or timezone.localdate()
     formula = Formula(kpi.formula)
     found = KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk", "frequency")
-    inputs = {reference: pk for reference, pk, _frequency in found}
+    inputs = {reference: (pk, frequency) for reference, pk, frequency in found}
     if set(inputs) != formula.references:
         logger.warning("%s names KPIs that no longer exist; not recalculated", kpi.reference)
         return 0
+    if connection.vendor == "postgresql":
+        (group,), _missing = recalculation.group_by_shape([kpi], inputs)
+        return recalculation.calculate_group(group, today, periods)
+    return _calculate_with_expressions(kpi, formula, inputs, periods, today)
+
+
+def _calculate_with_expressions(kpi: KPI, formula: Formula, inputs: dict, periods: list[Period] | None, today) -> int:
+    """kpi_calculate with the formula compiled to Django expressions and the results stored from
+    Python, for databases other than PostgreSQL (SQLite)."""
+    open_from = Period.containing(kpi.frequency, today).start
     # Inputs of the KPI's own frequency share its periods; values of finer ones are gathered into them.
-    if any(frequency != kpi.frequency for _reference, _pk, frequency in found):
+    if any(frequency != kpi.frequency for _pk, frequency in inputs.values()):
         anchor = ExpressionWrapper(F("period_start") + ANCHOR, output_field=DateField())
         period_of_value = TRUNC[kpi.frequency](anchor, output_field=DateField())
     else:
         period_of_value = F("period_start")
-    source = Measurement.objects.filter(kpi__in=inputs.values())
+    source = Measurement.objects.filter(kpi__in=[pk for pk, _frequency in inputs.values()])
     existing = Measurement.objects.filter(kpi=kpi)
     if periods is not None:
         window = Q()
@@ -248,7 +255,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     results = dict(
         source.annotate(period=period_of_value)
         .values("period")
-        .annotate(**formula.aggregations(inputs))
+        .annotate(**formula.aggregations({reference: pk for reference, (pk, _frequency) in inputs.items()}))
         .annotate(result=formula.expression())
         .filter(result__isnull=False, result__gt=-RESULT_LIMIT, result__lt=RESULT_LIMIT, period__lt=open_from)
         .values_list("period", "result")
@@ -380,17 +387,42 @@ def recalculate_all(today: date | None = None) -> dict[str, int]:
     """The nightly run: every calculated KPI over its whole history in dependency order, every
     KPI's status (which marks overdue periods), then the actions that follow from the data."""
     today = today or timezone.localdate()
-    # Complaint counts first: formulas may read them (complaints per thousand orders).
-    counted = KPI.objects.filter(source__in=Source.from_complaints()).order_by("reference")
-    written = sum(_calculate_isolated(kpi, today) for kpi in counted)
-    calculated = {k.reference: k for k in KPI.objects.filter(source=Source.FORMULA)}
-    written += sum(_calculate_isolated(calculated[ref], today) for ref in calculation_order() if ref in calculated)
     return {
-        "values_written": written,
+        "values_written": recalculate_values(today),
         "statuses_changed": kpi_refresh_statuses(KPI.objects.all(), today=today),
         "actions_raised": kpi_raise_breach_actions(today=today),
         "actions_verified": actions_verify_by_kpi(today=today),
     }
+
+
+def recalculate_values(today: date) -> int:
+    """Every calculated KPI's values over its whole history, in dependency order; returns how many
+    values were written or removed."""
+    # Complaint counts first: formulas may read them (complaints per thousand orders).
+    counted = KPI.objects.filter(source__in=Source.from_complaints()).order_by("reference")
+    written = sum(_calculate_isolated(kpi, today) for kpi in counted)
+    calculated = {k.reference: k for k in KPI.objects.filter(source=Source.FORMULA)}
+    if connection.vendor != "postgresql":
+        in_order = [calculated[ref] for ref in calculation_order() if ref in calculated]
+        return written + sum(_calculate_isolated(kpi, today) for kpi in in_order)
+    # Layer by layer (a layer's inputs are entered or calculated before), one statement per shape.
+    inputs = recalculation.kpi_inputs()
+    for layer in recalculation.by_layer(calculated, _without_cycles(dependency_graph())):
+        groups, missing = recalculation.group_by_shape(layer, inputs)
+        written += sum(_calculate_group_isolated(group, today) for group in groups)
+        written += sum(_calculate_isolated(kpi, today) for kpi in missing)
+    return written
+
+
+def _calculate_group_isolated(group: recalculation.Group, today: date) -> int:
+    """A group's recalculation in a savepoint: if the database cannot calculate it, each of its KPIs
+    is calculated on its own, so only the one at fault is logged and skipped."""
+    try:
+        with transaction.atomic():
+            return recalculation.calculate_group(group, today)
+    except DatabaseError:
+        kpis = KPI.objects.filter(pk__in=[row[0] for row in group.rows]).order_by("reference")
+        return sum(_calculate_isolated(kpi, today) for kpi in kpis)
 
 
 def _calculate_isolated(kpi: KPI, today: date) -> int:
