@@ -253,6 +253,8 @@ class Risk(ProcessLinkedRecord):
                 condition=~Q(status=RiskStatus.CLOSED),
             ),
             models.Index(fields=["id"], name="risks_risk_open_id", condition=~Q(status=RiskStatus.CLOSED)),
+            # Everything a person owns, counted by status without reading the table (their page).
+            models.Index(fields=["owner", "status", "id"], name="risks_risk_owner_status"),
         ]
         verbose_name = _("risk or opportunity")
         verbose_name_plural = _("risks and opportunities")

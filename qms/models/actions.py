@@ -112,6 +112,8 @@ class Action(ProcessLinkedRecord):
                 condition=Q(status__in=ActionStatus.active()),
                 name="qms_action_open_owner",
             ),
+            # Everything a person owns, counted by status without reading the table (their page).
+            models.Index(fields=["owner", "status", "id"], name="qms_action_owner_status"),
             # Done actions awaiting their effectiveness check, oldest first (My work of those who check).
             models.Index(
                 fields=["completed_on", "id"], condition=Q(status=ActionStatus.DONE), name="qms_action_done_completed"
