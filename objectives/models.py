@@ -315,6 +315,13 @@ class Progress:
         return "success" if self.percent >= 75 else "warning" if self.percent >= 40 else "danger"
 
 
+# The order of KPIs wherever they are summarised (KPIQuerySet.outcome_first), also an index of KPIs.
+NATURE_RANK = Case(When(nature=Nature.OUTCOME, then=Value(0)), default=Value(1))
+STATUS_RANK = Case(
+    *(When(status=s, then=Value(i)) for i, s in enumerate(KPIStatus.values)), output_field=IntegerField()
+)
+
+
 class KPIQuerySet(RecordQuerySet):
     def measured(self) -> Self:
         return self.filter(is_active=True)
@@ -333,13 +340,9 @@ class KPIQuerySet(RecordQuerySet):
 
     def outcome_first(self) -> Self:
         """Outcome KPIs first wherever KPIs are summarised, worst status first within each."""
-        return self.alias(
-            nature_rank=Case(When(nature=Nature.OUTCOME, then=Value(0)), default=Value(1)),
-            status_rank=Case(
-                *(When(status=s, then=Value(i)) for i, s in enumerate(KPIStatus.values)),
-                output_field=IntegerField(),
-            ),
-        ).order_by("nature_rank", "status_rank", "reference")
+        return self.alias(nature_rank=NATURE_RANK, status_rank=STATUS_RANK).order_by(
+            "nature_rank", "status_rank", "reference"
+        )
 
     def entered_by_hand(self) -> Self:
         return self.filter(source=Source.MANUAL)
@@ -465,6 +468,8 @@ class KPI(ProcessLinkedRecord):
         ordering = ["reference"]
         verbose_name = _("KPI")
         verbose_name_plural = _("KPIs")
+        # The KPI list's first page read off an index, not by sorting every KPI.
+        indexes = [models.Index(NATURE_RANK, STATUS_RANK, "reference", name="objectives_kpi_outcome_first")]
         constraints = [
             models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="%(app_label)s_%(class)s_freq"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="%(app_label)s_%(class)s_dir"),

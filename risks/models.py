@@ -244,14 +244,9 @@ class Risk(ProcessLinkedRecord):
         ]
         indexes = [
             models.Index(fields=["residual_band", "status"], name="risks_risk_band_status"),
-            # Open risks, highest first, for lists and sections that show the first few; and their
-            # ids alone, so counting a process's open risks reads no table.
-            models.Index(
-                models.F("residual_score").desc(),
-                "reference",
-                name="risks_risk_open_rank",
-                condition=~Q(status=RiskStatus.CLOSED),
-            ),
+            # Highest first (the lists' and sections' order), so a page reads only its first rows;
+            # and the open ones' ids alone, so counting a process's open risks reads no table.
+            models.Index(models.F("residual_score").desc(), "reference", name="risks_risk_rank"),
             models.Index(fields=["id"], name="risks_risk_open_id", condition=~Q(status=RiskStatus.CLOSED)),
             # Everything a person owns, counted by status without reading the table (their page).
             models.Index(fields=["owner", "status", "id"], name="risks_risk_owner_status"),

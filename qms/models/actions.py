@@ -115,8 +115,12 @@ class Action(ProcessLinkedRecord):
             # Everything a person owns, counted by status without reading the table (their page).
             models.Index(fields=["owner", "status", "id"], name="qms_action_owner_status"),
             # Done actions awaiting their effectiveness check, oldest first (My work of those who check).
+            # (With their owners, so those awaiting someone's check are counted off the index alone.)
             models.Index(
-                fields=["completed_on", "id"], condition=Q(status=ActionStatus.DONE), name="qms_action_done_completed"
+                fields=["completed_on", "id"],
+                include=["owner"],
+                condition=Q(status=ActionStatus.DONE),
+                name="qms_action_done_completed",
             ),
         ]
         constraints = [

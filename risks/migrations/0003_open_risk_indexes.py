@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='risk',
-            index=models.Index(models.OrderBy(models.F('residual_score'), descending=True), models.F('reference'), condition=models.Q(('status', 'closed'), _negated=True), name='risks_risk_open_rank'),
+            index=models.Index(models.OrderBy(models.F('residual_score'), descending=True), models.F('reference'), name='risks_risk_rank'),
         ),
         migrations.AddIndex(
             model_name='risk',
