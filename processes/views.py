@@ -1,13 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qms.choices import ActionStatus
 from qms.forms import ReasonForm
 from qms.hub import sections
 from qms.models import Action, OrgUnit
@@ -50,13 +49,8 @@ class ProcessListView(RecordListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The open actions of the page's processes, in one grouped query over their links only (an
-        # annotation would count the links of every process, or count again for each row).
         processes = list(context["object_list"])
-        links = Action.processes.through.objects.filter(
-            process__in=[p.pk for p in processes], action__status__in=ActionStatus.active()
-        )
-        counts = dict(links.values_list("process").annotate(n=Count("pk")).order_by())
+        counts = Action.objects.active_counts([p.pk for p in processes])
         for process in processes:
             process.open_actions = counts.get(process.pk, 0)
         context["object_list"] = processes

@@ -27,7 +27,7 @@ def process_actions(request, process) -> Section:
         template="qms/sections/actions.html",
         context={"actions": rows, "more_url_query": f"process={process.pk}", "raise_from": process},
         order=50,
-        count=linked.active().count(),
+        count=Action.objects.active_counts([process.pk]).get(process.pk, 0),
     )
 
 

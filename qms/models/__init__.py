@@ -1,4 +1,4 @@
-from .actions import Action
+from .actions import Action, ProcessActiveActions
 from .attachments import Attachment
 from .notifications import Notification
 from .outbox import OutboxMessage
@@ -15,6 +15,7 @@ __all__ = [
     "OrgUnit",
     "OutboxMessage",
     "OwnedRecord",
+    "ProcessActiveActions",
     "ProcessLinkedRecord",
     "RecordQuerySet",
     "ReferenceCounter",
