@@ -338,23 +338,18 @@ def recalculation_only() -> None:
         transaction.set_rollback(True)
     assert by_app == by_floor, "the floor stored other values or history than the app"
     print(f"\n{len(calculated):,} calculated KPIs, {len(by_app[0]):,} values, as of {today}\n")
+    report(rows, "Recalculation", "Recalculation floor")
+
+
+def report(rows: list, timed_as: str = "Status refresh", floor: str = "Status floor") -> None:
+    """The timings, then `timed_as` cold and again over its `floor`."""
     print(f"{'What':<60} {'Seconds':>8} {'Queries':>8}")
     for label, seconds, queries in rows:
         print(f"{label:<60} {seconds:>8.2f} {queries:>8}")
     times = {label: seconds for label, seconds, _queries in rows}
     for case in ("cold", "again"):
-        ratio = times[f"Recalculation, {case}"] / times[f"Recalculation floor, {case}"]
-        print(f"Recalculation {case}: {ratio:.2f}x the single statement (target <= 1.5x)")
-
-
-def report(rows: list) -> None:
-    print(f"{'What':<60} {'Seconds':>8} {'Queries':>8}")
-    for label, seconds, queries in rows:
-        print(f"{label:<60} {seconds:>8.2f} {queries:>8}")
-    times = {label: seconds for label, seconds, _queries in rows}
-    for case in ("cold", "again"):
-        ratio = times[f"Status refresh, {case}"] / times[f"Status floor, {case}"]
-        print(f"Status refresh {case}: {ratio:.2f}x the single statement (target <= 1.5x)")
+        ratio = times[f"{timed_as}, {case}"] / times[f"{floor}, {case}"]
+        print(f"{timed_as} {case}: {ratio:.2f}x the single statement (target <= 1.5x)")
 
 
 def status_floor(today, rows: list) -> None:
