@@ -10,6 +10,7 @@ import ast
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Func, Max, Min, Q, Sum, Value
@@ -157,6 +158,13 @@ class Formula:
             term.alias: AGGREGATES[term.aggregate or "max"]("value", filter=Q(kpi_id=kpi_ids[term.reference]))
             for term in self.terms
         }
+
+
+@lru_cache(maxsize=8192)
+def parsed(text: str) -> Formula:
+    """The checked formula of `text`, parsed once per process: the nightly recalculation reads
+    every calculated KPI's formula for its dependencies and again for its statement."""
+    return Formula(text)
 
 
 class Divide(Func):

@@ -33,7 +33,7 @@ from .choices import (
     ReviewTopic,
     Source,
 )
-from .formula import Formula
+from .formula import Formula, parsed
 from .periods import EARLIEST, Period
 
 LEADERSHIP_ROLES = frozenset({Role.LEADERSHIP, Role.QUALITY_MANAGER})
@@ -724,7 +724,7 @@ def _try_on_database(formula: Formula, inputs: dict[str, int]) -> None:
 def dependency_graph() -> dict[str, set[str]]:
     """Each calculated KPI's reference with the references its formula uses."""
     rows = KPI.objects.filter(source=Source.FORMULA).values_list("reference", "formula")
-    return {reference: Formula(text).references for reference, text in rows}
+    return {reference: parsed(text).references for reference, text in rows}
 
 
 def _plain(value: Decimal) -> str:

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .formula import AGGREGATES, RESULT_LIMIT, Formula, Term
+from .formula import AGGREGATES, RESULT_LIMIT, Term, parsed
 from .models import KPI, Measurement
 from .periods import ANCHOR, Period
 
@@ -85,7 +85,7 @@ def group_by_shape(kpis: list[KPI], inputs: dict[str, tuple[int, str]]) -> tuple
     groups: dict[tuple, Group] = {}
     missing = []
     for kpi in kpis:
-        formula = Formula(kpi.formula)
+        formula = parsed(kpi.formula)
         if not formula.references <= inputs.keys():
             missing.append(kpi)
             continue

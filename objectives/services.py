@@ -33,7 +33,7 @@ from qms.services import notification_claim
 
 from . import recalculation
 from .choices import Frequency, KPIStatus, Source
-from .formula import RESULT_LIMIT, Formula
+from .formula import RESULT_LIMIT, Formula, parsed
 from .models import KPI, EffectivenessMeasure, Measurement, dependency_graph
 from .periods import ANCHOR, Period
 
@@ -223,7 +223,7 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     if kpi.is_from_complaints:
         return kpi_count_complaints(kpi, periods, today)
     today = today or timezone.localdate()
-    formula = Formula(kpi.formula)
+    formula = parsed(kpi.formula)
     found = KPI.objects.filter(reference__in=formula.references).values_list("reference", "pk", "frequency")
     inputs = {reference: (pk, frequency) for reference, pk, frequency in found}
     if set(inputs) != formula.references:
