@@ -19,7 +19,6 @@ p95 of the page, the milliseconds spent in SQL (p50), the size, and p50 over the
 
 import argparse
 import base64
-import gc
 import os
 import statistics
 import sys
@@ -163,7 +162,9 @@ def main() -> None:
     parser.add_argument("--slow", action="store_true", help="print the three slowest queries of each page")
     args = parser.parse_args()
     dataset.setup()
-    gc.freeze()  # as each web worker does once the app is loaded (qms/wsgi.py)
+    from qms.wsgi import settle_worker
+
+    settle_worker()  # as each web worker does once the app is loaded
     dataset.build()
 
     from django.test import Client
