@@ -235,7 +235,9 @@ def kpi_calculate(kpi: KPI, periods: list[Period] | None = None, today: date | N
     return _calculate_with_expressions(kpi, formula, inputs, periods, today)
 
 
-def _calculate_with_expressions(kpi: KPI, formula: Formula, inputs: dict, periods: list[Period] | None, today) -> int:
+def _calculate_with_expressions(
+    kpi: KPI, formula: Formula, inputs: dict, periods: list[Period] | None, today: date
+) -> int:
     """kpi_calculate with the formula compiled to Django expressions and the results stored from
     Python, for databases other than PostgreSQL (SQLite)."""
     open_from = Period.containing(kpi.frequency, today).start

@@ -73,9 +73,12 @@ def files_of(root: Path, prefix: str = "") -> dict[str, dict]:
     return dict(sorted(found.items()))
 
 
-def _migrations(rows) -> dict[str, list[str]]:
+def _migrations(connection, tables: dict) -> dict[str, list[str]]:
+    """The migrations applied to the database `connection` (psycopg's or sqlite3's) is open on."""
     applied: dict[str, list[str]] = {}
-    for app, name in rows:
+    if "django_migrations" not in tables:
+        return applied
+    for app, name in connection.execute("SELECT app, name FROM django_migrations ORDER BY app, name").fetchall():
         applied.setdefault(app, []).append(name)
     return applied
 
@@ -232,10 +235,7 @@ class PostgresDatabase(Database):
             ).format(order=order, table=sql.Identifier(table))
             rows, checksum = connection.execute(query).fetchone()
             tables[table] = {"rows": rows, "checksum": checksum}
-        migrations = []
-        if "django_migrations" in tables:
-            migrations = connection.execute("SELECT app, name FROM django_migrations ORDER BY app, name").fetchall()
-        return {"tables": tables, "migrations": _migrations(migrations)}
+        return {"tables": tables, "migrations": _migrations(connection, tables)}
 
     @staticmethod
     def _tables(connection) -> list[str]:
@@ -299,10 +299,8 @@ class SqliteDatabase(Database):
                     digests.sort()
                 checksum = hashlib.sha256("".join(digests).encode()).hexdigest()
                 tables[table] = {"rows": len(digests), "checksum": checksum}
-            migrations = []
-            if "django_migrations" in tables:
-                migrations = connection.execute("SELECT app, name FROM django_migrations ORDER BY app, name").fetchall()
-        return {"tables": tables, "migrations": _migrations(migrations)}
+            migrations = _migrations(connection, tables)
+        return {"tables": tables, "migrations": migrations}
 
     @staticmethod
     def _tables(connection) -> list[str]:
