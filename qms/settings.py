@@ -189,6 +189,7 @@ TEMPLATES = [
         },
     },
 ]
+FORM_RENDERER = "qms.renderers.FormRenderer"
 
 # DATABASES
 # ------------------------------------------------------------------------------
