@@ -30,6 +30,24 @@ def status_badge(record) -> str:
     )
 
 
+@register.simple_tag
+def confirm_link(url: str, label: str = "", icon: str = "", css: str = "", title: str = "") -> str:
+    """`{% confirm_link url label=... icon=... css=... title=... %}`: a control for a step that asks
+    first, opening the step's confirmation in the dialog. A tag, not a template: a busy process's
+    turtle has a hundred of them, and rendering a template for each cost 0.1 ms."""
+    title_attrs = format_html(' title="{}" aria-label="{}"', title, title) if title else ""
+    icon_html = format_html('<i class="bi bi-{}" aria-hidden="true"></i>{}', icon, " " if label else "") if icon else ""
+    return format_html(
+        '<a class="{}" href="{}" hx-get="{}" hx-target="#dialog-content" hx-swap="innerHTML"{}>{}{}</a>',
+        css or "btn btn-outline-secondary",
+        url,
+        url,
+        title_attrs,
+        icon_html,
+        label,
+    )
+
+
 @register.filter
 def verbose_name_plural(model) -> str:
     return model._meta.verbose_name_plural
