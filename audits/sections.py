@@ -17,7 +17,7 @@ SECTION_ROWS = 10
 DASHBOARD_ROWS = 8
 
 
-@section("process")
+@section("process", place=40)
 def process_audits(request, process) -> Section:
     """Its latest audits, each with what it found in this process: one query."""
     here = Q(findings__process=process)

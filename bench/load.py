@@ -8,7 +8,8 @@ in 20 people (the quality manager, the busiest process owner, a viewer and the 1
 owners; sessions made in this process, as a login would leave them), and runs one thread per
 person, each sending its next request as soon as the last one answered, for `--seconds`:
 70% lists (actions, risks, KPIs, processes, nonconformities, the dashboard, My work), 20% detail
-pages (a random action, risk, KPI or process), 10% value saves (the htmx POST of My measures, a
+pages (a random action, risk, KPI or process; a process page then loads its sections, as a browser
+does, one after the other), 10% value saves (the htmx POST of My measures, a
 value for the current month of a KPI the person owns). Then the same threads request only the
 floor view for as long. Prints requests/s, p50, p95 and errors for both, and per kind of request.
 Only the standard library speaks HTTP here (http.client).
@@ -90,6 +91,7 @@ def targets() -> dict[str, list[str]]:
 
     from objectives.models import KPI
     from processes.models import Process
+    from qms.hub import section_names
     from qms.models import Action
     from risks.models import Risk
 
@@ -99,6 +101,7 @@ def targets() -> dict[str, list[str]]:
         ids = list(model.objects.filter(**filters).values_list("pk", flat=True))
         return rng.sample(ids, min(n, len(ids)))
 
+    processes = sample(Process, 50)
     return {
         "list": [
             reverse("qms:action_list"),
@@ -112,7 +115,14 @@ def targets() -> dict[str, list[str]]:
         "detail": [reverse("qms:action_detail", args=[pk]) for pk in sample(Action)]
         + [reverse("risks:risk_detail", args=[pk]) for pk in sample(Risk)]
         + [reverse("objectives:kpi_detail", args=[pk]) for pk in sample(KPI, source="manual")]
-        + [reverse("processes:process_detail", args=[pk]) for pk in sample(Process, 50)],
+        + [reverse("processes:process_detail", args=[pk]) for pk in processes],
+        # What a process page asks for once it shows, as a browser would, one after the other.
+        "sections": {
+            reverse("processes:process_detail", args=[pk]): [
+                reverse("processes:process_section", args=[pk, name]) for name in section_names("process")
+            ]
+            for pk in processes
+        },
     }
 
 
@@ -143,17 +153,23 @@ def worker(port, person, urls, mix, stop_at, results, seed):
                     "Origin": f"http://localhost:{port}",
                 }
             )
-        start = time.perf_counter()
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            connection.request(method, url, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-            connection.close()
-        except OSError as error:
-            status = f"{type(error).__name__}"
-        results.append((kind, time.perf_counter() - start, status, url))
+        results.append(fetch(port, kind, method, url, headers, body))
+        for section in urls["sections"].get(url, []):
+            results.append(fetch(port, "section", "GET", section, {**headers, "HX-Request": "true"}))
+
+
+def fetch(port, kind, method, url, headers, body=None) -> tuple:
+    start = time.perf_counter()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.request(method, url, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+        connection.close()
+    except OSError as error:
+        status = f"{type(error).__name__}"
+    return kind, time.perf_counter() - start, status, url
 
 
 def run(port, people, urls, mix, seconds) -> list:

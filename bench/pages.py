@@ -44,6 +44,7 @@ def pages() -> list[tuple[str, str]]:
     from nonconformities.models import Nonconformity
     from objectives.models import KPI, Objective
     from processes.models import Process
+    from qms.hub import section_names
     from qms.models import Action
     from risks.models import Risk
 
@@ -80,6 +81,11 @@ def pages() -> list[tuple[str, str]]:
         ("Evidence pack list", r("packs:evidencepack_list")),
         ("Process page, busiest", r("processes:process_detail", args=[busiest.pk])),
         ("Process page, median", r("processes:process_detail", args=[median.pk])),
+        # The sections the process page loads once it shows (htmx requests; see SECTION_HEADERS).
+        *[
+            (f"Process page section {name}, busiest", r("processes:process_section", args=[busiest.pk, name]))
+            for name in section_names("process")
+        ],
         ("Process history, busiest", r("processes:process_history", args=[busiest.pk])),
         ("Action page", r("qms:action_detail", args=[action.pk])),
         ("Action history", r("qms:action_history", args=[action.pk])),
@@ -118,13 +124,18 @@ class Counter:
             self.slowest = sorted([*self.slowest, (seconds, sql)], reverse=True)[:3]
 
 
+def headers_for(url: str) -> dict[str, str]:
+    """A page's sections are asked for by htmx, as the page does; other URLs as a browser opens them."""
+    return {"HX-Request": "true"} if "/sections/" in url else {}
+
+
 def timed_get(client, url: str) -> tuple[float, Counter, int]:
     from django.db import connection
 
     counter = Counter()
     with connection.execute_wrapper(counter):
         start = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, headers=headers_for(url))
         seconds = time.perf_counter() - start
     if response.status_code != 200:
         raise SystemExit(f"{url}: HTTP {response.status_code}")
@@ -141,14 +152,14 @@ def profile(client, url: str, runs: int) -> None:
     import cProfile
     import pstats
 
-    client.get(url)
+    client.get(url, headers=headers_for(url))
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(runs):
-        client.get(url)
+        client.get(url, headers=headers_for(url))
     profiler.disable()
     stats = pstats.Stats(profiler).strip_dirs().sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
-    stats.print_stats(35)
+    stats.print_stats(int(os.environ.get("BENCH_LINES", 35)))
     if os.environ.get("BENCH_CALLERS"):
         stats.print_callers(os.environ["BENCH_CALLERS"])
 

@@ -23,7 +23,7 @@ def _rows(queryset):
     return queryset.select_related("owner").prefetch_related("processes")
 
 
-@section("process")
+@section("process", place=40)
 def process_nonconformities(request, process) -> Section:
     """Its nonconformities, open ones first (the oldest first), then the latest closed; with the
     number open counted in the same query."""

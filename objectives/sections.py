@@ -16,7 +16,7 @@ from .views import SPARKLINE_PERIODS, kpi_summaries, recent_values
 SECTION_ROWS = 15
 
 
-@section("process")
+@section("process", place=20)
 def process_kpis(request, process) -> Section:
     kpis, count = first_rows(
         KPI.objects.measured().filter(processes=process).select_related("owner").outcome_first(), SECTION_ROWS
@@ -35,7 +35,7 @@ def process_kpis(request, process) -> Section:
     )
 
 
-@section("process")
+@section("process", place=25)
 def process_objectives(request, process) -> Section | None:
     objectives, count = first_rows(
         Objective.objects.filter(processes=process, status=ObjectiveStatus.ACTIVE)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qms.forms import ReasonForm
-from qms.hub import sections
+from qms.hub import one_section, section_names
 from qms.models import Action, OrgUnit
 from qms.views.generic import (
     Confirmation,
@@ -67,7 +67,9 @@ class ProcessDetailView(RecordDetailView):
         context = super().get_context_data(**kwargs)
         if self.tab == "overview":
             context.update(turtle_context(self.object, can_change=context["can_change"]))
-            context["sections"] = sections("process", self.request, self.object)
+            # The sections (measures, risks, actions, ...) load once the page shows: on a busy process they
+            # hold a hundred rows, and the page would wait for all of them.
+            context["section_names"] = section_names("process")
             graph = process_map(focus=self.object)
             context["mini_map"], context["mini_map_state"] = map_drawing(graph)
         return context
@@ -76,6 +78,22 @@ class ProcessDetailView(RecordDetailView):
 class ProcessEditView(RecordEditView):
     queryset = Process.objects.all()
     form_class = ProcessForm
+
+
+@require_GET
+def process_section(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One section of the process page (see qms.hub), as the page asks for it; empty when the
+    section has nothing to show."""
+    process = _visible_process(request, pk)
+    if not htmx_partial(request):
+        return redirect(process)
+    try:
+        section = one_section("process", name, request, process)
+    except LookupError:
+        raise Http404 from None
+    if section is None:
+        return HttpResponse()
+    return TemplateResponse(request, "components/section_card.html", {"section": section, "key": name})
 
 
 # The turtle: inputs, outputs, resources, methods and hand-offs, edited in place.

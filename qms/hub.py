@@ -1,7 +1,9 @@
 """Slots on shared pages that each app fills with its own section, so the core never imports the apps.
 
 The pages with slots:
-- "process": the process page, the hub; each app lists its records linked to the process.
+- "process": the process page, the hub; each app lists its records linked to the process. The page
+  loads each section once it shows (`section_names`, `one_section`), in the place its provider
+  registered with.
 - "my_work": what the signed-in user has to do; each app adds what is due from them.
 - "dashboard": the organisation's overview; each app adds its headline figures.
 - "objective": a quality objective's page; apps list their records linked to it.
@@ -51,14 +53,20 @@ SectionProvider = Callable[..., Section | None]
 TodoProvider = Callable[[HttpRequest], list[Todo]]
 
 _providers: dict[str, list[SectionProvider]] = defaultdict(list)
+_places: dict[tuple[str, SectionProvider], int] = {}
 
 
-def section(slot: str) -> Callable[[SectionProvider], SectionProvider]:
-    """Register a provider for a page slot: `@section("process")`."""
+def section(slot: str, *, place: int = 100) -> Callable[[SectionProvider], SectionProvider]:
+    """Register a provider for a page slot: `@section("process")`. `place` orders the sections of a
+    page that loads them one by one (`section_names`), before any of them has said its `order`."""
 
     def register(provider: SectionProvider) -> SectionProvider:
         if provider not in _providers[slot]:
+            if provider.__name__ in section_names(slot):
+                raise ValueError(f"Two sections of {slot!r} are called {provider.__name__!r}")
+            _places[slot, provider] = place
             _providers[slot].append(provider)
+            _providers[slot].sort(key=lambda p: _places[slot, p])
         return provider
 
     return register
@@ -76,6 +84,19 @@ def first_rows(queryset: QuerySet, rows: int) -> tuple[list, int]:
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:
     found = (provider(request, *args) for provider in _providers[slot])
     return sorted((s for s in found if s is not None), key=lambda s: s.order)
+
+
+def section_names(slot: str) -> list[str]:
+    """The sections a page can load one by one after it has shown (`one_section`), in their places."""
+    return [provider.__name__ for provider in _providers[slot]]
+
+
+def one_section(slot: str, name: str, request: HttpRequest, *args: Any) -> Section | None:
+    """One section of a page, by the name `section_names` gave; LookupError for an unknown name."""
+    for provider in _providers[slot]:
+        if provider.__name__ == name:
+            return provider(request, *args)
+    raise LookupError(name)
 
 
 def todos(request: HttpRequest) -> list[Todo]:

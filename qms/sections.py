@@ -18,7 +18,7 @@ def _action_rows(queryset):
     return queryset.select_related("owner").prefetch_related("processes")
 
 
-@section("process")
+@section("process", place=50)
 def process_actions(request, process) -> Section:
     linked = Action.objects.filter(processes=process)
     rows = list(_action_rows(linked).urgent_first()[:SECTION_ROWS])

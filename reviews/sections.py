@@ -19,7 +19,7 @@ from .selectors import commentaries_to_write, earlier_outputs, open_outputs_url,
 SECTION_ROWS = 15
 
 
-@section("process")
+@section("process", place=40)
 def process_context(request, process) -> Section:
     """The issues and parties that concern the process: two queries, whatever their number."""
     since = recent_since()

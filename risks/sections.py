@@ -28,7 +28,7 @@ def _risk_section(risks, more_url_query: str) -> Section:
     )
 
 
-@section("process")
+@section("process", place=30)
 def process_risks(request, process) -> Section:
     return _risk_section(Risk.objects.filter(processes=process), f"process={process.pk}")
 

@@ -13,6 +13,7 @@ from tests.factories import (
     RiskFactory,
     UserFactory,
 )
+from tests.hub import process_page
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 25
@@ -59,12 +60,19 @@ def test_pages_read_a_fixed_number_of_queries(index, quality, auditor, client_fo
     url = pages(programme, audit, finding, process)[index]
     hubs = (reverse("qms:dashboard"), reverse("qms:my_work"), process.get_absolute_url())
     limit = 60 if url in hubs else MAX_QUERIES
+
+    def get():
+        if url == process.get_absolute_url():  # the page and each section it loads
+            process_page(client, process)
+        else:
+            assert client.get(url).status_code == 200
+
     with django_assert_max_num_queries(limit) as few:
-        assert client.get(url).status_code == 200
+        get()
 
     build(programme, 6, auditor)
     # The same audit, now with a longer checklist and more findings.
     services.checklist_add(audit=audit, user=auditor, question="One more?")
     FindingFactory(audit=audit, process=process)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert client.get(url).status_code == 200
+        get()

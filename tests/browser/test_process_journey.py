@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from processes.models import HandOff
 from qms.choices import Role
-from tests.factories import ProcessFactory, UserFactory
+from tests.factories import ActionFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +17,14 @@ def test_process_owner_adds_an_output_and_a_hand_off_and_sees_it_on_the_map(page
     production = ProcessFactory(owner=owner, name="Production")
     inspection = ProcessFactory(name="Inspection and release")
 
+    ActionFactory(processes=[production], title="Recalibrate the press")
     sign_in("marco")
     page.goto(production.get_absolute_url())
+    # Its sections load once the page shows, each in its place, none left loading.
+    expect(page.get_by_role("region", name="Actions")).to_contain_text("Recalibrate the press")
+    expect(page.locator(".section-loading")).to_have_count(0)
+    titles = page.locator("section.card h2").all_inner_texts()
+    assert titles.index("Measures") < titles.index("Risks and opportunities") < titles.index("Actions")
 
     # An output to a party outside the organisation, added in place.
     page.get_by_text("Add an output to outside").click()

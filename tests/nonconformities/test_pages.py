@@ -15,6 +15,7 @@ from nonconformities.models import Nonconformity
 from qms.choices import ActionStatus
 from qms.models import Action
 from tests.factories import ActionFactory, KPIFactory, NonconformityFactory, ProcessFactory, UserFactory
+from tests.hub import process_page
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def test_the_process_page_lists_its_nonconformities_open_first_with_age_and_rais
     old = NonconformityFactory(processes=[press], title="Old open one", detected_on=TODAY - timedelta(days=120))
     closed = NonconformityFactory(processes=[press], title="Closed one", status=NCStatus.CANCELLED)
 
-    page = client_for(owner).get(press.get_absolute_url()).content.decode()
+    page = process_page(client_for(owner), press)
 
     assert page.index(old.title) < page.index(closed.title) and "120 days" in page
     assert f"{reverse('nonconformities:nonconformity_add')}?process={press.pk}" in page

@@ -19,6 +19,7 @@ from tests.factories import (
     ProcessFactory,
     ThemeFactory,
 )
+from tests.hub import process_page
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +231,7 @@ def test_process_page_shows_its_kpis_and_objectives(client_for, viewer):
     KPIFactory(name="Setup time", processes=[process])
     ObjectiveFactory(title="Halve setup time", processes=[process])
 
-    page = client_for(viewer).get(process.get_absolute_url()).content.decode()
+    page = process_page(client_for(viewer), process)
 
     assert "Setup time" in page and "Halve setup time" in page
 

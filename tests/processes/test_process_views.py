@@ -1,3 +1,4 @@
+import html
 from datetime import timedelta
 
 import pytest
@@ -6,7 +7,9 @@ from django.utils import timezone
 
 from processes.choices import ProcessStatus
 from processes.models import Process
+from qms.hub import section, section_names
 from tests.factories import ActionFactory, ProcessFactory
+from tests.hub import PLACEHOLDER, get_section, process_page, section_url
 
 pytestmark = pytest.mark.django_db
 
@@ -79,10 +82,49 @@ def test_process_page_is_the_hub_for_its_actions(client_for, viewer):
     linked = ActionFactory(processes=[process], title="Linked to the process")
     ActionFactory(title="Elsewhere")
 
-    body = client_for(viewer).get(process.get_absolute_url()).content.decode()
+    body = process_page(client_for(viewer), process)
 
     assert linked.title in body
     assert "Elsewhere" not in body
+
+
+def test_the_page_loads_its_sections_after_it_shows_in_their_places(client_for, viewer):
+    process = ProcessFactory()
+    page = client_for(viewer).get(process.get_absolute_url()).content.decode()
+
+    urls = [html.unescape(url) for url in PLACEHOLDER.findall(page)]
+    assert urls == [section_url(process, name) for name in section_names("process")]
+    assert section_names("process")[:3] == ["process_kpis", "process_objectives", "process_risks"]
+    assert section_names("process")[-1] == "process_actions"
+
+
+def test_a_section_is_a_fragment_for_htmx_and_the_page_otherwise(client_for, viewer):
+    process = ProcessFactory()
+    ActionFactory(processes=[process], title="Calibrate the gauges")
+    client = client_for(viewer)
+
+    section = get_section(client, process, "process_actions")
+    assert section.status_code == 200 and "Calibrate the gauges" in section.content.decode()
+    assert "<html" not in section.content.decode()
+    assert client.get(section_url(process, "process_actions")).url == process.get_absolute_url()
+    assert get_section(client, process, "no_such_section").status_code == 404
+    missing = reverse("processes:process_section", args=[process.pk + 1, "process_actions"])
+    assert client.get(missing, headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_a_section_with_nothing_to_show_leaves_the_page(client_for, viewer):
+    process = ProcessFactory()  # no objectives: that section says nothing rather than "none"
+    response = get_section(client_for(viewer), process, "process_objectives")
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_two_sections_of_a_page_cannot_share_a_name():
+    def process_kpis(request, process):
+        return None
+
+    with pytest.raises(ValueError, match="process_kpis"):
+        section("process", place=1)(process_kpis)
+    assert section_names("process").count("process_kpis") == 1
 
 
 def test_register_filters_by_status_and_search(client_for, viewer):

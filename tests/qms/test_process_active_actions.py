@@ -10,6 +10,7 @@ from processes.models import Process
 from qms.choices import ActionStatus
 from qms.models import Action
 from tests.factories import ActionFactory, ProcessFactory
+from tests.hub import get_section
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,4 @@ def test_the_process_list_and_page_show_the_counts(client_for, quality):
     listed = client.get(reverse("processes:process_list"))
     shown = {process.pk: process.open_actions for process in listed.context["object_list"]}
     assert shown == {busy.pk: 3, quiet.pk: 0}
-    page = client.get(busy.get_absolute_url())
-    section = next(s for s in page.context["sections"] if s.template == "qms/sections/actions.html")
-    assert section.count == 3
+    assert get_section(client, busy, "process_actions").context["section"].count == 3

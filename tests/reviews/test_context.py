@@ -17,6 +17,7 @@ from reviews.models import ContextIssue, InterestedParty, period_bounds, recent_
 from reviews.selectors import context_changes
 from tests.api import api
 from tests.factories import ContextIssueFactory, InterestedPartyFactory, ProcessFactory, QmsStatementFactory
+from tests.hub import process_page
 from tests.qms.test_query_counts import MAX_HUB_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -272,7 +273,7 @@ def test_the_process_page_lists_its_issues_and_parties(client_for, viewer):
     retired.status = ContextStatus.RETIRED
     retired.save()
 
-    page = client_for(viewer).get(process.get_absolute_url()).content.decode()
+    page = process_page(client_for(viewer), process)
 
     assert "Titanium lead times" in page and "Meridian Aerospace" in page and "Old distributor" not in page
 

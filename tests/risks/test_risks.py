@@ -17,6 +17,7 @@ from risks.choices import Band, RiskKind, RiskStatus, Strategy
 from risks.forms import RiskForm
 from risks.models import Risk, RiskMatrix
 from tests.factories import ActionFactory, KPIFactory, ObjectiveFactory, ProcessFactory, RiskFactory, UserFactory
+from tests.hub import process_page
 from tests.qms.test_query_counts import MAX_HUB_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +233,7 @@ def test_process_and_objective_pages_show_their_risks(client_for, viewer):
     process, objective = ProcessFactory(), ObjectiveFactory()
     RiskFactory(title="Spindle crash", processes=[process], objectives=[objective])
 
-    assert "Spindle crash" in client_for(viewer).get(process.get_absolute_url()).content.decode()
+    assert "Spindle crash" in process_page(client_for(viewer), process)
     assert "Spindle crash" in client_for(viewer).get(objective.get_absolute_url()).content.decode()
 
 
