@@ -1,0 +1,30 @@
+"""A record's page address is reversed once and filled in after (qms.models.records.detail_url):
+it must be exactly what Django's reverse() gives, for every kind of record and behind a prefix."""
+
+import pytest
+from django.urls import reverse, set_script_prefix
+
+from qms.hub import record_kinds
+
+
+@pytest.fixture
+def prefixed():
+    set_script_prefix("/qms/")
+    yield
+    set_script_prefix("/")
+
+
+@pytest.mark.parametrize("pk", [1, 7, 987654321, 2**40])
+def test_every_record_page_address_is_what_reverse_gives(pk):
+    kinds = record_kinds()
+    assert len(kinds) > 10
+    for kind in kinds:
+        record = kind.model(pk=pk)
+        assert record.get_absolute_url() == reverse(kind.model.url_name("detail"), args=[pk])
+
+
+def test_behind_a_script_prefix(prefixed):
+    for kind in record_kinds():
+        record = kind.model(pk=42)
+        assert record.get_absolute_url() == reverse(kind.model.url_name("detail"), args=[42])
+        assert record.get_absolute_url().startswith("/qms/")
