@@ -69,18 +69,13 @@ def action_todos(request) -> list[Todo]:
     """The person's overdue and open actions, and the done ones they may check, in one query."""
     user = request.user
     mine = Action.objects.owned_by(user)
-    # Three counts, each on an index (open actions by owner; done ones by status), in one query.
-    counts = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            overdue=count_subquery(mine.overdue()),
-            open=count_subquery(mine.active()),
-            # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
-            to_check=count_subquery(Action.objects.filter(status=ActionStatus.DONE).exclude(pk__in=mine.values("pk"))),
-        )
-        .values("overdue", "open", "to_check")
-        .get()
-    )
+    may_check = user.is_superuser or user.role in Action.VERIFIER_ROLES
+    # The counts, each on an index (open actions by owner; done ones by status), in one query.
+    counted = {"overdue": count_subquery(mine.overdue()), "open": count_subquery(mine.active())}
+    if may_check:
+        # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
+        counted["to_check"] = count_subquery(Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user))
+    counts = User.objects.filter(pk=user.pk).annotate(**counted).values(*counted).get()
     url = reverse("qms:action_list")
     todos = [
         Todo(
@@ -100,7 +95,7 @@ def action_todos(request) -> list[Todo]:
             order=40,
         ),
     ]
-    if user.is_superuser or user.role in Action.VERIFIER_ROLES:
+    if may_check:
         todos.append(
             Todo(
                 label=ngettext(

@@ -24,6 +24,19 @@ def test_owned_by_finds_what_a_person_owns_or_deputises(owner, deputy):
     assert list(Action.objects.exclude(pk__in=Action.objects.owned_by(owner).values("pk"))) != []
 
 
+def test_not_owned_by_is_everything_else(owner, deputy):
+    ActionFactory(owner=owner)
+    ActionFactory(deputies=[owner])
+    ActionFactory(owner=owner, deputies=[deputy])
+    others = {ActionFactory(deputies=[deputy]), ActionFactory()}
+    risk = RiskFactory()
+    RiskFactory().deputies.add(owner)
+
+    assert set(Action.objects.not_owned_by(owner)) == others
+    assert set(Action.objects.not_owned_by(owner)) | set(Action.objects.owned_by(owner)) == set(Action.objects.all())
+    assert set(Risk.objects.not_owned_by(owner)) == {risk}
+
+
 def test_my_to_dos_count_owned_and_deputised_actions(client_for, owner, quality):
     ActionFactory(owner=owner, due_date="2000-01-01")
     ActionFactory(deputies=[owner])
@@ -32,3 +45,14 @@ def test_my_to_dos_count_owned_and_deputised_actions(client_for, owner, quality)
     page = client_for(owner).get(reverse("qms:dashboard")).content.decode()
 
     assert "1 of your actions is overdue" in page and "2 open actions of yours" in page
+
+
+def test_done_actions_to_check_leave_out_the_checkers_own(client_for, quality, owner):
+    ActionFactory(owner=owner, status=ActionStatus.DONE)
+    ActionFactory(owner=owner, deputies=[quality], status=ActionStatus.DONE)
+    ActionFactory(owner=quality, status=ActionStatus.DONE)
+    ActionFactory(owner=owner, status=ActionStatus.OPEN)
+
+    page = client_for(quality).get(reverse("qms:dashboard")).content.decode()
+
+    assert "1 done action awaits an effectiveness check" in page
