@@ -37,7 +37,6 @@ def process_audits(request, process) -> Section:
         title=_("Audits"),
         template="audits/sections/process.html",
         context={"audits": audits, "process": process},
-        order=40,
         count=count,
     )
 

@@ -40,7 +40,6 @@ def process_nonconformities(request, process) -> Section:
         title=_("Nonconformities"),
         template="nonconformities/sections/nonconformities.html",
         context={"ncs": rows, "more_url_query": f"process={process.pk}", "raise_query": f"process={process.pk}"},
-        order=40,
         count=rows[0].open_count if rows else 0,
     )
 

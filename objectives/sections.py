@@ -30,7 +30,6 @@ def process_kpis(request, process) -> Section:
             "more_url_query": f"process={process.pk}",
             "add_query": f"process={process.pk}",
         },
-        order=20,
         count=count,
     )
 
@@ -50,7 +49,6 @@ def process_objectives(request, process) -> Section | None:
         title=_("Objectives"),
         template="objectives/sections/objectives.html",
         context={"objectives": objectives},
-        order=25,
         count=count,
     )
 

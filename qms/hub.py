@@ -58,7 +58,8 @@ _places: dict[tuple[str, SectionProvider], int] = {}
 
 def section(slot: str, *, place: int = 100) -> Callable[[SectionProvider], SectionProvider]:
     """Register a provider for a page slot: `@section("process")`. `place` orders the sections of a
-    page that loads them one by one (`section_names`), before any of them has said its `order`."""
+    page that loads them one by one (`section_names`), before any of them has said its `order`; the
+    process page's sections say none, so `sections()` keeps them in their places too."""
 
     def register(provider: SectionProvider) -> SectionProvider:
         if provider not in _providers[slot]:

@@ -26,7 +26,6 @@ def process_actions(request, process) -> Section:
         title=_("Actions"),
         template="qms/sections/actions.html",
         context={"actions": rows, "more_url_query": f"process={process.pk}", "raise_from": process},
-        order=50,
         count=Action.objects.active_counts([process.pk]).get(process.pk, 0),
     )
 

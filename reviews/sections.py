@@ -46,7 +46,6 @@ def process_context(request, process) -> Section:
             "process": process,
             "recent_since": since,
         },
-        order=40,
         count=len(issues[:SECTION_ROWS]) + len(parties[:SECTION_ROWS]),
     )
 
