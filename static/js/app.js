@@ -18,8 +18,19 @@
     if (event.target.id === "dialog") document.getElementById("dialog-content").replaceChildren();
   });
 
+  // A section the page loads after it shows (the process page's) that could not load says so in its place.
+  function sectionFailed(event) {
+    var placeholder = event.detail.elt;
+    if (!placeholder || !placeholder.classList || !placeholder.classList.contains("section-loading")) return false;
+    placeholder.removeAttribute("aria-busy");
+    placeholder.querySelector(".card-body").textContent = placeholder.dataset.failed;
+    return true;
+  }
+  document.addEventListener("htmx:sendError", sectionFailed);
+
   // An htmx request the server refused or failed: say so, instead of doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
+    if (sectionFailed(event)) return;
     var status = event.detail.xhr.status;
     var text = status === 403 ? "You may not do this." : status === 404 ? "That record no longer exists, or you may not see it."
       : "Something went wrong; nothing was saved. Please try again.";

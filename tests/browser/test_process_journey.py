@@ -54,3 +54,18 @@ def test_process_owner_adds_an_output_and_a_hand_off_and_sees_it_on_the_map(page
     page.locator(f'.process-map a[*|href="{inspection.get_absolute_url()}"]').first.click()
     expect(page.locator("h1")).to_have_text("Inspection and release")
     expect(page.locator("#turtle")).to_contain_text("Finished parts")
+
+
+def test_a_section_that_fails_to_load_says_so_in_its_place(page, sign_in, provoked_errors):
+    UserFactory(username="vera", role=Role.VIEWER)
+    process = ProcessFactory(name="Production")
+    ActionFactory(processes=[process], title="Recalibrate the press")
+    provoked_errors.append("500")
+    page.route("**/sections/process_risks/", lambda route: route.fulfill(status=500, body="Server error"))
+    sign_in("vera")
+    page.goto(process.get_absolute_url())
+
+    expect(page.get_by_text("This section could not be loaded. Reload the page to try again.")).to_be_visible()
+    expect(page.get_by_role("region", name="Actions")).to_contain_text("Recalibrate the press")
+    expect(page.locator("#notice")).to_be_hidden()  # the page-wide notice speaks of saving, not loading
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
