@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from .choices import ActionStatus
 from .hub import Section, Todo, record_kind, section
-from .models import Action, User, count_subquery
+from .models import Action, count_each
 
 SECTION_ROWS = 10
 
@@ -70,11 +70,11 @@ def action_todos(request) -> list[Todo]:
     mine = Action.objects.owned_by(user)
     may_check = user.is_superuser or user.role in Action.VERIFIER_ROLES
     # The counts, each on an index (open actions by owner; done ones by status), in one query.
-    counted = {"overdue": count_subquery(mine.overdue()), "open": count_subquery(mine.active())}
+    counted = {"overdue": mine.overdue(), "open": mine.active()}
     if may_check:
         # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
-        counted["to_check"] = count_subquery(Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user))
-    counts = User.objects.filter(pk=user.pk).annotate(**counted).values(*counted).get()
+        counted["to_check"] = Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user)
+    counts = count_each(user, **counted)
     url = reverse("qms:action_list")
     todos = [
         Todo(

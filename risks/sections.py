@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.models import count_each
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -75,9 +76,8 @@ def acceptances_awaiting_my_approval(request) -> Section | None:
 def risk_todos(request) -> list[Todo]:
     """Acceptances the person may approve and their risks due for review, in one query."""
     user = request.user
-    counts = Risk.objects.aggregate(
-        approvals=Count("pk", filter=Q(pk__in=_awaiting_approval_by(user).values("pk"))),
-        reviews=Count("pk", filter=Q(pk__in=Risk.objects.owned_by(user).review_overdue().values("pk"))),
+    counts = count_each(
+        user, approvals=_awaiting_approval_by(user), reviews=Risk.objects.owned_by(user).review_overdue()
     )
     return [
         Todo(

@@ -3,7 +3,14 @@ from .attachments import Attachment
 from .notifications import Notification
 from .outbox import OutboxMessage
 from .people import OrgUnit, User
-from .records import OwnedRecord, ProcessLinkedRecord, RecordQuerySet, ReferenceCounter, count_subquery
+from .records import (
+    OwnedRecord,
+    ProcessLinkedRecord,
+    RecordQuerySet,
+    ReferenceCounter,
+    count_each,
+    count_subquery,
+)
 from .security import SecuritySettings
 from .tokens import ApiToken
 
@@ -21,5 +28,6 @@ __all__ = [
     "ReferenceCounter",
     "SecuritySettings",
     "User",
+    "count_each",
     "count_subquery",
 ]

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from qms.choices import ActionStatus
-from qms.models import Action
+from qms.models import Action, count_each
 from risks.models import Risk
 from tests.factories import ActionFactory, RiskFactory
 
@@ -56,3 +56,20 @@ def test_done_actions_to_check_leave_out_the_checkers_own(client_for, quality, o
     page = client_for(quality).get(reverse("qms:dashboard")).content.decode()
 
     assert "1 done action awaits an effectiveness check" in page
+
+
+def test_count_each_counts_every_queryset_in_one_query(owner, django_assert_num_queries):
+    ActionFactory.create_batch(2, owner=owner)
+    ActionFactory(owner=owner, status=ActionStatus.DONE)
+    RiskFactory(owner=owner)
+
+    with django_assert_num_queries(1):
+        counts = count_each(
+            owner,
+            actions=Action.objects.owned_by(owner),
+            open=Action.objects.owned_by(owner).active(),
+            risks=Risk.objects.owned_by(owner),
+            nothing=Risk.objects.none(),
+        )
+
+    assert counts == {"actions": 3, "open": 2, "risks": 1, "nothing": 0}
