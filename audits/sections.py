@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.models import count_each
 
 from .choices import AuditStatus, FindingKind
 from .models import Audit, Finding
@@ -88,13 +89,8 @@ def audit_todos(request) -> list[Todo]:
     user = request.user
     if user.is_read_only:
         return []
-    counts = Audit.objects.aggregate(
-        reports=Count(
-            "pk", distinct=True, filter=Q(pk__in=Audit.objects.report_overdue().filter(owner=user).values("pk"))
-        ),
-        answers=Count(
-            "findings", distinct=True, filter=Q(findings__in=Finding.objects.to_answer_by(user).values("pk"))
-        ),
+    counts = count_each(
+        user, reports=Audit.objects.report_overdue().filter(owner=user), answers=Finding.objects.to_answer_by(user)
     )
     return [
         Todo(
