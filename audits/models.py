@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.clauses import Clause
 from qms.history import HistoryPart, RecordHistory
-from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
+from qms.models import OrgUnit, OwnedRecord, ProcessLinkedRecord, RecordQuerySet, detail_url
 from qms.models.attachments import evidence_storage
 from qms.models.base import Model
 
@@ -512,7 +512,7 @@ class Finding(Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("audits:finding_detail", args=[self.pk])
+        return detail_url("audits:finding_detail", self.pk)
 
     @property
     def is_frozen(self) -> bool:

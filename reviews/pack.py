@@ -34,7 +34,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import Case, Choices, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When, Window
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language
@@ -61,7 +61,7 @@ from objectives.templatetags.kpis import number
 from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.choices import ACTION_STATUS_COLOURS, ActionKind, ActionStatus
-from qms.models import Action
+from qms.models import Action, detail_url
 from risks.choices import Band, RiskKind, RiskStatus, band_colour, band_label
 from risks.models import Risk
 
@@ -225,33 +225,22 @@ def label(choices: type[Choices], value: str) -> str:
     return _labels(choices, get_language()).get(value, value)
 
 
-_PLACEHOLDER = 987654321
-_patterns: dict[tuple[str, str], str] = {}
-_missing: set[tuple[str, str]] = set()
-
-
-def _url(name: str, pk: int) -> str:
-    """reverse(name, args=[pk]), resolved once per URL name: a pack links to thousands of records,
-    and reverse() costs a third of a millisecond each."""
-    key = (get_script_prefix(), name)
-    if key not in _patterns:
-        _patterns[key] = reverse(name, args=[_PLACEHOLDER])
-    return _patterns[key].replace(str(_PLACEHOLDER), str(pk))
+_list_urls: dict[tuple[str, str], str] = {}
 
 
 def link(record) -> str:
     """The live record's page."""
     if isinstance(record, Finding):
-        return _url("audits:finding_detail", record.pk)
-    return _url(record.url_name("detail"), record.pk)
+        return detail_url("audits:finding_detail", record.pk)
+    return detail_url(record.url_name("detail"), record.pk)
 
 
 def _list_url(name: str, **params) -> str:
     key = (get_script_prefix(), name)
-    if key not in _patterns:
-        _patterns[key] = reverse(name)
+    if key not in _list_urls:
+        _list_urls[key] = reverse(name)
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return _patterns[key] + (f"?{query}" if query else "")
+    return _list_urls[key] + (f"?{query}" if query else "")
 
 
 # The pack
@@ -294,7 +283,7 @@ def compile_pack(review: ManagementReview, today: date | None = None) -> dict:
                 "reference": review.reference,
                 "title": review.title,
                 "planned_at": _iso(review.planned_at),
-                "url": _review_url(review.pk),
+                "url": detail_url("reviews:managementreview_detail", review.pk),
             },
             "period": {"start": _day(start), "end": _day(end)},
             "compiled_at": _iso(timezone.now()),
@@ -337,18 +326,6 @@ def store_live_pack(review: ManagementReview) -> dict:
 
 def _live_key(review: ManagementReview) -> str:
     return f"review-pack:{PACK_VERSION}:{review.pk}:{review.period_start}:{review.period_end}:{get_language()}"
-
-
-def _review_url(pk: int) -> str:
-    """The review's page (the pages come with the review workflow; until then, no link)."""
-    key = (get_script_prefix(), "reviews:managementreview_detail")
-    if key in _missing:
-        return ""
-    try:
-        return _url("reviews:managementreview_detail", pk)
-    except NoReverseMatch:
-        _missing.add(key)
-        return ""
 
 
 def pack_context(review: ManagementReview) -> dict:
@@ -420,8 +397,8 @@ class _Reader:
             value = f"{value} {k['unit']}"
         return row(
             k["reference"],
-            _url("objectives:kpi_detail", k["id"]),
-            cell(f"{k['reference']} {k['name']}", _url("objectives:kpi_detail", k["id"])),
+            detail_url("objectives:kpi_detail", k["id"]),
+            cell(f"{k['reference']} {k['name']}", detail_url("objectives:kpi_detail", k["id"])),
             cell(_("Outcome") if k["nature"] == Nature.OUTCOME else _("Activity")),
             cell(value),
             cell(_target_text(k)),
@@ -460,7 +437,7 @@ class _Reader:
                     {
                         "ref": k["reference"],
                         "title": f"{k['reference']} {k['name']}",
-                        "url": _url("objectives:kpi_detail", pk),
+                        "url": detail_url("objectives:kpi_detail", pk),
                         "svg": trend_svg(kpi, series),
                     }
                 )
@@ -522,7 +499,7 @@ class _Reader:
                 row(
                     action.reference if action else f"{d.review.reference}-D{d.pk}",
                     link(action) if action else "",
-                    cell(d.review.reference, _review_url(d.review_id)),
+                    cell(d.review.reference, detail_url("reviews:managementreview_detail", d.review_id)),
                     cell(d.title, link(action) if action else ""),
                     cell(d.get_kind_display()),
                     cell(str(d.owner)),
@@ -680,8 +657,8 @@ class _Reader:
                     [
                         row(
                             n.reference,
-                            _url(NC_URL, n.id),
-                            cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
+                            detail_url(NC_URL, n.id),
+                            cell(f"{n.reference} {n.title}", detail_url(NC_URL, n.id)),
                             cell(n.party),
                             day_cell(n.received_on or n.detected_on),
                             day_cell(n.responded_on),
@@ -834,7 +811,7 @@ class _Reader:
     def _process_row(self, p: dict, kpis: list[dict], commentary) -> dict:
         outcome = [k for k in kpis if k["nature"] == Nature.OUTCOME]
         activity = [k for k in kpis if k["nature"] != Nature.OUTCOME]
-        url = _url("processes:process_detail", p["id"])
+        url = detail_url("processes:process_detail", p["id"])
         return {
             **row(
                 p["reference"],
@@ -849,7 +826,7 @@ class _Reader:
                 {
                     "ref": k["reference"],
                     "name": f"{k['reference']} {k['name']}",
-                    "url": _url("objectives:kpi_detail", k["id"]),
+                    "url": detail_url("objectives:kpi_detail", k["id"]),
                     "nature": k["nature"],
                     "status": label(KPIStatus, k["status"]),
                     "colour": KPI_STATUS_COLOURS[k["status"]],
@@ -906,8 +883,8 @@ class _Reader:
             rows.append(
                 row(
                     n.reference,
-                    _url(NC_URL, n.id),
-                    cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
+                    detail_url(NC_URL, n.id),
+                    cell(f"{n.reference} {n.title}", detail_url(NC_URL, n.id)),
                     cell(label(Origin, n.origin)),
                     cell(label(Severity, n.severity)),
                     day_cell(n.detected_on),
@@ -1057,8 +1034,8 @@ class _Reader:
                     [
                         row(
                             n.reference,
-                            _url(NC_URL, n.id),
-                            cell(f"{n.reference} {n.title}", _url(NC_URL, n.id)),
+                            detail_url(NC_URL, n.id),
+                            cell(f"{n.reference} {n.title}", detail_url(NC_URL, n.id)),
                             cell(n.party),
                             day_cell(n.detected_on),
                             cell(label(NCStatus, n.status), colour=NC_STATUS_COLOURS[n.status]),
@@ -1114,7 +1091,7 @@ class _Reader:
                             _list_url("qms:action_list", owner=o["owner_id"], overdue="on"),
                             cell(
                                 _name(o["owner__first_name"], o["owner__last_name"], o["owner__username"]),
-                                _url("qms:user_detail", o["owner_id"]),
+                                detail_url("qms:user_detail", o["owner_id"]),
                             ),
                             cell(
                                 o["overdue"], _list_url("qms:action_list", owner=o["owner_id"], overdue="on"), "danger"
@@ -1185,7 +1162,7 @@ class _Reader:
                     a.reference,
                     link(a),
                     cell(str(a), link(a)),
-                    cell(f"{a.risk_reference} {a.risk_title}", _url("risks:risk_detail", a.source_id)),
+                    cell(f"{a.risk_reference} {a.risk_title}", detail_url("risks:risk_detail", a.source_id)),
                     cell(str(a.owner)),
                     day_cell(a.due_date, colour="danger" if a.is_overdue else ""),
                     cell(a.get_status_display(), colour=ACTION_STATUS_COLOURS[a.status]),
@@ -1414,7 +1391,7 @@ def _band_move_row(move: dict, ranks: dict) -> dict:
         movement, colour = (_("Worse"), "danger") if kind == RiskKind.RISK else (_("Greater"), "success")
     else:
         movement, colour = (_("Better"), "success") if kind == RiskKind.RISK else (_("Smaller"), "warning")
-    url = _url("risks:risk_detail", move["id"])
+    url = detail_url("risks:risk_detail", move["id"])
     return row(
         move["reference"],
         url,

@@ -10,6 +10,7 @@ from .records import (
     ReferenceCounter,
     count_each,
     count_subquery,
+    detail_url,
 )
 from .security import SecuritySettings
 from .tokens import ApiToken
@@ -30,4 +31,5 @@ __all__ = [
     "User",
     "count_each",
     "count_subquery",
+    "detail_url",
 ]

@@ -4,7 +4,9 @@ it must be exactly what Django's reverse() gives, for every kind of record and b
 import pytest
 from django.urls import reverse, set_script_prefix
 
+from audits.models import Finding
 from qms.hub import record_kinds
+from reviews.pack import link
 
 
 @pytest.fixture
@@ -21,6 +23,12 @@ def test_every_record_page_address_is_what_reverse_gives(pk):
     for kind in kinds:
         record = kind.model(pk=pk)
         assert record.get_absolute_url() == reverse(kind.model.url_name("detail"), args=[pk])
+
+
+def test_findings_and_the_review_pack_link_the_same_way(prefixed):
+    finding = Finding(pk=5)
+    assert finding.get_absolute_url() == reverse("audits:finding_detail", args=[5])
+    assert finding.get_absolute_url().startswith("/qms/") and link(finding) == finding.get_absolute_url()
 
 
 def test_behind_a_script_prefix(prefixed):
