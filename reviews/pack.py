@@ -230,9 +230,7 @@ _list_urls: dict[tuple[str, str], str] = {}
 
 def link(record) -> str:
     """The live record's page."""
-    if isinstance(record, Finding):
-        return detail_url("audits:finding_detail", record.pk)
-    return detail_url(record.url_name("detail"), record.pk)
+    return record.get_absolute_url()
 
 
 def _list_url(name: str, **params) -> str:
