@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from qms.api.serializers import RecordSerializer
+from qms.api.serializers import PlainRows, RecordSerializer
 from qms.models import OrgUnit
 
 from ..models import HandOff, Process, ProcessDocument, ProcessInput, ProcessOutput, ProcessResource
@@ -10,24 +10,28 @@ class ProcessInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcessInput
         fields = ["id", "name", "supplier"]
+        list_serializer_class = PlainRows
 
 
 class ProcessOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcessOutput
         fields = ["id", "name", "customer"]
+        list_serializer_class = PlainRows
 
 
 class ProcessResourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcessResource
         fields = ["id", "kind", "description"]
+        list_serializer_class = PlainRows
 
 
 class ProcessDocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcessDocument
         fields = ["id", "title", "url"]
+        list_serializer_class = PlainRows
 
 
 class ProcessMapQuerySerializer(serializers.Serializer):
@@ -39,6 +43,7 @@ class HandOffSerializer(serializers.ModelSerializer):
     class Meta:
         model = HandOff
         fields = ["id", "source", "target", "item"]
+        list_serializer_class = PlainRows
 
     def validate(self, attrs):
         handoff = HandOff(**attrs)

@@ -14,6 +14,19 @@ from qms.models import Action, ApiToken, Attachment, OrgUnit, User
 from qms.models.attachments import attachable_labels
 
 
+class PlainRows(serializers.ListSerializer):
+    """Read-only nested rows whose fields are plain columns (text, numbers, ids of related rows):
+    each row as its ModelSerializer would write it, without the per-field machinery, which cost a
+    page of the process list about 70 ms for its thousand hand-offs. Writing still goes through
+    the child serializer. A child opts in with `list_serializer_class = PlainRows` in its Meta."""
+
+    def to_representation(self, data):
+        meta = self.child.Meta
+        columns = [(name, meta.model._meta.get_field(name).attname) for name in meta.fields]
+        rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        return [{name: getattr(row, attname) for name, attname in columns} for row in rows]
+
+
 class UserBriefSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="__str__", read_only=True)
 

@@ -63,6 +63,21 @@ class RecordViewSet(
             visible = visible.select_for_update(of=("self",))
         return visible
 
+    def paginate_queryset(self, queryset):
+        self.page_records = super().paginate_queryset(queryset)
+        return self.page_records
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # What prefetch_related attached to each record points back at it (the querysets it left
+        # hold the record as a hint, a reverse foreign key's rows hold it as their parent): cycles
+        # that reference counting cannot free. The page is serialized by now; dropping the caches
+        # frees it at once, instead of leaving thousands of objects to a collector pass that
+        # stalled every eighth request of a list by 40-80 ms.
+        for record in getattr(self, "page_records", None) or ():
+            record.__dict__.pop("_prefetched_objects_cache", None)
+        return response
+
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
         return Response(self.get_serializer(record).data, headers={"ETag": record_etag(record)})

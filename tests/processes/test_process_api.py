@@ -1,5 +1,11 @@
-import pytest
+import gc
+import weakref
 
+import pytest
+from django.db.models.signals import post_init
+from rest_framework import serializers
+
+from processes.api.serializers import ProcessSerializer
 from processes.choices import ProcessStatus
 from processes.models import HandOff, Process
 from tests.api import api
@@ -106,6 +112,52 @@ def test_process_list_query_count_is_constant(viewer, django_assert_max_num_quer
     build(45)
     with django_assert_max_num_queries(len(few.captured_queries)):
         api(viewer).get("/api/processes/")
+
+
+def test_nested_rows_read_as_their_model_serializers_would_write_them(viewer):
+    process = ProcessFactory()
+    process.inputs.create(name="Orders", supplier="Customers")
+    process.outputs.create(name="Parts", customer="Assembly")
+    process.resources.create(kind="equipment", description="Press 4")
+    process.documents.create(title="Work instruction", url="https://intranet.example/wi-4")
+    HandOffFactory(source=process, item="Parts")
+    HandOffFactory(target=process, item="Drawings")
+
+    body = api(viewer).get("/api/processes/").json()["results"][0]
+
+    for name in ("inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"):
+        child = type(ProcessSerializer().fields[name].child)
+        rows = getattr(process, name).all()
+        assert body[name] == serializers.ListSerializer(rows, child=child()).data
+        assert body[name], name
+
+
+def test_a_process_list_frees_the_rows_it_prefetched_as_it_answers(viewer):
+    """Prefetched rows point back at their process: left so, a list's thousand hand-offs wait for
+    Python's collector, whose passes over them stalled requests. The list lets go of them as it
+    answers, so reference counting frees them at once."""
+    for process in ProcessFactory.create_batch(3):
+        process.inputs.create(name="In", supplier="Out")
+        HandOffFactory(source=process)
+    client = api(viewer)
+    made = []
+
+    def note(sender, instance, **kwargs):
+        made.append((type(instance).__name__, weakref.ref(instance)))
+
+    post_init.connect(note, weak=False)
+    gc.disable()
+    try:
+        response = client.get("/api/processes/")
+        assert response.status_code == 200
+        del response
+        left_to_the_collector = [name for name, ref in made if name != "Process" and ref() is not None]
+    finally:
+        gc.enable()
+        post_init.disconnect(note)
+
+    assert {"HandOff", "ProcessInput"} <= {name for name, _ref in made}
+    assert left_to_the_collector == []
 
 
 def test_a_retired_process_takes_no_new_hand_off_through_the_api(owner):
