@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.forms import Select
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from processes.models import Process
@@ -70,8 +71,10 @@ class SearchFilterSet(django_filters.FilterSet):
 def _source_type_choices():
     from .models import OwnedRecord
 
-    models = [m for m in ContentType.objects.all() if (cls := m.model_class()) and issubclass(cls, OwnedRecord)]
-    return [(ct.pk, ct.model_class()._meta.verbose_name.capitalize()) for ct in models]
+    # From the content types' cache: ContentType.objects.all() would ask the database on every list.
+    records = [model for model in apps.get_models() if issubclass(model, OwnedRecord)]
+    types = ContentType.objects.get_for_models(*records)
+    return sorted(((types[model].pk, capfirst(model._meta.verbose_name)) for model in records), key=lambda c: c[1])
 
 
 class ActionFilterSet(SearchFilterSet):
