@@ -55,7 +55,7 @@ def my_nonconformities(request) -> Section | None:
         template="nonconformities/sections/nonconformities.html",
         context={"ncs": rows, "more_url_query": "mine=true"},
         order=15,
-        count=mine.count(),
+        count=Nonconformity.objects.open().count_held_by(request.user),
     )
 
 

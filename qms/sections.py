@@ -41,7 +41,7 @@ def my_actions(request) -> Section:
             "more_url_query": "mine=true&status=open&status=in_progress",
         },
         order=10,
-        count=mine.count(),
+        count=Action.objects.active().count_held_by(request.user),
     )
 
 
@@ -67,10 +67,10 @@ def actions_awaiting_my_check(request) -> Section | None:
 def action_todos(request) -> list[Todo]:
     """The person's overdue and open actions, and the done ones they may check, in one query."""
     user = request.user
-    mine = Action.objects.owned_by(user)
+    owned, deputised = Action.objects.held_by(user)
     may_check = user.is_superuser or user.role in Action.VERIFIER_ROLES
     # The counts, each on an index (open actions by owner; done ones by status), in one query.
-    counted = {"overdue": mine.overdue(), "open": mine.active()}
+    counted = {"overdue": (owned.overdue(), deputised.overdue()), "open": (owned.active(), deputised.active())}
     if may_check:
         # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
         counted["to_check"] = Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user)

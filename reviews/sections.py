@@ -3,14 +3,14 @@ reviews due from the user, the next management review and its outputs on the das
 preparation tasks and review outputs in My work; and which records are open, for a person's page
 and hand-over."""
 
-from django.db.models import F, Func, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, record_kind, section
-from qms.models import User
+from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.models import count_each
 
 from .choices import ContextStatus, ReviewStatus, StatementStatus
 from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
@@ -23,50 +23,39 @@ SECTION_ROWS = 15
 def process_context(request, process) -> Section:
     """The issues and parties that concern the process: two queries, whatever their number."""
     since = recent_since()
-    issues = list(
-        ContextIssue.objects.active()
-        .filter(processes=process)
-        .with_recent_change(since)
-        .select_related("owner")[: SECTION_ROWS + 1]
+    issues, issue_count = first_rows(
+        ContextIssue.objects.active().filter(processes=process).with_recent_change(since).select_related("owner"),
+        SECTION_ROWS,
     )
-    parties = list(
-        InterestedParty.objects.active()
-        .filter(processes=process)
-        .with_recent_change(since)
-        .select_related("owner")[: SECTION_ROWS + 1]
+    parties, party_count = first_rows(
+        InterestedParty.objects.active().filter(processes=process).with_recent_change(since).select_related("owner"),
+        SECTION_ROWS,
     )
     return Section(
         title=_("Context: issues and interested parties"),
         template="reviews/sections/process_context.html",
         context={
-            "issues": issues[:SECTION_ROWS],
-            "more_issues": len(issues) > SECTION_ROWS,
-            "parties": parties[:SECTION_ROWS],
-            "more_parties": len(parties) > SECTION_ROWS,
+            "issues": issues,
+            "more_issues": issue_count > len(issues),
+            "parties": parties,
+            "more_parties": party_count > len(parties),
             "process": process,
             "recent_since": since,
         },
-        count=len(issues[:SECTION_ROWS]) + len(parties[:SECTION_ROWS]),
+        count=issue_count + party_count,
     )
-
-
-def _count(queryset) -> Subquery:
-    """How many rows `queryset` has, as a subquery, to count several kinds in one query."""
-    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
 
 
 @section("todo")
 def context_reviews_todo(request) -> list[Todo]:
     """The person's context issues and interested parties whose review date has passed."""
     user = request.user
-    issues, parties = (
-        User.objects.filter(pk=user.pk)
-        .values_list(
-            _count(ContextIssue.objects.owned_by(user).review_overdue()),
-            _count(InterestedParty.objects.owned_by(user).review_overdue()),
-        )
-        .get()
+    counts = count_each(
+        user,
+        issues=ContextIssue.objects.review_overdue().held_by(user),
+        parties=InterestedParty.objects.review_overdue().held_by(user),
     )
+    issues, parties = counts["issues"], counts["parties"]
     return [
         Todo(
             label=ngettext(
@@ -106,13 +95,10 @@ def review_summary(request) -> Section:
     last = ManagementReview.objects.latest_issued()
     outputs = earlier_outputs(today=today)
     since = timezone.localtime(last.planned_at).date() if last else recent_since().date()
-    changed_issues, changed_parties = (
-        User.objects.filter(pk=request.user.pk)
-        .values_list(
-            _count(ContextIssue.objects.changed_between(since, today)),
-            _count(InterestedParty.objects.changed_between(since, today)),
-        )
-        .get()
+    changed = count_each(
+        request.user,
+        issues=ContextIssue.objects.changed_between(since, today),
+        parties=InterestedParty.objects.changed_between(since, today),
     )
     return Section(
         title=_("Management review"),
@@ -124,8 +110,8 @@ def review_summary(request) -> Section:
             "outputs": outputs,
             "outputs_url": open_outputs_url(),
             "since": since,
-            "changed_issues": changed_issues,
-            "changed_parties": changed_parties,
+            "changed_issues": changed["issues"],
+            "changed_parties": changed["parties"],
         },
         order=50,
     )
@@ -135,7 +121,7 @@ def review_summary(request) -> Section:
 def review_preparation(request) -> Section | None:
     """The processes the person should comment on for the next review."""
     review = review_in_preparation()
-    processes = list(commentaries_to_write(request.user, review).order_by("reference")[:SECTION_ROWS])
+    processes, count = first_rows(commentaries_to_write(request.user, review).order_by("reference"), SECTION_ROWS)
     if not processes:
         return None
     return Section(
@@ -143,19 +129,20 @@ def review_preparation(request) -> Section | None:
         template="reviews/sections/preparation.html",
         context={"review": review, "processes": processes},
         order=50,
-        count=len(processes),
+        count=count,
     )
 
 
 @section("my_work")
 def my_review_outputs(request) -> Section | None:
     """The open actions that management reviews decided and the person owns or deputises."""
-    actions = list(
+    actions, count = first_rows(
         review_outputs()
         .active()
         .owned_by(request.user)
         .select_related("review_decision__review")
-        .order_by("due_date", "pk")[:SECTION_ROWS]
+        .order_by("due_date", "pk"),
+        SECTION_ROWS,
     )
     if not actions:
         return None
@@ -164,7 +151,7 @@ def my_review_outputs(request) -> Section | None:
         template="reviews/sections/outputs.html",
         context={"actions": actions, "today": timezone.localdate()},
         order=51,
-        count=len(actions),
+        count=count,
     )
 
 
@@ -177,7 +164,7 @@ def review_todos(request) -> list[Todo]:
         return []
     review = review_in_preparation()
     to_comment = commentaries_to_write(user, review).count() if review else 0
-    overdue = review_outputs().overdue().owned_by(user).count()
+    overdue = review_outputs().overdue().count_held_by(user)
     return [
         Todo(
             label=ngettext(

@@ -77,7 +77,7 @@ def risk_todos(request) -> list[Todo]:
     """Acceptances the person may approve and their risks due for review, in one query."""
     user = request.user
     counts = count_each(
-        user, approvals=_awaiting_approval_by(user), reviews=Risk.objects.owned_by(user).review_overdue()
+        user, approvals=_awaiting_approval_by(user), reviews=Risk.objects.review_overdue().held_by(user)
     )
     return [
         Todo(

@@ -25,17 +25,23 @@ def count_subquery(queryset: models.QuerySet) -> models.Subquery:
     """How many rows `queryset` has, as a subquery to annotate another queryset with (its filter
     refers to the outer row with OuterRef). Unlike Count() over a join, the database counts only for
     the rows it returns: a page of 25, not every row before the page is cut."""
-    count = models.Func(models.F("pk"), function="COUNT", output_field=models.IntegerField())
+    # COUNT(*), not COUNT(id): a partial index whose condition is the filter can count alone.
+    count = models.Func(models.expressions.Star(), function="COUNT", output_field=models.IntegerField())
     return models.Subquery(queryset.order_by().annotate(n=count).values("n"), output_field=models.IntegerField())
 
 
-def count_each(user, **querysets: models.QuerySet) -> dict[str, int]:
+def count_each(user, **querysets: models.QuerySet | tuple[models.QuerySet, ...]) -> dict[str, int]:
     """How many rows each of `querysets` has, in one query: each counted by a subquery on its own
     indexes, selected beside `user`'s row (SQL needs a table to select from). Not an aggregate with
     filters over the whole table, which reads every row to count a few. A queryset that can match
-    nothing (`none()`) counts 0."""
-    counted = {name: Coalesce(count_subquery(queryset), 0) for name, queryset in querysets.items()}
-    return get_user_model().objects.filter(pk=user.pk).annotate(**counted).values(*counted).get()
+    nothing (`none()`) counts 0; a tuple of disjoint querysets (`held_by`) counts their sum."""
+
+    def counted(parts) -> models.Expression:
+        first, *rest = (Coalesce(count_subquery(part), 0) for part in (parts if isinstance(parts, tuple) else (parts,)))
+        return sum(rest, first)
+
+    counts = {name: counted(parts) for name, parts in querysets.items()}
+    return get_user_model().objects.filter(pk=user.pk).annotate(**counts).values(*counts).get()
 
 
 def detail_url(view_name: str, pk: int) -> str:
@@ -102,6 +108,17 @@ class RecordQuerySet(models.QuerySet):
         """Records the user is accountable for, as owner or deputy: on PostgreSQL two index scans
         (owner, and the records they deputise, read first), whoever the user is."""
         return self.filter(Q(owner=user) | Q(pk__any_of=self._deputised_by(user)))
+
+    def held_by(self, user) -> tuple[Self, Self]:
+        """owned_by(user) in two parts that do not overlap: what the user owns, and what they
+        deputise without owning it. To count: each part counts on its own index (an owner's open
+        records on a partial index alone), where owned_by's OR reads every row the user owns (the
+        busiest owner's 4,313 overdue actions: 8 ms, against 1 ms for both parts)."""
+        return self.filter(owner=user), self.filter(pk__any_of=self._deputised_by(user)).exclude(owner=user)
+
+    def count_held_by(self, user) -> int:
+        """owned_by(user).count(), in one query, from held_by's two counts."""
+        return count_each(user, n=self.held_by(user))["n"]
 
     def not_owned_by(self, user) -> Self:
         """Records the user neither owns nor deputises: the owner compared on each row, not the

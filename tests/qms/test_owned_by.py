@@ -37,6 +37,25 @@ def test_not_owned_by_is_everything_else(owner, deputy):
     assert set(Risk.objects.not_owned_by(owner)) == {risk}
 
 
+def test_held_by_splits_owned_by_into_parts_that_do_not_overlap(owner, deputy):
+    owned = ActionFactory(owner=owner)
+    owned_and_deputised = ActionFactory(owner=owner, deputies=[owner, deputy])
+    deputised = ActionFactory(deputies=[owner])
+    ActionFactory(deputies=[deputy])
+    ActionFactory(deputies=[owner], status=ActionStatus.CANCELLED)
+
+    mine, standing_in = Action.objects.held_by(owner)
+
+    assert set(mine) == {owned, owned_and_deputised}
+    assert set(standing_in) == {deputised, Action.objects.get(status=ActionStatus.CANCELLED)}
+    assert Action.objects.count_held_by(owner) == Action.objects.owned_by(owner).count() == 4
+    assert Action.objects.active().count_held_by(owner) == 3
+    assert count_each(owner, open=Action.objects.active().held_by(owner), all=Action.objects.held_by(owner)) == {
+        "open": 3,
+        "all": 4,
+    }
+
+
 def test_my_to_dos_count_owned_and_deputised_actions(client_for, owner, quality):
     ActionFactory(owner=owner, due_date="2000-01-01")
     ActionFactory(deputies=[owner])

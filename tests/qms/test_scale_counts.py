@@ -1,12 +1,27 @@
 """Counts that stay right and cheap at scale: sections count every record, not the rows they show;
 lists count open actions per row."""
 
+from datetime import timedelta
+
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from qms.choices import ActionStatus
+from reviews import sections as review_sections
 from risks.sections import SECTION_ROWS, process_risks
-from tests.factories import ActionFactory, ProcessFactory, RiskFactory, UserFactory
+from tests.factories import (
+    ActionFactory,
+    ContextIssueFactory,
+    InterestedPartyFactory,
+    KPIFactory,
+    ManagementReviewFactory,
+    ProcessFactory,
+    ReviewDecisionFactory,
+    RiskFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +33,39 @@ def test_the_process_risks_section_counts_every_open_risk_not_the_rows_it_shows(
     section = process_risks(None, process)
 
     assert len(section.context["risks"]) == SECTION_ROWS and section.count == SECTION_ROWS + 5
+
+
+def request_by(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return request
+
+
+def test_the_process_context_section_counts_every_issue_and_party_not_the_rows_it_shows():
+    process = ProcessFactory()
+    rows = review_sections.SECTION_ROWS
+    ContextIssueFactory.create_batch(rows + 2, processes=[process])
+    InterestedPartyFactory.create_batch(3, processes=[process])
+
+    section = review_sections.process_context(None, process)
+
+    assert len(section.context["issues"]) == rows and section.context["more_issues"]
+    assert len(section.context["parties"]) == 3 and not section.context["more_parties"]
+    assert section.count == rows + 2 + 3
+
+
+def test_my_work_counts_every_review_output_and_process_to_comment_not_the_rows_it_shows(owner):
+    rows = review_sections.SECTION_ROWS
+    ReviewDecisionFactory.create_batch(rows + 1, owner=owner)
+    ManagementReviewFactory(planned_at=timezone.now() + timedelta(days=20))
+    for process in ProcessFactory.create_batch(rows + 2, owner=owner):
+        KPIFactory(processes=[process])
+
+    outputs = review_sections.my_review_outputs(request_by(owner))
+    preparation = review_sections.review_preparation(request_by(owner))
+
+    assert len(outputs.context["actions"]) == rows and outputs.count == rows + 1
+    assert len(preparation.context["processes"]) == rows and preparation.count == rows + 2
 
 
 def test_process_and_people_lists_count_open_actions(client_for, quality):
