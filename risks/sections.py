@@ -60,15 +60,18 @@ def _awaiting_approval_by(user):
 
 @section("my_work")
 def acceptances_awaiting_my_approval(request) -> Section | None:
-    waiting = list(_awaiting_approval_by(request.user).select_related("owner").prefetch_related("processes"))
+    waiting, count = first_rows(
+        _awaiting_approval_by(request.user).select_related("owner").prefetch_related("processes"),
+        SECTION_ROWS,
+    )
     if not waiting:
         return None
     return Section(
         title=_("Acceptances awaiting my approval"),
         template="risks/sections/risks.html",
-        context={"risks": waiting[:SECTION_ROWS], "more_url_query": "acceptance_pending=true"},
+        context={"risks": waiting, "more_url_query": "acceptance_pending=true"},
         order=5,
-        count=len(waiting),
+        count=count,
     )
 
 

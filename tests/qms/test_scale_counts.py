@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from qms.choices import ActionStatus
 from reviews import sections as review_sections
+from risks import sections as risk_sections
+from risks.choices import Strategy
 from risks.sections import SECTION_ROWS, process_risks
 from tests.factories import (
     ActionFactory,
@@ -66,6 +68,15 @@ def test_my_work_counts_every_review_output_and_process_to_comment_not_the_rows_
 
     assert len(outputs.context["actions"]) == rows and outputs.count == rows + 1
     assert len(preparation.context["processes"]) == rows and preparation.count == rows + 2
+
+
+def test_my_work_shows_the_first_acceptances_awaiting_approval_and_counts_them_all(lead):
+    accepted = dict(residual_likelihood=4, residual_impact=4, strategy=Strategy.ACCEPT, acceptance_rationale="Cost")
+    RiskFactory.create_batch(SECTION_ROWS + 3, **accepted)
+
+    section = risk_sections.acceptances_awaiting_my_approval(request_by(lead))
+
+    assert len(section.context["risks"]) == SECTION_ROWS and section.count == SECTION_ROWS + 3
 
 
 def test_process_and_people_lists_count_open_actions(client_for, quality):
