@@ -149,9 +149,10 @@ class Objective(ProcessLinkedRecord):
     def status_colour(self) -> str:
         return OBJECTIVE_STATUS_COLOURS[self.status]
 
-    # These read the prefetched `kpis`, so lists of objectives stay at a fixed number of queries.
+    # These read the prefetched `kpis`, so lists of objectives stay at a fixed number of queries,
+    # once per objective: a row of the objectives overview asked for them four times.
 
-    @property
+    @cached_property
     def measured_kpis(self) -> list["KPI"]:
         return sorted(self.kpis.all(), key=KPI.summary_order)
 
@@ -159,7 +160,7 @@ class Objective(ProcessLinkedRecord):
     def progress(self) -> "Progress":
         """How far the objective has come (see Progress). Reads the prefetched KPIs and, from
         ObjectiveQuerySet.with_progress, the default baseline; without it, one query."""
-        kpis = list(self.kpis.all())
+        kpis = self.measured_kpis
         judged = [k for k in kpis if k.status in KPIStatus.judged()]
         share = {"on_target": sum(k.status == KPIStatus.ON_TARGET for k in judged), "judged": len(judged)}
         if self.main_kpi_id is None:
@@ -193,7 +194,7 @@ class Objective(ProcessLinkedRecord):
     @property
     def activity_only(self) -> bool:
         """Measured only by activity KPIs: it shows effort, not whether customers see a result."""
-        kpis = self.kpis.all()
+        kpis = self.measured_kpis
         return bool(kpis) and all(k.nature == Nature.ACTIVITY for k in kpis)
 
     @property

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from objectives import charts
 from objectives.choices import KPI_STATUS_COLOURS, KPIStatus
@@ -28,6 +28,22 @@ def number(value: Decimal | None) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def kpi_dots(kpis) -> str:
+    """A dot per KPI in the colour of its status, linking to it. A tag, not a loop in the template:
+    the objectives overview draws some five hundred, and the loop cost 0.1 ms a dot."""
+    return format_html_join(
+        "",
+        '<a href="{}" class="kpi-dot text-{}" title="{} {}: {}"><i class="bi bi-circle-fill" aria-hidden="true"></i>'
+        '<span class="visually-hidden">{} {}</span></a>',
+        (
+            (kpi.get_absolute_url(), kpi.status_colour, kpi.reference, kpi.name, status, kpi.reference, status)
+            for kpi in kpis
+            for status in [kpi.get_status_display()]
+        ),
+    )
 
 
 @register.simple_tag
