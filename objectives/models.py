@@ -259,7 +259,7 @@ class Progress:
     target_set: bool = False
     kpi_unlinked: bool = False
 
-    @property
+    @cached_property  # read a dozen times where an objective's progress shows
     def travelled(self) -> Decimal | None:
         """Per cent of the way from baseline to target, as it is: below 0 when the KPI moved away
         from the target, above 100 beyond it. None when progress cannot be measured by distance."""

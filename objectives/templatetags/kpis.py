@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from objectives import charts
 from objectives.choices import KPI_STATUS_COLOURS, KPIStatus
@@ -44,6 +46,27 @@ def kpi_dots(kpis) -> str:
             for status in [kpi.get_status_display()]
         ),
     )
+
+
+@register.simple_tag
+def objective_flags(objective) -> str:
+    """The badges beside an objective's name: measured only by activity KPIs, or by none; overdue.
+    A tag, as it shows on every row of the objectives overview."""
+    flags = []
+    if objective.activity_only:
+        flags.append(
+            format_html(
+                '<span class="badge text-bg-warning" title="{}"><i class="bi bi-exclamation-triangle" '
+                'aria-hidden="true"></i> {}</span>',
+                _("Measured only by activity KPIs: it shows effort, not results for customers."),
+                _("Activity KPIs only"),
+            )
+        )
+    elif not objective.measured_kpis:
+        flags.append(format_html('<span class="badge text-bg-light border">{}</span>', _("No KPIs")))
+    if objective.is_overdue:
+        flags.append(format_html(' <span class="badge text-bg-danger">{}</span>', _("Overdue")))
+    return mark_safe("".join(flags))  # noqa: S308  (each part escaped by format_html)
 
 
 @register.simple_tag
