@@ -5,7 +5,7 @@ from rest_framework.decorators import action as api_action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from qms.api.views import RecordViewSet
+from qms.api.views import RecordViewSet, ids_only
 
 from ..filters import ProcessFilterSet
 from ..models import HandOff, Process
@@ -18,7 +18,7 @@ class ProcessViewSet(RecordViewSet):
     retired, never deleted."""
 
     queryset = Process.objects.select_related("org_unit").prefetch_related(
-        "deputies", "inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"
+        *ids_only(Process, "deputies"), "inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"
     )
     serializer_class = ProcessSerializer
     filterset_class = ProcessFilterSet

@@ -1,7 +1,7 @@
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Model, Prefetch, ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -40,6 +40,13 @@ from .serializers import (
     OrgUnitSerializer,
     UserSerializer,
 )
+
+
+def ids_only(model: type[Model], *relations: str) -> list[Prefetch]:
+    """Prefetches of `model`'s many-to-many relations that the API writes as ids: the related rows
+    read with their id alone, not every column (a person's password hash and e-mail, a process's
+    purpose) to write 7. Not for relations whose rows the serializer reads further."""
+    return [Prefetch(name, model._meta.get_field(name).related_model.objects.only("pk")) for name in relations]
 
 
 class RecordViewSet(
@@ -136,7 +143,9 @@ class OrgUnitViewSet(viewsets.ModelViewSet):
 
 
 class ActionViewSet(RecordViewSet):
-    queryset = Action.objects.select_related("owner", "source_type").prefetch_related("processes", "deputies")
+    queryset = Action.objects.select_related("owner", "source_type").prefetch_related(
+        *ids_only(Action, "processes", "deputies")
+    )
     serializer_class = ActionSerializer
     filterset_class = ActionFilterSet
 

@@ -329,3 +329,17 @@ def test_options_on_a_record_describes_it_outside_a_transaction(quality):
 
     assert response.status_code == 200
     assert "PUT" in response.json()["actions"]
+
+
+@pytest.mark.parametrize("url", ["/api/actions/", "/api/audits/"])
+def test_lists_read_only_the_ids_of_the_people_and_processes_they_write_as_ids(quality, url):
+    person, process = UserFactory(), ProcessFactory(purpose="Turn bar stock into shafts")
+    ActionFactory(deputies=[person], processes=[process])
+    AuditFactory(processes=[process]).team.add(person)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api(quality).get(url).json()
+
+    prefetched = [q["sql"] for q in queries.captured_queries if "_prefetch_related_val" in q["sql"]]
+    assert prefetched and not [sql for sql in prefetched if '"password"' in sql or '"purpose"' in sql]
+    assert [process.pk] in [row["processes"] for row in body["results"]]
