@@ -34,12 +34,13 @@ EXPORT_HEADER = [
 
 
 class NonconformityListView(RecordListView):
-    queryset = Nonconformity.objects.select_related("owner", "reviewed_by").prefetch_related("processes", "deputies")
+    queryset = Nonconformity.objects.select_related("owner", "reviewed_by").prefetch_related("processes")
     filterset_class = NonconformityFilterSet
     filter_defaults = {"show": "open"}
     template_name = "nonconformities/nonconformity_list.html"
     export_header = EXPORT_HEADER
     export_widths = (10, 50, 18, 24, 10, 20, 20, 25, 30, 12, 10, 12, 12, 10, 16, 50, 20, 10, 12)
+    export_prefetch = ("deputies",)
 
     def export_row(self, nc: Nonconformity) -> list:
         return [

@@ -27,7 +27,7 @@ from .generic import (
 )
 
 action_list_queryset = Action.objects.select_related("owner", "source_type", "verified_by").prefetch_related(
-    "processes", "deputies", "source"
+    "processes", "source"
 )
 action_detail_queryset = Action.objects.select_related(
     "owner", "verified_by", "created_by", "updated_by", "source_type"
@@ -46,6 +46,7 @@ class ActionListView(RecordListView):
         "completed on", "raised from", "effectiveness checked by", "effectiveness checked at", "effectiveness note",
     ]  # fmt: skip
     export_widths = (10, 50, 18, 16, 20, 25, 30, 12, 9, 12, 14, 20, 18, 40)
+    export_prefetch = ("deputies",)
 
     def get_queryset(self):
         self.queryset = action_list_queryset.urgent_first()  # today's date decides what is overdue

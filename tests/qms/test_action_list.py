@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from qms import services
 from qms.choices import ActionStatus
-from tests.factories import ActionFactory, ProcessFactory
+from tests.factories import ActionFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +80,19 @@ def test_filtering_with_htmx_moves_the_export_links_along(client_for, viewer):
 
     assert 'id="export-menu" hx-swap-oob="true"' in page.content.decode()
     assert "kind=correction&amp;format=csv" in page.content.decode()
+
+
+def test_the_export_names_deputies_at_a_constant_number_of_queries(client_for, viewer, django_assert_max_num_queries):
+    client = client_for(viewer)
+    ActionFactory(deputies=[UserFactory(first_name="Ana", last_name="Lima")])
+
+    def export() -> str:
+        return b"".join(client.get(reverse("qms:action_list"), {"format": "csv"}).streaming_content).decode()
+
+    with django_assert_max_num_queries(30) as few:
+        first = export()
+    ActionFactory.create_batch(5, deputies=[UserFactory()])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        export()
+
+    assert "Ana Lima" in first
