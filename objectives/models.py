@@ -1,8 +1,7 @@
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from typing import Self
 
@@ -34,7 +33,8 @@ from .choices import (
     Source,
 )
 from .formula import Formula, parsed
-from .periods import EARLIEST, Period
+from .periods import EARLIEST, Period, latest_due_period
+from .progress import Progress, distance
 
 LEADERSHIP_ROLES = frozenset({Role.LEADERSHIP, Role.QUALITY_MANAGER})
 
@@ -213,7 +213,7 @@ class Objective(ProcessLinkedRecord):
             ) % {"kpi": main.reference}
         target = self.target if self.target is not None or main is None else main.target_from(self.baseline)
         target_range = main.target_range if main is not None and self.target is None else None
-        if self.baseline is not None and target_range and _distance(self.baseline, target_range) == 0:
+        if self.baseline is not None and target_range and distance(self.baseline, target_range) == 0:
             errors["baseline"] = _(
                 "The baseline is within the target range (%(low)s to %(high)s) already: progress is the way into "
                 "it. Give a baseline outside it, or a target of the objective's own."
@@ -233,87 +233,6 @@ class Objective(ProcessLinkedRecord):
                 }
         if errors:
             raise ValidationError(errors)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far an objective has come.
-
-    By distance, when it has a main KPI with a baseline, a target and a value: the share of the
-    way from baseline to target its latest value has come, (now - baseline) / (target - baseline),
-    which reads the same whether higher or lower is better. A KPI to be kept within a range (when
-    the objective sets no target of its own) has arrived anywhere inside it: the way is measured by
-    the distance to the range, so a value beyond its far end is off target again, not beyond 100 %.
-    Otherwise by the share of its KPIs with a value that are on target. The share is always there
-    as a second figure.
-    """
-
-    on_target: int
-    judged: int
-    kpi: "KPI | None" = None
-    baseline: Decimal | None = None
-    target: Decimal | None = None
-    target_range: tuple[Decimal, Decimal] | None = None
-    now: Decimal | None = None
-    baseline_set: bool = False
-    target_set: bool = False
-    kpi_unlinked: bool = False
-
-    @cached_property  # read a dozen times where an objective's progress shows
-    def travelled(self) -> Decimal | None:
-        """Per cent of the way from baseline to target, as it is: below 0 when the KPI moved away
-        from the target, above 100 beyond it. None when progress cannot be measured by distance."""
-        if None in (self.kpi, self.baseline, self.target, self.now):
-            return None
-        if self.target_range is not None:
-            start = _distance(self.baseline, self.target_range)
-            return 100 * (start - _distance(self.now, self.target_range)) / start if start else None
-        if self.baseline == self.target:
-            return None
-        return 100 * (self.now - self.baseline) / (self.target - self.baseline)
-
-    @property
-    def by_distance(self) -> bool:
-        return self.travelled is not None
-
-    @property
-    def share(self) -> int | None:
-        """The share of the KPIs with a value that are on target, in per cent."""
-        return round(100 * self.on_target / self.judged) if self.judged else None
-
-    @property
-    def travelled_percent(self) -> int | None:
-        return None if self.travelled is None else round(self.travelled)
-
-    @property
-    def percent(self) -> int | None:
-        """The headline figure, 0 to 100 for a progress bar."""
-        if self.travelled is None:
-            return self.share
-        return min(100, max(0, self.travelled_percent))
-
-    @property
-    def basis(self) -> str:
-        return "distance" if self.by_distance else "kpi_share"
-
-    @property
-    def fallback_reason(self) -> str:
-        """Why progress is the share of KPIs on target rather than a distance."""
-        if self.kpi_unlinked:
-            return _("its main KPI no longer measures it")
-        if self.kpi is None:
-            return _("it has no main KPI")
-        if self.now is None or self.baseline is None:
-            return _("%(kpi)s has no value yet") % {"kpi": self.kpi.reference}
-        if self.target_range is not None:
-            return _("its baseline is within the target range already")
-        return _("its baseline equals its target")
-
-    @property
-    def colour(self) -> str:
-        if self.percent is None:
-            return "secondary"
-        return "success" if self.percent >= 75 else "warning" if self.percent >= 40 else "danger"
 
 
 # The order of KPIs wherever they are summarised (KPIQuerySet.outcome_first), also an index of KPIs.
@@ -568,7 +487,7 @@ class KPI(ProcessLinkedRecord):
     def status_on(self, today: date, latest_period: date | None, latest_value: Decimal | None) -> str:
         """The status from the latest value and today's date: a period closed more than the grace
         days ago without a value makes the KPI overdue, unless it is no longer measured."""
-        must_have = _must_have(self.frequency, today, settings.KPI_DATA_GRACE_DAYS)
+        must_have = latest_due_period(self.frequency, today, settings.KPI_DATA_GRACE_DAYS)
         measured = self.is_active and must_have.start >= self.period(self.measured_from).start
         if measured and (latest_period is None or latest_period < must_have.start):
             return KPIStatus.OVERDUE
@@ -732,12 +651,6 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _distance(value: Decimal, target_range: tuple[Decimal, Decimal]) -> Decimal:
-    """How far `value` lies outside the range; 0 inside it."""
-    low, high = target_range
-    return max(low - value, value - high, Decimal(0))
-
-
 class MeasurementQuerySet(models.QuerySet):
     def for_period(self, period: Period) -> Self:
         return self.filter(period_start=period.start)
@@ -810,14 +723,6 @@ class EffectivenessMeasure(Model):
         while len(periods) < self.periods:
             periods.append(periods[-1].next())
         return periods
-
-
-@lru_cache(maxsize=64)  # the same for every KPI of a frequency: the status refresh asks 5,000 times
-def _must_have(frequency: str, today: date, grace_days: int) -> Period:
-    """The latest period that must have a value by `today`: the last closed one once its grace days
-    have passed, the one before it until then."""
-    due = Period.last_closed(frequency, today)
-    return due if today > due.end + timedelta(days=grace_days) else due.previous()
 
 
 # Imports run in the background

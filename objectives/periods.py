@@ -175,3 +175,11 @@ def _read_any_year(text: str) -> tuple[str | None, date | None]:
     except ValueError:
         pass
     return None, None
+
+
+@lru_cache(maxsize=64)  # the same for every KPI of a frequency: the status refresh asks 5,000 times
+def latest_due_period(frequency: str, today: date, grace_days: int) -> Period:
+    """The latest period that must have a value by `today`: the last closed one once its grace days
+    have passed, the one before it until then."""
+    due = Period.last_closed(frequency, today)
+    return due if today > due.end + timedelta(days=grace_days) else due.previous()
