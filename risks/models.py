@@ -250,6 +250,12 @@ class Risk(ProcessLinkedRecord):
             models.Index(fields=["id"], name="risks_risk_open_id", condition=~Q(status=RiskStatus.CLOSED)),
             # Everything a person owns, counted by status without reading the table (their page).
             models.Index(fields=["owner", "status", "id"], name="risks_risk_owner_status"),
+            # The heat map's cells of open risks, counted from the index alone.
+            models.Index(
+                fields=["kind", "inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"],
+                name="risks_risk_heat",
+                condition=~Q(status=RiskStatus.CLOSED),
+            ),
         ]
         verbose_name = _("risk or opportunity")
         verbose_name_plural = _("risks and opportunities")

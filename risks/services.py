@@ -2,13 +2,14 @@
 changes, and the review reminders."""
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -203,6 +204,19 @@ def risks_notify_review_overdue(*, today: date | None = None) -> int:
             body=render_to_string("emails/risk_review_overdue.txt", {"risk": risk, "site_url": settings.SITE_URL}),
         )
     return sent
+
+
+def heat_map_counts(risks: QuerySet[Risk]) -> dict[str, dict[tuple[int, int], int]]:
+    """How many of `risks` sit in each (likelihood, impact) cell, before ("inherent") and with
+    ("residual") controls; a risk not yet scored at a stage is in neither's cells. One pass over the
+    open risks' score index (risks_risk_heat), grouped by both cells at once."""
+    counts: dict[str, dict[tuple[int, int], int]] = {"inherent": defaultdict(int), "residual": defaultdict(int)}
+    scores = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+    for *cells, n in risks.values_list(*scores).annotate(n=Count("*")).order_by():
+        for stage, cell in zip(counts, (tuple(cells[:2]), tuple(cells[2:])), strict=True):
+            if None not in cell:
+                counts[stage][cell] += n
+    return counts
 
 
 def heat_map_rows(matrix: RiskMatrix, kind: str, counts: dict[tuple[int, int], int]) -> list[dict]:

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -204,24 +203,16 @@ def risk_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def heat_map(request: HttpRequest) -> HttpResponse:
     """Inherent and residual scores side by side: how many risks sit in each cell, each cell a link
-    to the register filtered to it. Two queries per map, whatever the number of risks."""
+    to the register filtered to it. One query for both maps, whatever the number of risks."""
     kind = request.GET.get("kind", RiskKind.RISK)
     if kind not in RiskKind.values:
         raise BadRequest(_("Unknown kind."))
     matrix = RiskMatrix.current()
     visible = Risk.objects.restrict(request.user, "view").filter(kind=kind).open()
     maps = []
-    for stage in ("inherent", "residual"):
-        title = _stage_title(kind, stage)
-        counts = {
-            (likelihood, impact): n
-            for likelihood, impact, n in visible.filter(**{f"{stage}_likelihood__isnull": False})
-            .values_list(f"{stage}_likelihood", f"{stage}_impact")
-            .annotate(n=Count("pk"))
-            .order_by()
-        }
+    for stage, counts in services.heat_map_counts(visible).items():
         rows = services.heat_map_rows(matrix, kind, counts)
-        maps.append({"stage": stage, "title": title, "rows": rows, "total": sum(counts.values())})
+        maps.append({"stage": stage, "title": _stage_title(kind, stage), "rows": rows, "total": sum(counts.values())})
     impact_levels = matrix.benefit_levels if kind == RiskKind.OPPORTUNITY else matrix.impact_levels
     bands = {band: band_label(kind, band) for band in Band.values}
     context = {

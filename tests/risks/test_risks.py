@@ -178,6 +178,17 @@ def test_the_heat_map_counts_cells_and_links_to_the_register(client_for, viewer)
     assert filtered.context["object_list"][0].residual_impact == 3
 
 
+def test_heat_map_counts_each_stage_apart_in_one_query(django_assert_num_queries):
+    RiskFactory(inherent_likelihood=5, inherent_impact=4, residual_likelihood=2, residual_impact=3)
+    RiskFactory(inherent_likelihood=5, inherent_impact=4, residual_likelihood=1, residual_impact=1)
+    RiskFactory(inherent_likelihood=3, inherent_impact=3, residual_likelihood=None, residual_impact=None)
+
+    with django_assert_num_queries(1):
+        counts = services.heat_map_counts(Risk.objects.open())
+
+    assert counts == {"inherent": {(5, 4): 2, (3, 3): 1}, "residual": {(2, 3): 1, (1, 1): 1}}
+
+
 def test_review_reminders_go_once_per_risk_and_date(owner):
     overdue = RiskFactory(owner=owner, next_review_date=date(2026, 11, 1))
     RiskFactory(owner=owner, next_review_date=date(2026, 12, 1))
