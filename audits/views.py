@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from nonconformities.models import Nonconformity
 from packs.models import EvidencePack
 from processes.models import Process
 from qms.clauses import Clause
 from qms.forms import ReasonForm, add_errors
+from qms.models import Action
 from qms.params import record_id
 from qms.views.generic import (
     Confirmation,
@@ -420,8 +422,15 @@ def checklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class FindingListView(RecordListView):
-    queryset = Finding.objects.select_related("audit", "process", "nonconformity", "action").order_by(
-        "-audit__planned_start", "audit", "number"
+    # The nonconformity or action a finding raised is read for the page's rows alone: joined, it made
+    # PostgreSQL join every finding with them before sorting by audit date.
+    queryset = (
+        Finding.objects.select_related("audit", "process")
+        .prefetch_related(
+            Prefetch("nonconformity", Nonconformity.objects.only("pk", "reference")),
+            Prefetch("action", Action.objects.only("pk", "reference")),
+        )
+        .order_by("-audit__planned_start", "audit", "number")
     )
     filterset_class = FindingFilterSet
     template_name = "audits/finding_list.html"

@@ -6,9 +6,11 @@ from django.urls import reverse
 from audits import services
 from qms.choices import Role
 from tests.factories import (
+    ActionFactory,
     AuditFactory,
     AuditProgrammeFactory,
     FindingFactory,
+    NonconformityFactory,
     ProcessFactory,
     RiskFactory,
     UserFactory,
@@ -76,3 +78,25 @@ def test_pages_read_a_fixed_number_of_queries(index, quality, auditor, client_fo
     FindingFactory(audit=audit, process=process)
     with django_assert_max_num_queries(len(few.captured_queries)):
         get()
+
+
+def test_the_finding_list_shows_what_each_finding_raised_in_fixed_queries(
+    auditor, client_for, django_assert_max_num_queries
+):
+    def raise_two():
+        return [
+            FindingFactory(nonconformity=NonconformityFactory()),
+            FindingFactory(kind="ofi", action=ActionFactory()),
+        ]
+
+    client = client_for(auditor)
+    raised = raise_two()
+    with django_assert_max_num_queries(25) as few:
+        page = client.get(reverse("audits:finding_list")).content.decode()
+    assert raised[0].nonconformity.reference in page and raised[1].action.reference in page
+
+    raised = [*raise_two(), *raise_two()]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("audits:finding_list")).content.decode()
+    assert all(f.nonconformity.reference in page for f in raised[::2])
+    assert all(f.action.reference in page for f in raised[1::2])
