@@ -117,7 +117,14 @@ def process_health_by_kpis(process_ids: list[int]):
         KPIStatus.OFF_TARGET: "bad",
         KPIStatus.OVERDUE: "bad",
     }
-    rows = KPI.objects.measured().filter(processes__in=process_ids).values_list("processes", "status").distinct()
+    # order_by(): the KPIs' default order would add their reference to the DISTINCT, one row per KPI.
+    rows = (
+        KPI.objects.measured()
+        .filter(processes__in=process_ids)
+        .values_list("processes", "status")
+        .order_by()
+        .distinct()
+    )
     return [(process_id, verdicts[status]) for process_id, status in rows if status in verdicts]
 
 
