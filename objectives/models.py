@@ -20,6 +20,7 @@ from qms.history import HistoryPart, RecordHistory
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
 from qms.models.attachments import evidence_storage
 from qms.models.base import Model
+from qms.models.records import detail_url
 
 from .choices import (
     KPI_STATUS_COLOURS,
@@ -694,6 +695,9 @@ class Measurement(Model):
     @property
     def period(self) -> Period:
         return Period(self.kpi.frequency, self.period_start)
+
+    def get_edit_url(self) -> str:
+        return detail_url("objectives:measurement_edit", self.kpi_id, self.pk)
 
 
 class EffectivenessMeasure(Model):

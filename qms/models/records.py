@@ -44,18 +44,22 @@ def count_each(user, **querysets: models.QuerySet | tuple[models.QuerySet, ...])
     return get_user_model().objects.filter(pk=user.pk).annotate(**counts).values(*counts).get()
 
 
-def detail_url(view_name: str, pk: int) -> str:
-    """`reverse(view_name, args=[pk])` for a record's page, reversed once per URL configuration and
+def detail_url(view_name: str, *pks: int) -> str:
+    """`reverse(view_name, args=pks)` for a record's page, reversed once per URL configuration and
     filled in at each call: a list asks for 70 to 400 of these, and Django's reverse() costs as
     much as rendering a table cell."""
-    return _detail_path(view_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()).format(int(pk))
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _detail_path(view_name, len(pks), urlconf, get_script_prefix()).format(*(int(pk) for pk in pks))
 
 
 @cache
-def _detail_path(view_name: str, urlconf: str, script_prefix: str) -> str:
-    marker = "987654321"
-    path = reverse(view_name, urlconf=urlconf, args=[int(marker)])
-    return path.replace("{", "{{").replace("}", "}}").replace(marker, "{}")
+def _detail_path(view_name: str, arity: int, urlconf: str, script_prefix: str) -> str:
+    markers = [str(987654321 + i) for i in range(arity)]
+    path = reverse(view_name, urlconf=urlconf, args=[int(marker) for marker in markers])
+    path = path.replace("{", "{{").replace("}", "}}")
+    for i, marker in enumerate(markers):
+        path = path.replace(marker, f"{{{i}}}")
+    return path
 
 
 class ReferenceCounter(Model):
