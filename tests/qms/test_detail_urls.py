@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse, set_script_prefix
 
 from audits.models import Finding
+from objectives.models import Measurement
 from qms.hub import record_kinds
 from reviews.pack import link
 
@@ -36,3 +37,9 @@ def test_behind_a_script_prefix(prefixed):
         record = kind.model(pk=42)
         assert record.get_absolute_url() == reverse(kind.model.url_name("detail"), args=[42])
         assert record.get_absolute_url().startswith("/qms/")
+
+
+@pytest.mark.parametrize("kpi_pk, pk", [(3, 7), (7, 3), (987654321, 987654322), (987654322, 987654321)])
+def test_an_address_of_two_ids_fills_each_in_its_place(kpi_pk, pk, prefixed):
+    measurement = Measurement(pk=pk, kpi_id=kpi_pk)
+    assert measurement.get_edit_url() == reverse("objectives:measurement_edit", args=[kpi_pk, pk])
