@@ -5,9 +5,17 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from qms.forms import AttachmentForm, form_layout
+from qms.models.records import detail_url
 from qms.selectors import evidence_panel as build_evidence_panel
 
 register = template.Library()
+
+
+@register.simple_tag
+def fixed_url(view_name: str, *ids: int) -> str:
+    """`{% url %}` for the links every page draws (the navigation, the user menu): reversed once per
+    URL configuration by `detail_url` and filled in after, where `{% url %}` reverses each time."""
+    return detail_url(view_name, *ids)
 
 
 @register.inclusion_tag("components/sort_header.html", takes_context=True)

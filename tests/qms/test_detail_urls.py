@@ -7,6 +7,7 @@ from django.urls import reverse, set_script_prefix
 from audits.models import Finding
 from objectives.models import Measurement
 from qms.hub import record_kinds
+from qms.templatetags.qms import fixed_url
 from reviews.pack import link
 
 
@@ -43,3 +44,9 @@ def test_behind_a_script_prefix(prefixed):
 def test_an_address_of_two_ids_fills_each_in_its_place(kpi_pk, pk, prefixed):
     measurement = Measurement(pk=pk, kpi_id=kpi_pk)
     assert measurement.get_edit_url() == reverse("objectives:measurement_edit", args=[kpi_pk, pk])
+
+
+def test_the_layout_links_are_what_reverse_gives(prefixed):
+    for name in ("qms:dashboard", "processes:process_list", "logout", "api-docs", "admin:index"):
+        assert fixed_url(name) == reverse(name)
+    assert fixed_url("qms:user_detail", 42) == reverse("qms:user_detail", args=[42]) == "/qms/people/42/"
