@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from qms.api.serializers import FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
+from qms.api.serializers import FrozenRecordMixin, IdField, ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
 from qms.models import OrgUnit, User
 
 from .. import services
@@ -19,11 +19,9 @@ class AuditSerializer(FrozenRecordMixin, ModelCleanMixin, ProcessLinkedSerialize
     the report with POST .../issue/. Nobody on the team or as lead audits a process they own or
     deputise."""
 
-    org_units = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all(), many=True, required=False)
-    team = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), many=True, required=False)
-    auditees = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), many=True, required=False
-    )
+    org_units = IdField(queryset=OrgUnit.objects.all(), many=True, required=False)
+    team = IdField(queryset=User.objects.filter(is_active=True), many=True, required=False)
+    auditees = IdField(queryset=User.objects.filter(is_active=True), many=True, required=False)
     report_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from rest_framework.decorators import action as api_action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from qms.api.views import RecordViewSet, ids_only
+from qms.api.views import RecordViewSet
 
 from .. import services
 from ..filters import AuditFilterSet, AuditProgrammeFilterSet, FindingFilterSet
@@ -25,7 +25,8 @@ from .serializers import (
 class AuditProgrammeViewSet(RecordViewSet):
     """Audit programmes, one per year; quality managers create them."""
 
-    queryset = AuditProgramme.objects.select_related("owner").prefetch_related(*ids_only(AuditProgramme, "deputies"))
+    queryset = AuditProgramme.objects.select_related("owner")
+    listed_ids = ("deputies",)
     serializer_class = AuditProgrammeSerializer
     filterset_class = AuditProgrammeFilterSet
 
@@ -34,9 +35,8 @@ class AuditViewSet(RecordViewSet):
     """Internal audits (ISO 9001 9.2): plan, team, status and report. Everyone reads; the lead
     auditor, deputies and quality managers change the plan and move it; the team works it."""
 
-    queryset = Audit.objects.select_related("owner", "issued_by").prefetch_related(
-        *ids_only(Audit, "deputies", "processes", "org_units", "team", "auditees")
-    )
+    queryset = Audit.objects.select_related("owner", "issued_by")
+    listed_ids = ("deputies", "processes", "org_units", "team", "auditees")
     serializer_class = AuditSerializer
     filterset_class = AuditFilterSet
 

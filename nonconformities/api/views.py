@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from qms.api.serializers import EffectivenessSerializer
-from qms.api.views import RecordViewSet, ids_only
+from qms.api.views import RecordViewSet
 
 from .. import services
 from ..filters import NonconformityFilterSet
@@ -15,9 +15,8 @@ from .serializers import NonconformityMoveSerializer, NonconformitySerializer
 class NonconformityViewSet(RecordViewSet):
     """Nonconformities (ISO 9001 10.2) with their gated workflow and effectiveness review."""
 
-    queryset = Nonconformity.objects.select_related("owner", "source_type").prefetch_related(
-        *ids_only(Nonconformity, "deputies", "processes")
-    )
+    queryset = Nonconformity.objects.select_related("owner", "source_type")
+    listed_ids = ("deputies", "processes")
     serializer_class = NonconformitySerializer
     filterset_class = NonconformityFilterSet
 

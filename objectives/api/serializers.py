@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer, drf_errors
+from qms.api.serializers import IdField, ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer, drf_errors
 
 from .. import services
 from ..choices import ObjectiveStatus
@@ -124,7 +124,7 @@ class ObjectiveSerializer(ModelCleanMixin, ProcessLinkedSerializer):
 
 
 class KPISerializer(ModelCleanMixin, ProcessLinkedSerializer):
-    objectives = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all(), many=True, required=False)
+    objectives = IdField(queryset=Objective.objects.all(), many=True, required=False)
     status = serializers.CharField(read_only=True)
     latest_period = serializers.SerializerMethodField(
         help_text=gettext_lazy("The latest period with a value, e.g. 2026-11; null before the first value.")

@@ -11,7 +11,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from qms.api.parsers import JSONParser
-from qms.api.views import RecordViewSet, ids_only
+from qms.api.views import RecordViewSet
 
 from .. import services
 from ..filters import KPIFilterSet, ObjectiveFilterSet
@@ -35,7 +35,8 @@ class ThemeViewSet(RecordViewSet):
     """Strategic themes: the directions leadership sets. Created by leadership and quality managers;
     retired (is_active false), never deleted."""
 
-    queryset = StrategicTheme.objects.prefetch_related(*ids_only(StrategicTheme, "deputies"))
+    queryset = StrategicTheme.objects.all()
+    listed_ids = ("deputies",)
     serializer_class = ThemeSerializer
     filterset_fields = ["is_active", "owner"]
 
@@ -44,7 +45,8 @@ class ObjectiveViewSet(RecordViewSet):
     """Quality objectives (ISO 9001 6.2). Their progress comes from their KPIs: the way the main KPI
     has come from baseline to target, or else the share of their KPIs on target."""
 
-    queryset = Objective.objects.with_progress().prefetch_related(*ids_only(Objective, "deputies", "processes"), "kpis")
+    queryset = Objective.objects.with_progress().prefetch_related("kpis")
+    listed_ids = ("deputies", "processes")
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilterSet
 
@@ -52,7 +54,8 @@ class ObjectiveViewSet(RecordViewSet):
 class KPIViewSet(RecordViewSet):
     """KPIs with their targets and, read-only, their current status and latest value."""
 
-    queryset = KPI.objects.prefetch_related(*ids_only(KPI, "deputies", "processes", "objectives"))
+    queryset = KPI.objects.all()
+    listed_ids = ("deputies", "processes", "objectives")
     serializer_class = KPISerializer
     filterset_class = KPIFilterSet
 

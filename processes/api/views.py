@@ -5,7 +5,7 @@ from rest_framework.decorators import action as api_action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from qms.api.views import RecordViewSet, ids_only
+from qms.api.views import RecordViewSet
 
 from ..filters import ProcessFilterSet
 from ..models import HandOff, Process
@@ -18,8 +18,9 @@ class ProcessViewSet(RecordViewSet):
     retired, never deleted."""
 
     queryset = Process.objects.select_related("org_unit").prefetch_related(
-        *ids_only(Process, "deputies"), "inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"
+        "inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"
     )
+    listed_ids = ("deputies",)
     serializer_class = ProcessSerializer
     filterset_class = ProcessFilterSet
 

@@ -1,7 +1,9 @@
+from collections import defaultdict
+
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, Prefetch, ProtectedError
+from django.db.models import Model, ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -38,15 +40,32 @@ from .serializers import (
     AttachmentUploadSerializer,
     EffectivenessSerializer,
     OrgUnitSerializer,
+    PageIds,
     UserSerializer,
 )
 
 
-def ids_only(model: type[Model], *relations: str) -> list[Prefetch]:
-    """Prefetches of `model`'s many-to-many relations that the API writes as ids: the related rows
-    read with their id alone, not every column (a person's password hash and e-mail, a process's
-    purpose) to write 7. Not for relations whose rows the serializer reads further."""
-    return [Prefetch(name, model._meta.get_field(name).related_model.objects.only("pk")) for name in relations]
+def attach_page_ids(records: list[Model], relations: tuple[str, ...]) -> None:
+    """Give each of `records` the ids of its links in each of `relations` (many-to-many), in the
+    related model's order, as `record.page_ids[relation]`: one query per relation for the whole
+    page, read from the link table, which the serializers' `LinkIds` write as they are."""
+    if not records:
+        return
+    model, pks = type(records[0]), [record.pk for record in records]
+    for record in records:
+        record.page_ids = {}
+    for name in relations:
+        field = model._meta.get_field(name)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        order = [
+            f"-{target}__{o[1:]}" if o.startswith("-") else f"{target}__{o}" for o in field.related_model._meta.ordering
+        ]
+        linked = defaultdict(list)
+        links = field.remote_field.through.objects.filter(**{f"{source}__in": pks}).order_by(*order, target)
+        for record_id, target_id in links.values_list(f"{source}_id", f"{target}_id"):
+            linked[record_id].append(target_id)
+        for record in records:
+            record.page_ids[name] = PageIds(linked[record.pk])
 
 
 class RecordViewSet(
@@ -70,8 +89,12 @@ class RecordViewSet(
             visible = visible.select_for_update(of=("self",))
         return visible
 
+    # The many-to-many relations a list writes as ids, read for the whole page (attach_page_ids).
+    listed_ids: tuple[str, ...] = ()
+
     def paginate_queryset(self, queryset):
         self.page_records = super().paginate_queryset(queryset)
+        attach_page_ids(self.page_records, self.listed_ids)
         return self.page_records
 
     def list(self, request, *args, **kwargs):
@@ -143,9 +166,8 @@ class OrgUnitViewSet(viewsets.ModelViewSet):
 
 
 class ActionViewSet(RecordViewSet):
-    queryset = Action.objects.select_related("owner", "source_type").prefetch_related(
-        *ids_only(Action, "processes", "deputies")
-    )
+    queryset = Action.objects.select_related("owner", "source_type")
+    listed_ids = ("processes", "deputies")
     serializer_class = ActionSerializer
     filterset_class = ActionFilterSet
 

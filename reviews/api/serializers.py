@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
+from qms.api.serializers import IdField, ModelCleanMixin, ProcessLinkedSerializer, RecordSerializer
 from qms.models import User
 
 from .. import services
@@ -59,7 +59,7 @@ class QmsStatementSerializer(FrozenRecordMixin, ModelCleanMixin, RecordSerialize
     and superseded versions never change."""
 
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
-    deputies = serializers.PrimaryKeyRelatedField(read_only=True, many=True)
+    deputies = IdField(read_only=True, many=True)
     title = serializers.CharField(read_only=True)
     text_marker = serializers.CharField(read_only=True)
 

@@ -13,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from qms.api.views import AnyMediaRenderer, RecordViewSet, ids_only, record_etag
+from qms.api.views import AnyMediaRenderer, RecordViewSet, record_etag
 from qms.uploads import attachment_disposition
 
 from .. import services
@@ -61,9 +61,8 @@ class ContextIssueViewSet(ContextStatusActions, RecordViewSet):
     """Internal and external issues (ISO 9001 4.1). Filter with ?changed_recently=true for those
     added or changed in the last six months."""
 
-    queryset = ContextIssue.objects.select_related("owner").prefetch_related(
-        *ids_only(ContextIssue, "deputies", "processes")
-    )
+    queryset = ContextIssue.objects.select_related("owner")
+    listed_ids = ("deputies", "processes")
     serializer_class = ContextIssueSerializer
     filterset_class = ContextIssueFilterSet
 
@@ -71,9 +70,8 @@ class ContextIssueViewSet(ContextStatusActions, RecordViewSet):
 class InterestedPartyViewSet(ContextStatusActions, RecordViewSet):
     """Interested parties and their relevant requirements (ISO 9001 4.2)."""
 
-    queryset = InterestedParty.objects.select_related("owner").prefetch_related(
-        *ids_only(InterestedParty, "deputies", "processes")
-    )
+    queryset = InterestedParty.objects.select_related("owner")
+    listed_ids = ("deputies", "processes")
     serializer_class = InterestedPartySerializer
     filterset_class = InterestedPartyFilterSet
 
@@ -82,7 +80,8 @@ class QmsStatementViewSet(RecordViewSet):
     """Versions of the quality policy and the QMS scope, newest first. ?kind=policy or scope,
     ?status=draft, approved or superseded."""
 
-    queryset = QmsStatement.objects.select_related("owner").prefetch_related(*ids_only(QmsStatement, "deputies"))
+    queryset = QmsStatement.objects.select_related("owner")
+    listed_ids = ("deputies",)
     serializer_class = QmsStatementSerializer
     filterset_fields = ["kind", "status"]
 
@@ -108,9 +107,9 @@ class ManagementReviewViewSet(RecordViewSet):
     managers change the plan until the meeting starts; issued minutes refuse every change (403)."""
 
     queryset = ManagementReview.objects.select_related("owner").prefetch_related(
-        *ids_only(ManagementReview, "deputies"),
-        Prefetch("attendance", ReviewAttendance.objects.select_related("person")),
+        Prefetch("attendance", ReviewAttendance.objects.select_related("person"))
     )
+    listed_ids = ("deputies",)
     serializer_class = ManagementReviewSerializer
     filterset_fields = ["status"]
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from objectives.choices import ObjectiveStatus
 from objectives.models import Objective
-from qms.api.serializers import ModelCleanMixin, ProcessLinkedSerializer
+from qms.api.serializers import IdField, ModelCleanMixin, ProcessLinkedSerializer
 
 from ..models import Risk, RiskMatrix, RiskReview
 
@@ -13,7 +13,7 @@ class RiskSerializer(ModelCleanMixin, ProcessLinkedSerializer):
     """A risk or opportunity. Scores and bands are worked out from the levels on the matrix; the
     residual levels move with reviews (POST .../reviews/) once the risk is assessed."""
 
-    objectives = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all(), many=True, required=False)
+    objectives = IdField(queryset=Objective.objects.all(), many=True, required=False)
     acceptance_pending = serializers.BooleanField(
         read_only=True,
         help_text=gettext_lazy("Accepted at a high or critical score, not yet approved by Leadership."),

@@ -4,7 +4,7 @@ from rest_framework.decorators import action as api_action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from qms.api.views import RecordViewSet, ids_only
+from qms.api.views import RecordViewSet
 
 from .. import services
 from ..filters import RiskFilterSet
@@ -15,9 +15,8 @@ from .serializers import RiskMatrixSerializer, RiskReviewSerializer, RiskSeriali
 class RiskViewSet(RecordViewSet):
     """Risks and opportunities (ISO 9001 6.1) with their scores on the matrix, reviews and acceptance."""
 
-    queryset = Risk.objects.select_related("owner").prefetch_related(
-        *ids_only(Risk, "deputies", "processes", "objectives")
-    )
+    queryset = Risk.objects.select_related("owner")
+    listed_ids = ("deputies", "processes", "objectives")
     serializer_class = RiskSerializer
     filterset_class = RiskFilterSet
 

@@ -340,6 +340,24 @@ def test_lists_read_only_the_ids_of_the_people_and_processes_they_write_as_ids(q
     with CaptureQueriesContext(connection) as queries:
         body = api(quality).get(url).json()
 
-    prefetched = [q["sql"] for q in queries.captured_queries if "_prefetch_related_val" in q["sql"]]
-    assert prefetched and not [sql for sql in prefetched if '"password"' in sql or '"purpose"' in sql]
+    # The ids come from the link tables, one query a relation, without a person's password hash or
+    # a process's purpose.
+    links = [q["sql"] for q in queries.captured_queries if '_processes"' in q["sql"] or '_deputies"' in q["sql"]]
+    assert links and not [sql for sql in links if '"password"' in sql or '"purpose"' in sql]
     assert [process.pk] in [row["processes"] for row in body["results"]]
+
+
+def test_a_list_writes_each_records_ids_in_the_related_records_order(quality):
+    """The page's ids (qms.api.views.attach_page_ids) are in the order the record's own page gives."""
+    zoe, adam, mia = (UserFactory(first_name=name) for name in ("Zoe", "Adam", "Mia"))
+    later, earlier = ProcessFactory(), ProcessFactory()
+    first = ActionFactory(deputies=[zoe, adam, mia], processes=[later, earlier])
+    ActionFactory(deputies=[mia])
+    ActionFactory()
+
+    rows = {row["id"]: row for row in api(quality).get("/api/actions/").json()["results"]}
+    one = api(quality).get(f"/api/actions/{first.pk}/").json()
+
+    assert rows[first.pk]["deputies"] == one["deputies"] == [adam.pk, mia.pk, zoe.pk]
+    assert rows[first.pk]["processes"] == one["processes"] == sorted([later.pk, earlier.pk])
+    assert sorted(len(row["deputies"]) for row in rows.values()) == [0, 1, 3]
