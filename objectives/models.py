@@ -390,7 +390,11 @@ class KPI(ProcessLinkedRecord):
         verbose_name = _("KPI")
         verbose_name_plural = _("KPIs")
         # The KPI list's first page read off an index, not by sorting every KPI.
-        indexes = [models.Index(NATURE_RANK, STATUS_RANK, "reference", name="objectives_kpi_outcome_first")]
+        indexes = [
+            models.Index(NATURE_RANK, STATUS_RANK, "reference", name="objectives_kpi_outcome_first"),
+            # The ids of the KPIs in use, so counting a process's KPIs reads no table.
+            models.Index(fields=["id"], name="objectives_kpi_active_id", condition=Q(is_active=True)),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="%(app_label)s_%(class)s_freq"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="%(app_label)s_%(class)s_dir"),
