@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from qms.clauses import Clause
-from qms.filters import SearchFilterSet, process_filter
+from qms.filters import SearchFilterSet, ShortListFilter, process_filter
 from qms.models import User
 from qms.params import MAX_RECORD_ID
 
@@ -29,7 +29,7 @@ class AuditFilterSet(SearchFilterSet):
     year = django_filters.NumberFilter(label=_("Year"), field_name="programme__year")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AuditStatus.choices)
     process = process_filter()
-    owner = django_filters.ModelChoiceFilter(label=_("Lead auditor"), queryset=lead_auditors())
+    owner = ShortListFilter(label=_("Lead auditor"), queryset=lead_auditors())
     o = django_filters.OrderingFilter(
         fields=(("reference", "reference"), ("title", "title"), ("planned_start", "start"), ("status", "status")),
     )

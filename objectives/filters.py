@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, objective_filter, person_filter, process_filter
+from qms.filters import SearchFilterSet, ShortListFilter, objective_filter, person_filter, process_filter
 
 from .choices import Frequency, KPIStatus, Nature, ObjectiveStatus
 from .models import KPI, Objective, StrategicTheme
@@ -37,7 +37,7 @@ class KPIFilterSet(SearchFilterSet):
 class ObjectiveFilterSet(SearchFilterSet):
     search_fields = ("reference", "title", "description")
 
-    theme = django_filters.ModelChoiceFilter(label=_("Theme"), queryset=StrategicTheme.objects.all())
+    theme = ShortListFilter(label=_("Theme"), queryset=StrategicTheme.objects.all())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ObjectiveStatus.choices)
     owner = person_filter()
     process = process_filter()

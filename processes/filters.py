@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, person_filter
+from qms.filters import SearchFilterSet, ShortListFilter, person_filter
 from qms.models import OrgUnit
 
 from .choices import ProcessStatus, ProcessType
@@ -14,7 +14,7 @@ class ProcessFilterSet(SearchFilterSet):
     type = django_filters.ChoiceFilter(label=_("Type"), choices=ProcessType.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProcessStatus.choices)
     owner = person_filter()
-    org_unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
+    org_unit = ShortListFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
     o = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qms.forms import RecordForm, StyledFormMixin
+from qms.forms import RecordForm, ShortListChoiceField, StyledFormMixin
 from qms.models import OrgUnit
 from qms.pickers import use_picker
 
@@ -96,7 +96,7 @@ class HandOffForm(StyledFormMixin, forms.ModelForm):
 
 
 class ProcessMapFilterForm(StyledFormMixin, forms.Form):
-    org_unit = forms.ModelChoiceField(
+    org_unit = ShortListChoiceField(
         label=_("Unit"), queryset=OrgUnit.objects.all(), required=False, empty_label=_("All")
     )
     focus = forms.ModelChoiceField(

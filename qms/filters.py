@@ -11,8 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from processes.models import Process
 
 from .choices import ActionKind, ActionStatus, Role
+from .forms import ShortListChoiceField
 from .models import Action, OrgUnit, User
 from .pickers import PickerSelect, active_people
+
+
+class ShortListFilter(django_filters.ModelChoiceFilter):
+    """A filter by one record of a short list (a unit, a theme), its choices read at once."""
+
+    field_class = ShortListChoiceField
 
 
 def person_filter(label=None, **kwargs) -> django_filters.ModelChoiceFilter:
@@ -139,7 +146,7 @@ class UserFilterSet(SearchFilterSet):
     search_fields = ("username", "first_name", "last_name", "job_title", "email")
 
     role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
-    org_unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
+    org_unit = ShortListFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
     o = django_filters.OrderingFilter(
         fields=(("last_name", "name"), ("job_title", "job_title"), ("role", "role"), ("org_unit__name", "unit")),
     )

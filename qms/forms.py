@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,24 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class ReadAtOnceChoices(ModelChoiceIterator):
+    """The choices of a short list (units, themes, lead auditors) read with one plain query. Django's
+    own iterator reads them through a server-side cursor, to spare memory on long lists: on
+    PostgreSQL a DECLARE, a FETCH and a CLOSE for a few dozen rows, about 0.5 ms a page."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for record in self.queryset.all():
+            yield self.choice(record)
+
+
+class ShortListChoiceField(forms.ModelChoiceField):
+    """A choice of one record from a short list, offered whole (not through a picker)."""
+
+    iterator = ReadAtOnceChoices
 
 
 class StyledFormMixin:
