@@ -14,7 +14,7 @@ from packs.models import EvidencePack
 from processes.models import Process
 from qms.clauses import Clause
 from qms.forms import ReasonForm, add_errors
-from qms.models import Action
+from qms.models import Action, prefetch_linked_processes
 from qms.params import record_id
 from qms.views.generic import (
     Confirmation,
@@ -73,7 +73,7 @@ class AuditProgrammeDetailView(RecordDetailView):
             Audit.objects.restrict(self.request.user, "view")
             .filter(programme=self.object)
             .select_related("owner")
-            .prefetch_related("processes")
+            .prefetch_related(prefetch_linked_processes())
             .order_by("planned_start", "reference")
         )
         context.update(
@@ -130,7 +130,7 @@ def interval_edit(request: HttpRequest, process_pk: int) -> HttpResponse:
 
 
 class AuditListView(RecordListView):
-    queryset = Audit.objects.select_related("owner", "programme").prefetch_related("processes")
+    queryset = Audit.objects.select_related("owner", "programme").prefetch_related(prefetch_linked_processes())
     filterset_class = AuditFilterSet
     template_name = "audits/audit_list.html"
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, record_kind, section
+from qms.models import prefetch_linked_processes
 
 from .choices import NCStatus, Origin
 from .models import Nonconformity
@@ -20,7 +21,7 @@ SECTION_ROWS = 10
 
 
 def _rows(queryset):
-    return queryset.select_related("owner").prefetch_related("processes")
+    return queryset.select_related("owner").prefetch_related(prefetch_linked_processes())
 
 
 @section("process", place=40)

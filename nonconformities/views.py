@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from objectives.models import KPI
 from processes.models import Process
 from qms.forms import EffectivenessForm, add_errors
-from qms.models import Action
+from qms.models import Action, prefetch_linked_processes
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -34,7 +34,9 @@ EXPORT_HEADER = [
 
 
 class NonconformityListView(RecordListView):
-    queryset = Nonconformity.objects.select_related("owner", "reviewed_by").prefetch_related("processes")
+    queryset = Nonconformity.objects.select_related("owner", "reviewed_by").prefetch_related(
+        prefetch_linked_processes()
+    )
     filterset_class = NonconformityFilterSet
     filter_defaults = {"show": "open"}
     template_name = "nonconformities/nonconformity_list.html"
@@ -52,7 +54,7 @@ class NonconformityListView(RecordListView):
             nc.get_status_display(),
             str(nc.owner),
             ", ".join(str(person) for person in nc.deputies.all()),
-            ", ".join(process.reference for process in nc.processes.all()),
+            ", ".join(process.reference for process in nc.linked_processes),
             nc.detected_on.isoformat(),
             nc.age_days,
             nc.received_on.isoformat() if nc.received_on else None,

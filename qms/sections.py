@@ -9,13 +9,13 @@ from django.utils.translation import ngettext
 
 from .choices import ActionStatus
 from .hub import Section, Todo, record_kind, section
-from .models import Action, count_each
+from .models import Action, count_each, prefetch_linked_processes
 
 SECTION_ROWS = 10
 
 
 def _action_rows(queryset):
-    return queryset.select_related("owner").prefetch_related("processes")
+    return queryset.select_related("owner").prefetch_related(prefetch_linked_processes())
 
 
 @section("process", place=50)

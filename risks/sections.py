@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
-from qms.models import count_each
+from qms.models import count_each, prefetch_linked_processes
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -18,7 +18,8 @@ SECTION_ROWS = 15
 
 def _risk_section(risks, more_url_query: str) -> Section:
     rows, count = first_rows(
-        risks.exclude(status=RiskStatus.CLOSED).select_related("owner").prefetch_related("processes"), SECTION_ROWS
+        risks.exclude(status=RiskStatus.CLOSED).select_related("owner").prefetch_related(prefetch_linked_processes()),
+        SECTION_ROWS,
     )
     return Section(
         title=_("Risks and opportunities"),
@@ -61,7 +62,7 @@ def _awaiting_approval_by(user):
 @section("my_work")
 def acceptances_awaiting_my_approval(request) -> Section | None:
     waiting, count = first_rows(
-        _awaiting_approval_by(request.user).select_related("owner").prefetch_related("processes"),
+        _awaiting_approval_by(request.user).select_related("owner").prefetch_related(prefetch_linked_processes()),
         SECTION_ROWS,
     )
     if not waiting:

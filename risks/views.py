@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qms.forms import ReasonForm, add_errors
-from qms.models import Action
+from qms.models import Action, prefetch_linked_processes
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -37,7 +37,7 @@ EXPORT_HEADER = [
 
 
 class RiskListView(RecordListView):
-    queryset = Risk.objects.select_related("owner").prefetch_related("processes", "objectives")
+    queryset = Risk.objects.select_related("owner").prefetch_related(prefetch_linked_processes(), "objectives")
     filterset_class = RiskFilterSet
     template_name = "risks/risk_list.html"
     export_header = EXPORT_HEADER
@@ -51,7 +51,7 @@ class RiskListView(RecordListView):
             risk.get_category_display(),
             risk.get_status_display(),
             str(risk.owner),
-            ", ".join(p.reference for p in risk.processes.all()),
+            ", ".join(p.reference for p in risk.linked_processes),
             ", ".join(o.reference for o in risk.objectives.all()),
             risk.inherent_likelihood,
             risk.inherent_impact,

@@ -11,6 +11,7 @@ from .records import (
     count_each,
     count_subquery,
     detail_url,
+    prefetch_linked_processes,
 )
 from .security import SecuritySettings
 from .tokens import ApiToken
@@ -32,4 +33,5 @@ __all__ = [
     "count_each",
     "count_subquery",
     "detail_url",
+    "prefetch_linked_processes",
 ]

@@ -15,7 +15,7 @@ from qms import services
 from qms.choices import ActionStatus
 from qms.filters import ActionFilterSet
 from qms.forms import ActionForm, ActionMoveForm, EffectivenessForm
-from qms.models import Action, OwnedRecord, ProcessLinkedRecord
+from qms.models import Action, OwnedRecord, ProcessLinkedRecord, prefetch_linked_processes
 
 from .generic import (
     Confirmation,
@@ -27,7 +27,7 @@ from .generic import (
 )
 
 action_list_queryset = Action.objects.select_related("owner", "source_type", "verified_by").prefetch_related(
-    "processes", "source"
+    prefetch_linked_processes(), "source"
 )
 action_detail_queryset = Action.objects.select_related(
     "owner", "verified_by", "created_by", "updated_by", "source_type"
@@ -60,7 +60,7 @@ class ActionListView(RecordListView):
             action.get_status_display(),
             str(action.owner),
             ", ".join(str(person) for person in action.deputies.all()),
-            ", ".join(process.reference for process in action.processes.all()),
+            ", ".join(process.reference for process in action.linked_processes),
             action.due_date.isoformat(),
             "yes" if action.is_overdue else "",
             action.completed_on.isoformat() if action.completed_on else None,

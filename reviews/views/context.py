@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qms.forms import ReasonForm, add_errors
+from qms.models import prefetch_linked_processes
 from qms.views.generic import (
     Confirmation,
     RecordDetailView,
@@ -69,7 +70,7 @@ class ContextListView(RecordListView):
 
 
 class ContextIssueListView(ContextListView):
-    queryset = ContextIssue.objects.select_related("owner").prefetch_related("processes")
+    queryset = ContextIssue.objects.select_related("owner").prefetch_related(prefetch_linked_processes())
     filterset_class = ContextIssueFilterSet
     template_name = "reviews/contextissue_list.html"
     export_header = [
@@ -88,7 +89,7 @@ class ContextIssueListView(ContextListView):
             issue.description,
             issue.effect_detail,
             str(issue.owner),
-            ", ".join(p.reference for p in issue.processes.all()),
+            ", ".join(p.reference for p in issue.linked_processes),
             issue.review_date.isoformat() if issue.review_date else None,
             issue.get_status_display(),
             "yes" if issue.changed_recently else "",
@@ -96,7 +97,7 @@ class ContextIssueListView(ContextListView):
 
 
 class InterestedPartyListView(ContextListView):
-    queryset = InterestedParty.objects.select_related("owner").prefetch_related("processes")
+    queryset = InterestedParty.objects.select_related("owner").prefetch_related(prefetch_linked_processes())
     filterset_class = InterestedPartyFilterSet
     template_name = "reviews/interestedparty_list.html"
     export_header = [
@@ -113,7 +114,7 @@ class InterestedPartyListView(ContextListView):
             party.requirements,
             party.monitoring,
             str(party.owner),
-            ", ".join(p.reference for p in party.processes.all()),
+            ", ".join(p.reference for p in party.linked_processes),
             party.review_date.isoformat() if party.review_date else None,
             party.get_status_display(),
             "yes" if party.changed_recently else "",
