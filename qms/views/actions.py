@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -26,8 +28,16 @@ from .generic import (
     done_response,
 )
 
+
+def _source_references() -> GenericPrefetch:
+    """What a row shows of the record an action was raised from, its reference and link, read with
+    those columns alone where the record has them; other kinds (a finding, named by its audit) whole."""
+    records = [model for model in apps.get_models() if issubclass(model, OwnedRecord)]
+    return GenericPrefetch("source", [model.objects.only("pk", "reference") for model in records])
+
+
 action_list_queryset = Action.objects.select_related("owner", "source_type", "verified_by").prefetch_related(
-    prefetch_linked_processes(), "source"
+    prefetch_linked_processes(), _source_references()
 )
 action_detail_queryset = Action.objects.select_related(
     "owner", "verified_by", "created_by", "updated_by", "source_type"

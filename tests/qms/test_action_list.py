@@ -6,12 +6,21 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
 from qms import services
 from qms.choices import ActionStatus
-from tests.factories import ActionFactory, ProcessFactory, UserFactory
+from tests.factories import (
+    ActionFactory,
+    FindingFactory,
+    KPIFactory,
+    NonconformityFactory,
+    ProcessFactory,
+    RiskFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +105,25 @@ def test_the_export_names_deputies_at_a_constant_number_of_queries(client_for, v
         export()
 
     assert "Ana Lima" in first
+
+
+def test_rows_name_what_raised_them_at_a_constant_number_of_queries(client_for, viewer, django_assert_max_num_queries):
+    """The record an action was raised from is read for the whole page, whatever its kind, even a
+    finding, whose reference is its audit's."""
+
+    def raise_each():
+        raised = [RiskFactory(), KPIFactory(), NonconformityFactory(), FindingFactory(kind="ofi")]
+        for source in raised:
+            ActionFactory(source_type=ContentType.objects.get_for_model(source), source_id=source.pk)
+        return raised
+
+    client = client_for(viewer)
+    sources = raise_each()
+    with django_assert_max_num_queries(30) as few:
+        page = client.get(reverse("qms:action_list")).content.decode()
+    sources += raise_each()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("qms:action_list")).content.decode()
+
+    for source in sources:
+        assert f'<a href="{source.get_absolute_url()}">{source.reference}</a>' in page
