@@ -536,6 +536,11 @@ class Finding(Model):
         return f"{self.audit.reference}-F{self.number}"
 
     @classmethod
+    def for_reference(cls) -> models.QuerySet:
+        """The findings read with what a link to one shows: its number and its audit's reference."""
+        return cls.objects.select_related("audit").only("pk", "number", "audit__reference")
+
+    @classmethod
     def user_can_add(cls, user) -> bool:
         """Findings are recorded inside an audit, by those who may change it; these roles may."""
         return Audit.user_can_add(user)

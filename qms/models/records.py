@@ -218,6 +218,11 @@ class OwnedRecord(Model):
     def get_absolute_url(self) -> str:
         return detail_url(self.url_name("detail"), self.pk)
 
+    @classmethod
+    def for_reference(cls) -> models.QuerySet:
+        """The records read with what a link to one shows: its reference and address."""
+        return cls.objects.only("pk", "reference")
+
     def reference_prefix(self) -> str:
         return self.REFERENCE_PREFIX
 

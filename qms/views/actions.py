@@ -30,10 +30,10 @@ from .generic import (
 
 
 def _source_references() -> GenericPrefetch:
-    """What a row shows of the record an action was raised from, its reference and link, read with
-    those columns alone where the record has them; other kinds (a finding, named by its audit) whole."""
-    records = [model for model in apps.get_models() if issubclass(model, OwnedRecord)]
-    return GenericPrefetch("source", [model.objects.only("pk", "reference") for model in records])
+    """What a row shows of the record an action was raised from, its reference and link, read for
+    the page with that alone, for each kind of record that says how (`for_reference`)."""
+    kinds = [model for model in apps.get_models() if hasattr(model, "for_reference")]
+    return GenericPrefetch("source", [model.for_reference() for model in kinds])
 
 
 action_list_queryset = Action.objects.select_related("owner", "source_type", "verified_by").prefetch_related(
