@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, record_kind, section
+from qms.hub import Section, Todo, first_rows, record_kind, section
 from qms.models import prefetch_linked_processes
 
 from .choices import NCStatus, Origin
@@ -47,8 +47,11 @@ def process_nonconformities(request, process) -> Section:
 
 @section("my_work")
 def my_nonconformities(request) -> Section | None:
-    mine = Nonconformity.objects.owned_by(request.user).open()
-    rows = list(_rows(mine).order_by("detected_on", "pk")[:SECTION_ROWS])
+    rows, count = first_rows(
+        _rows(Nonconformity.objects.owned_by(request.user).open()).order_by("detected_on", "pk"),
+        SECTION_ROWS,
+        count=lambda: Nonconformity.objects.open().count_held_by(request.user),
+    )
     if not rows:
         return None
     return Section(
@@ -56,7 +59,7 @@ def my_nonconformities(request) -> Section | None:
         template="nonconformities/sections/nonconformities.html",
         context={"ncs": rows, "more_url_query": "mine=true"},
         order=15,
-        count=Nonconformity.objects.open().count_held_by(request.user),
+        count=count,
     )
 
 

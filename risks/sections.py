@@ -42,7 +42,11 @@ def objective_risks(request, objective) -> Section:
 
 @section("my_work")
 def my_reviews_due(request) -> Section | None:
-    due, count = first_rows(Risk.objects.owned_by(request.user).review_overdue().select_related("owner"), SECTION_ROWS)
+    due, count = first_rows(
+        Risk.objects.owned_by(request.user).review_overdue().select_related("owner"),
+        SECTION_ROWS,
+        count=lambda: Risk.objects.review_overdue().count_held_by(request.user),
+    )
     if not due:
         return None
     return Section(

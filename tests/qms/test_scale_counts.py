@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from nonconformities import sections as nc_sections
 from qms.choices import ActionStatus
 from reviews import sections as review_sections
 from risks import sections as risk_sections
@@ -19,6 +20,7 @@ from tests.factories import (
     InterestedPartyFactory,
     KPIFactory,
     ManagementReviewFactory,
+    NonconformityFactory,
     ProcessFactory,
     ReviewDecisionFactory,
     RiskFactory,
@@ -90,3 +92,26 @@ def test_process_and_people_lists_count_open_actions(client_for, quality):
 
     assert {p.name: p.open_actions for p in processes}["Machining"] == 3
     assert [p.open_actions for p in people] == [3]
+
+
+@pytest.mark.parametrize("deputised", [0, 2])
+def test_my_work_counts_every_risk_review_due_and_nonconformity_held(owner, deputised):
+    """Owned and deputised alike, counted apart from the rows shown: under a full section, and over."""
+    overdue = timezone.localdate() - timedelta(days=1)
+    someone = UserFactory()
+    for holder, n in ((owner, SECTION_ROWS - 3), (someone, deputised)):
+        for risk in RiskFactory.create_batch(n, owner=holder, next_review_date=overdue):
+            if holder is someone:
+                risk.deputies.add(owner)
+        for nc in NonconformityFactory.create_batch(n, owner=holder):
+            if holder is someone:
+                nc.deputies.add(owner)
+    RiskFactory(owner=someone, next_review_date=overdue)
+    NonconformityFactory(owner=someone)
+
+    reviews = risk_sections.my_reviews_due(request_by(owner))
+    ncs = nc_sections.my_nonconformities(request_by(owner))
+
+    held = SECTION_ROWS - 3 + deputised
+    assert reviews.count == held and len(reviews.context["risks"]) == min(held, SECTION_ROWS)
+    assert ncs.count == held and len(ncs.context["ncs"]) == min(held, nc_sections.SECTION_ROWS)
