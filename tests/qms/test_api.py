@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from processes.choices import ProcessStatus
 from processes.models import Process
 from qms.api.pagination import KeysetPagination
+from qms.api.serializers import ActionSerializer
 from qms.choices import ActionStatus
 from qms.models import Action, ApiToken, OrgUnit
 from qms.models.tokens import key_digest
@@ -361,3 +362,14 @@ def test_a_list_writes_each_records_ids_in_the_related_records_order(quality):
     assert rows[first.pk]["deputies"] == one["deputies"] == [adam.pk, mia.pk, zoe.pk]
     assert rows[first.pk]["processes"] == one["processes"] == sorted([later.pk, earlier.pk])
     assert sorted(len(row["deputies"]) for row in rows.values()) == [0, 1, 3]
+
+
+def test_a_record_serializers_fields_are_built_once_and_copied_for_each_use():
+    """RecordSerializer keeps the fields it builds from the model; each serializer gets its own
+    copies, so one request changing a field (a queryset, read_only) changes no other."""
+    first, second = ActionSerializer(), ActionSerializer()
+
+    assert list(first.fields) == list(second.fields) and "title" in first.fields
+    assert not any(first.fields[name] is second.fields[name] for name in first.fields)
+    first.fields["title"].read_only = True
+    assert not second.fields["title"].read_only and not ActionSerializer().fields["title"].read_only
