@@ -13,8 +13,9 @@ register = template.Library()
 
 @register.simple_tag
 def fixed_url(view_name: str, *ids: int) -> str:
-    """`{% url %}` for the links every page draws (the navigation, the user menu): reversed once per
-    URL configuration by `detail_url` and filled in after, where `{% url %}` reverses each time."""
+    """`{% url %}` for the links drawn on every page or row (the navigation, a row's buttons): reversed
+    once per URL configuration by `detail_url` and filled in after, where `{% url %}` reverses each
+    time."""
     return detail_url(view_name, *ids)
 
 
