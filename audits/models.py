@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from qms.choices import Role
@@ -415,6 +416,12 @@ class ChecklistItem(Model):
     def raises_finding(self) -> bool:
         """A result that calls for a finding: a nonconformity, an observation or an opportunity."""
         return self.result in FindingKind.values
+
+    @cached_property
+    def raised_findings(self) -> list:
+        """The findings recorded against this question, by number. The audit's page gives each of its
+        questions theirs from the audit's findings, read once."""
+        return list(self.findings.select_related("audit"))
 
 
 class FindingQuerySet(models.QuerySet):

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -150,10 +152,15 @@ class AuditDetailView(RecordDetailView):
             return context
         audit, user = self.object, self.request.user
         can_work = context["can_change"] and not audit.is_frozen and not audit.is_issued
-        checklist = list(audit.checklist.select_related("process", "answered_by").prefetch_related("findings"))
+        checklist = list(audit.checklist.select_related("process", "answered_by"))
         findings = list(
             audit.findings.select_related("process", "nonconformity", "action", "checklist_item").order_by("number")
         )
+        by_question = defaultdict(list)
+        for finding in findings:
+            by_question[finding.checklist_item_id].append(finding)
+        for item in checklist:
+            item.raised_findings = by_question[item.pk]
         answered = sum(1 for item in checklist if item.result)
         context.update(
             checklist=checklist,

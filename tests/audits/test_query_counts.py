@@ -100,3 +100,26 @@ def test_the_finding_list_shows_what_each_finding_raised_in_fixed_queries(
         page = client.get(reverse("audits:finding_list")).content.decode()
     assert all(f.nonconformity.reference in page for f in raised[::2])
     assert all(f.action.reference in page for f in raised[1::2])
+
+
+def test_the_audit_page_shows_each_questions_findings_in_fixed_queries(
+    auditor, client_for, django_assert_max_num_queries
+):
+    audit = AuditFactory(owner=auditor, processes=ProcessFactory.create_batch(2))
+    services.checklist_build(audit=audit, user=auditor)
+    questions = list(audit.checklist.all())
+    client = client_for(auditor)
+
+    def answer(question):
+        return FindingFactory(audit=audit, process=audit.processes.first(), checklist_item=question)
+
+    raised = [answer(questions[0])]
+    client.get(audit.get_absolute_url())
+    with django_assert_max_num_queries(MAX_QUERIES) as few:
+        client.get(audit.get_absolute_url())
+    raised += [answer(questions[0]), answer(questions[1]), answer(questions[2])]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(audit.get_absolute_url()).content.decode()
+
+    for finding in raised:
+        assert f"{finding.reference} {finding.title}</a>" in page
