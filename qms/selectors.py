@@ -12,7 +12,7 @@ from .filetypes import ACCEPT
 from .forms import AttachmentForm
 from .hub import RecordKind, record_kinds
 from .models import Attachment, User
-from .models.attachments import files_frozen, user_can_attach
+from .models.attachments import files_frozen, governing_record, user_can_attach
 from .uploads import max_file_bytes
 
 HOLDING_ROWS = 10
@@ -147,13 +147,20 @@ def evidence_section_id(record: Model) -> str:
     return f"evidence-{ContentType.objects.get_for_model(record).pk}-{record.pk}"
 
 
-def evidence_panel(record: Model, user: User, form: AttachmentForm | None = None) -> EvidencePanel:
+def evidence_panel(
+    record: Model, user: User, form: AttachmentForm | None = None, *, may_change: bool | None = None
+) -> EvidencePanel:
     """The record's current files, oldest first, with who uploaded them, and the user's permissions:
     two queries whatever the number of files (the files, and whether the user may change the record
-    that governs them). `form` is an upload form with its errors, to show again."""
+    that governs them). `form` is an upload form with its errors, to show again. `may_change` is
+    whether the user may change `record`, where the page has asked already: a record that governs
+    its own files needs no second query."""
     section_id = evidence_section_id(record)
     files = list(Attachment.objects.of(record).current().select_related("uploaded_by"))
-    can_attach = user_can_attach(user, record)
+    if may_change is not None and governing_record(record) is record:
+        can_attach = may_change
+    else:
+        can_attach = user_can_attach(user, record)
     if can_attach and form is None:
         form = AttachmentForm(auto_id=f"{section_id}-%s")
     return EvidencePanel(

@@ -94,6 +94,8 @@ def layout(form):
 @register.simple_tag(takes_context=True)
 def evidence_panel(context, record, form=None):
     """`{% evidence_panel record as evidence %}`: the record's files and what the signed-in user may
-    do with them (see components/attachments.html); `form` an upload form to show with its errors."""
+    do with them (see components/attachments.html); `form` an upload form to show with its errors.
+    On a record's own page, whether the user may change it is the page's `can_change`."""
     form = form if isinstance(form, AttachmentForm) else None
-    return build_evidence_panel(record, context["request"].user, form=form)
+    may_change = context.get("can_change") if record is context.get("object") else None
+    return build_evidence_panel(record, context["request"].user, form=form, may_change=may_change)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from qms import services
 from qms.choices import ActionStatus
@@ -210,3 +212,19 @@ def test_history_tab_lists_files_attached_and_removed(owner):
     assert {c.label: c.new for c in added.changes}["SHA-256"] == attachment.sha256
     assert {c.label: c.new for c in added.changes}["type"] == "PNG image"
     assert (removed.verb, removed.subject, removed.reason) == ("removed", "photo.png", "Photo of the wrong line")
+
+
+@pytest.mark.parametrize("factory", [ActionFactory, NonconformityFactory])
+def test_a_records_page_offers_the_upload_to_whoever_may_change_it_asking_once(client_for, owner, viewer, factory):
+    """The evidence panel takes the page's answer to "may this person change the record" instead of
+    asking the database again."""
+    record = factory(owner=owner)
+    table = record._meta.db_table
+
+    for person, offered in ((owner, True), (viewer, False)):
+        client = client_for(person)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(record.get_absolute_url()).content.decode()
+        checks = [q for q in queries.captured_queries if q["sql"].startswith(f'SELECT 1 AS "a" FROM "{table}"')]
+        assert ('type="file"' in page) is offered
+        assert len(checks) == (1 if offered else 0)  # a viewer is refused without a query
