@@ -286,6 +286,10 @@ class _Reader(PerformanceInputs):
 
     KPI_COLUMNS = (_("KPI"), _("Measures"), _("Latest value"), _("Target"), _("Status"), _("Owner"))
 
+    def kpi_table(self, title: str, kpis: list[dict], **more) -> dict:
+        """A table of KPIs, a row each (`kpi_row`); `more` as `table` takes it (total, more_url, empty)."""
+        return table("kpis", title, list(self.KPI_COLUMNS), [self.kpi_row(k) for k in kpis], **more)
+
     def want_charts(self, code: str, kpis: list[dict]) -> None:
         self.chart_requests[code] = [k["id"] for k in kpis[: CHARTS.get(code, 0)]]
 

@@ -85,12 +85,8 @@ class PerformanceInputs:
                 figure(_("Complaints answered"), len(answered)),
             ],
             "tables": [
-                table(
-                    "kpis",
-                    _("Customer satisfaction KPIs"),
-                    list(self.KPI_COLUMNS),
-                    [self.kpi_row(k) for k in kpis],
-                    empty=_("No KPI is tagged for customer satisfaction."),
+                self.kpi_table(
+                    _("Customer satisfaction KPIs"), kpis, empty=_("No KPI is tagged for customer satisfaction.")
                 ),
                 table(
                     "complaint_months",
@@ -408,11 +404,9 @@ class PerformanceInputs:
         return {
             "figures": self.kpi_status_figures(self.kpis),
             "tables": [
-                table(
-                    "kpis",
+                self.kpi_table(
                     _("KPIs off target or overdue (outcome measures first)"),
-                    list(self.KPI_COLUMNS),
-                    [self.kpi_row(k) for k in flagged[:ROW_LIMIT]],
+                    flagged[:ROW_LIMIT],
                     total=len(flagged),
                     more_url=list_url("objectives:kpi_list", status=KPIStatus.OFF_TARGET),
                     empty=_("Every KPI is on target or within its warning band."),
@@ -479,12 +473,8 @@ class PerformanceInputs:
         return {
             "figures": [*self.kpi_status_figures(kpis), figure(_("Supplier nonconformities"), len(supplier_ncs))],
             "tables": [
-                table(
-                    "kpis",
-                    _("External provider KPIs"),
-                    list(self.KPI_COLUMNS),
-                    [self.kpi_row(k) for k in kpis],
-                    empty=_("No KPI is tagged for external provider performance."),
+                self.kpi_table(
+                    _("External provider KPIs"), kpis, empty=_("No KPI is tagged for external provider performance.")
                 ),
                 table(
                     "nonconformities",
