@@ -1,4 +1,3 @@
-import uuid
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -18,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from qms.choices import Role
 from qms.history import HistoryPart, RecordHistory
 from qms.models import Action, OwnedRecord, ProcessLinkedRecord, RecordQuerySet
-from qms.models.attachments import evidence_storage
 from qms.models.base import Model
 from qms.models.records import detail_url
 
@@ -34,6 +32,7 @@ from .choices import (
     Source,
 )
 from .formula import Formula, parsed
+from .import_jobs import ImportJob, import_path  # noqa: F401  (migrations name import_path here)
 from .periods import EARLIEST, Period, latest_due_period
 from .progress import Progress, distance
 
@@ -731,75 +730,3 @@ class EffectivenessMeasure(Model):
         while len(periods) < self.periods:
             periods.append(periods[-1].next())
         return periods
-
-
-# Imports run in the background
-# ------------------------------------------------------------------------------
-
-
-def import_path(job: "ImportJob", filename: str) -> str:
-    """A generated name: nothing of the uploaded file's name reaches the file system."""
-    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
-    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
-
-
-class ImportJob(Model):
-    """A large import (more rows than IMPORT_BACKGROUND_ROWS), checked and written by a Celery task:
-    the file as uploaded, stored under a generated name until the job ends, who asked, how far the
-    task has come, and what it did: how many rows it imported, or the errors for which it imported none."""
-
-    class Kind(models.TextChoices):
-        VALUES = "values", _("KPI values")
-        KPIS = "kpis", _("KPI definitions")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Importing")
-        DONE = "done", _("Imported")
-        FAILED = "failed", _("Nothing imported")
-
-    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=Kind.choices)
-    status = models.CharField(verbose_name=_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    # Changed often while the task runs, and not part of the history (like an evidence pack's).
-    progress = models.PositiveSmallIntegerField(
-        verbose_name=_("progress"), default=0, validators=[MaxValueValidator(100)]
-    )
-    # Read only by the task: removed once the job has ended, and the name cleared with it.
-    file = models.FileField(
-        verbose_name=_("file"), upload_to=import_path, storage=evidence_storage, max_length=200, blank=True
-    )
-    name = models.CharField(verbose_name=_("file name"), max_length=200, help_text=_("As it was uploaded."))
-    rows = models.PositiveIntegerField(verbose_name=_("rows"), default=0)
-    imported = models.PositiveIntegerField(verbose_name=_("rows imported"), default=0)
-    errors = models.JSONField(verbose_name=_("errors"), default=list, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="import_jobs"
-    )
-    requested_at = models.DateTimeField(verbose_name=_("requested at"), default=timezone.now)
-    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
-
-    history = RecordHistory(excluded_fields=["progress", "started_at"])
-
-    class Meta:
-        ordering = ["-requested_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "done", "failed"]), name="%(app_label)s_%(class)s_status"
-            ),
-            models.CheckConstraint(condition=Q(kind__in=["values", "kpis"]), name="%(app_label)s_%(class)s_kind"),
-        ]
-        verbose_name = _("import")
-        verbose_name_plural = _("imports")
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("objectives:import_job_detail", args=[self.pk])
-
-    PENDING = (Status.QUEUED, Status.RUNNING)
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status in self.PENDING
