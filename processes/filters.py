@@ -1,8 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, ShortListFilter, person_filter
-from qms.models import OrgUnit
+from qms.filters import SearchFilterSet, person_filter, unit_filter
 
 from .choices import ProcessStatus, ProcessType
 from .models import Process
@@ -14,7 +13,7 @@ class ProcessFilterSet(SearchFilterSet):
     type = django_filters.ChoiceFilter(label=_("Type"), choices=ProcessType.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProcessStatus.choices)
     owner = person_filter()
-    org_unit = ShortListFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
+    org_unit = unit_filter()
     o = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

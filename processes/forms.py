@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qms.forms import RecordForm, ShortListChoiceField, StyledFormMixin
+from qms.forms import RecordForm, StyledFormMixin
 from qms.models import OrgUnit
 from qms.pickers import use_picker
 
@@ -96,9 +96,7 @@ class HandOffForm(StyledFormMixin, forms.ModelForm):
 
 
 class ProcessMapFilterForm(StyledFormMixin, forms.Form):
-    org_unit = ShortListChoiceField(
-        label=_("Unit"), queryset=OrgUnit.objects.all(), required=False, empty_label=_("All")
-    )
+    org_unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.all(), required=False)
     focus = forms.ModelChoiceField(
         label=_("Focus on"),
         queryset=Process.objects.exclude(status=ProcessStatus.RETIRED),
@@ -109,5 +107,6 @@ class ProcessMapFilterForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        use_picker(self.fields["focus"], "current-processes")  # typed, not an option per process
+        use_picker(self.fields["org_unit"], "org-units")  # typed, not an option per unit
+        use_picker(self.fields["focus"], "current-processes")  # nor one per process
         self._style_widgets()

@@ -17,7 +17,7 @@ from .pickers import PickerSelect, active_people
 
 
 class ShortListFilter(django_filters.ModelChoiceFilter):
-    """A filter by one record of a short list (a unit, a theme), its choices read at once."""
+    """A filter by one record of a short list (a theme, a lead auditor), its choices read at once."""
 
     field_class = ShortListChoiceField
 
@@ -26,6 +26,14 @@ def person_filter(label=None, **kwargs) -> django_filters.ModelChoiceFilter:
     """A filter by one active person, picked by name (see qms.pickers)."""
     return django_filters.ModelChoiceFilter(
         label=label or _("Owner"), queryset=active_people(), widget=PickerSelect("people"), **kwargs
+    )
+
+
+def unit_filter(**kwargs) -> django_filters.ModelChoiceFilter:
+    """A filter by one organisational unit, picked by name: an enterprise has dozens to hundreds,
+    and a select drew every one of them on every page of the list (1.8 ms for 55)."""
+    return django_filters.ModelChoiceFilter(
+        label=_("Unit"), queryset=OrgUnit.objects.all(), widget=PickerSelect("org-units"), **kwargs
     )
 
 
@@ -146,7 +154,7 @@ class UserFilterSet(SearchFilterSet):
     search_fields = ("username", "first_name", "last_name", "job_title", "email")
 
     role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
-    org_unit = ShortListFilter(label=_("Unit"), queryset=OrgUnit.objects.all())
+    org_unit = unit_filter()
     o = django_filters.OrderingFilter(
         fields=(("last_name", "name"), ("job_title", "job_title"), ("role", "role"), ("org_unit__name", "unit")),
     )

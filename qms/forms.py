@@ -40,7 +40,7 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 
 class ReadAtOnceChoices(ModelChoiceIterator):
-    """The choices of a short list (units, themes, lead auditors) read with one plain query. Django's
+    """The choices of a short list (themes, lead auditors) read with one plain query. Django's
     own iterator reads them through a server-side cursor, to spare memory on long lists: on
     PostgreSQL a DECLARE, a FETCH and a CLOSE for a few dozen rows, about 0.5 ms a page."""
 

@@ -1,4 +1,5 @@
-"""One autocomplete picker for every field that picks a person, process, objective, KPI or action.
+"""One autocomplete picker for every field that picks a person, process, objective, KPI or action,
+and for the filters by organisational unit.
 
 A page renders only the values chosen; the rest load as the user types, 20 at a time, from one
 endpoint (`qms:picker`) that reads a named source below. The source is the queryset the field
@@ -74,6 +75,12 @@ def _kpis():
     return KPI.objects.all()
 
 
+def _org_units():
+    from .models import OrgUnit
+
+    return OrgUnit.objects.all()
+
+
 def _kpi_model():
     from objectives.models import KPI
 
@@ -104,6 +111,7 @@ SOURCES: dict[str, Source] = {
     "active-objectives": Source(lambda user, record: _active_objectives(), ("reference", "title"), ("reference",)),
     "objectives-to-measure": Source(_objectives_to_measure, ("reference", "title"), ("reference",)),
     "kpis": Source(lambda user, record: _kpis(), *NAMED),
+    "org-units": Source(lambda user, record: _org_units(), ("name",), ("name", "pk")),
     "actions-to-judge": Source(_actions_to_judge, ("reference", "title"), ("reference",), _kpi_model),
 }
 

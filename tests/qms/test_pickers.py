@@ -7,7 +7,7 @@ from django.urls import reverse
 from processes.choices import ProcessStatus
 from qms.choices import Role
 from tests.api import api
-from tests.factories import ActionFactory, KPIFactory, ProcessFactory, UserFactory
+from tests.factories import ActionFactory, KPIFactory, OrgUnitFactory, ProcessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,32 @@ def test_actions_a_kpi_may_judge_are_only_those_the_user_may_change(client_for, 
     assert pick(client_for(owner), "actions-to-judge")[0] == 404  # which KPI?
     assert pick(client_for(owner), "actions-to-judge", **{"for": str(2**64)})[0] == 404
     assert pick(client_for(owner), "nothing-like-this")[0] == 404
+
+
+def test_units_are_searched_by_name(client_for, viewer):
+    plant = OrgUnitFactory(name="Leeds plant")
+    machining = OrgUnitFactory(name="Machining", parent=plant)
+    OrgUnitFactory(name="Head office")
+
+    status, found = pick(client_for(viewer), "org-units", "ma")
+    assert status == 200 and found == [(str(machining.pk), "Machining")]
+    assert [text for _pk, text in pick(client_for(viewer), "org-units")[1]] == [
+        "Head office",
+        "Leeds plant",
+        "Machining",
+    ]
+
+
+@pytest.mark.parametrize("list_name", ["processes:process_list", "qms:user_list", "processes:process_map"])
+def test_unit_filters_render_only_the_chosen_unit(client_for, quality, list_name):
+    chosen, other = OrgUnitFactory(name="Machining"), OrgUnitFactory(name="Zinc plating")
+    client = client_for(quality)
+
+    page = client.get(reverse(list_name)).content.decode()
+    assert 'data-picker="/pick/org-units/"' in page and "Zinc plating" not in page and "Machining" not in page
+
+    page = client.get(reverse(list_name), {"org_unit": chosen.pk}).content.decode()
+    assert f'<option value="{chosen.pk}" selected>Machining</option>' in page and other.name not in page
 
 
 def test_list_filters_render_only_the_chosen_person(client_for, quality):

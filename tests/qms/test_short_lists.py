@@ -1,4 +1,4 @@
-"""A filter's short list of choices (units, themes, lead auditors) is read with one plain query:
+"""A filter's short list of choices (themes, lead auditors) is read with one plain query:
 Django's own way reads it through a server-side cursor, three round trips on PostgreSQL."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qms.choices import Role
-from tests.factories import OrgUnitFactory, ThemeFactory, UserFactory
+from tests.factories import ThemeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,16 +15,12 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "page, offered",
     [
-        ("processes:process_list", "unit"),
-        ("processes:process_map", "unit"),
-        ("qms:user_list", "unit"),
         ("objectives:objective_list", "theme"),
         ("audits:audit_list", "auditor"),
     ],
 )
 def test_a_short_list_of_choices_is_read_with_one_plain_query(client_for, quality, page, offered):
     choices = {
-        "unit": OrgUnitFactory(name="Machining cell"),
         "theme": ThemeFactory(title="Deliver on time"),
         "auditor": UserFactory(first_name="Ines", last_name="Auditor", role=Role.AUDITOR),
     }
