@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
-from qms.models import count_each
+from qms.models import prepared_count_each
 
 from .choices import AuditStatus, FindingKind
 from .models import Audit, Finding
@@ -89,8 +89,13 @@ def audit_todos(request) -> list[Todo]:
     user = request.user
     if user.is_read_only:
         return []
-    counts = count_each(
-        user, reports=Audit.objects.report_overdue().filter(owner=user), answers=Finding.objects.to_answer_by(user)
+    counts = prepared_count_each(
+        "audit_todos",
+        user,
+        lambda user: {
+            "reports": Audit.objects.report_overdue().filter(owner=user),
+            "answers": Finding.objects.to_answer_by(user),
+        },
     )
     return [
         Todo(

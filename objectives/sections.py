@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, health_provider, record_kind, section
+from qms.models import prepared_count_each
 
 from .choices import KPIStatus, ObjectiveStatus
 from .models import KPI, Objective, StrategicTheme
@@ -59,7 +60,7 @@ def _measures_due(user):
 
 @section("todo")
 def measures_due_todo(request) -> list[Todo]:
-    due = _measures_due(request.user).count()
+    due = prepared_count_each("measures_due", request.user, lambda user: {"n": _measures_due(user)})["n"]
     return [
         Todo(
             label=ngettext("%(n)d KPI value is due from you", "%(n)d KPI values are due from you", due) % {"n": due},

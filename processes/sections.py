@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.models import prepared_count_each
 
 from .choices import ProcessStatus
 from .models import Process
@@ -24,7 +25,7 @@ def _due_for_review(user):
 
 @section("todo")
 def process_reviews_todo(request) -> list[Todo]:
-    due = _due_for_review(request.user).count()
+    due = prepared_count_each("process_reviews_due", request.user, lambda user: {"n": _due_for_review(user)})["n"]
     return [
         Todo(
             label=ngettext(

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from .choices import ActionStatus
 from .hub import Section, Todo, record_kind, section
-from .models import Action, count_each, prefetch_linked_processes
+from .models import Action, prefetch_linked_processes, prepared_count_each
 
 SECTION_ROWS = 10
 
@@ -63,18 +63,25 @@ def actions_awaiting_my_check(request) -> Section | None:
     )
 
 
+def _may_check(user) -> bool:
+    return user.is_superuser or user.role in Action.VERIFIER_ROLES
+
+
+def _action_todo_counts(user) -> dict:
+    """The counts, each on an index (open actions by owner; done ones by status)."""
+    owned, deputised = Action.objects.held_by(user)
+    counted = {"overdue": (owned.overdue(), deputised.overdue()), "open": (owned.active(), deputised.active())}
+    if _may_check(user):
+        # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
+        counted["to_check"] = Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user)
+    return counted
+
+
 @section("todo")
 def action_todos(request) -> list[Todo]:
     """The person's overdue and open actions, and the done ones they may check, in one query."""
     user = request.user
-    owned, deputised = Action.objects.held_by(user)
-    may_check = user.is_superuser or user.role in Action.VERIFIER_ROLES
-    # The counts, each on an index (open actions by owner; done ones by status), in one query.
-    counted = {"overdue": (owned.overdue(), deputised.overdue()), "open": (owned.active(), deputised.active())}
-    if may_check:
-        # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
-        counted["to_check"] = Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user)
-    counts = count_each(user, **counted)
+    counts = prepared_count_each("action_todos", user, _action_todo_counts)
     url = reverse("qms:action_list")
     todos = [
         Todo(
@@ -94,7 +101,7 @@ def action_todos(request) -> list[Todo]:
             order=40,
         ),
     ]
-    if may_check:
+    if _may_check(user):
         todos.append(
             Todo(
                 label=ngettext(

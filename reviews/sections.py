@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
-from qms.models import count_each
+from qms.models import count_each, prepared_count_each
 
 from .choices import ContextStatus, ReviewStatus, StatementStatus
 from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
@@ -50,10 +50,13 @@ def process_context(request, process) -> Section:
 def context_reviews_todo(request) -> list[Todo]:
     """The person's context issues and interested parties whose review date has passed."""
     user = request.user
-    counts = count_each(
+    counts = prepared_count_each(
+        "context_reviews_todo",
         user,
-        issues=ContextIssue.objects.review_overdue().held_by(user),
-        parties=InterestedParty.objects.review_overdue().held_by(user),
+        lambda user: {
+            "issues": ContextIssue.objects.review_overdue().held_by(user),
+            "parties": InterestedParty.objects.review_overdue().held_by(user),
+        },
     )
     issues, parties = counts["issues"], counts["parties"]
     return [
@@ -164,7 +167,9 @@ def review_todos(request) -> list[Todo]:
         return []
     review = review_in_preparation()
     to_comment = commentaries_to_write(user, review).count() if review else 0
-    overdue = review_outputs().overdue().count_held_by(user)
+    overdue = prepared_count_each(
+        "review_outputs_overdue", user, lambda user: {"n": review_outputs().overdue().held_by(user)}
+    )["n"]
     return [
         Todo(
             label=ngettext(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from qms.hub import Section, Todo, first_rows, record_kind, section
-from qms.models import count_each, prefetch_linked_processes
+from qms.models import prefetch_linked_processes, prepared_count_each
 
 from .choices import Band, RiskStatus
 from .models import Risk
@@ -84,8 +84,10 @@ def acceptances_awaiting_my_approval(request) -> Section | None:
 def risk_todos(request) -> list[Todo]:
     """Acceptances the person may approve and their risks due for review, in one query."""
     user = request.user
-    counts = count_each(
-        user, approvals=_awaiting_approval_by(user), reviews=Risk.objects.review_overdue().held_by(user)
+    counts = prepared_count_each(
+        "risk_todos",
+        user,
+        lambda user: {"approvals": _awaiting_approval_by(user), "reviews": Risk.objects.review_overdue().held_by(user)},
     )
     return [
         Todo(

@@ -35,6 +35,11 @@ def _sessions_refreshed_once_a_day(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _prepared_counts_checked(settings):
+    settings.CHECK_PREPARED_COUNTS = True
+
+
+@pytest.fixture(autouse=True)
 def _own_cache(settings, request):
     """Each test gets an empty cache of its own. Test processes run side by side: one shared Redis,
     flushed by a test, would drop the sessions and figures another test is counting queries on; and

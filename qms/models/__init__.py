@@ -12,6 +12,7 @@ from .records import (
     count_subquery,
     detail_url,
     prefetch_linked_processes,
+    prepared_count_each,
 )
 from .security import SecuritySettings
 from .tokens import ApiToken
@@ -34,4 +35,5 @@ __all__ = [
     "count_subquery",
     "detail_url",
     "prefetch_linked_processes",
+    "prepared_count_each",
 ]

@@ -340,8 +340,11 @@ def test_the_detail_and_process_pages_issue_constant_queries(client_for, owner, 
 def test_my_work_and_todos_show_what_i_own_and_what_awaits_my_review(client_for, owner, auditor):
     mine = NonconformityFactory(owner=owner, title="Owned by me")
     to_review = analysed(owner=owner, title="To review", status=NCStatus.EFFECTIVENESS_REVIEW)
+    NonconformityFactory(title="Deputised").deputies.add(owner)
+    NonconformityFactory(owner=owner, title="Closed", status=NCStatus.CLOSED)
 
     owners_work = client_for(owner).get(reverse("qms:my_work")).content.decode()
+    owners_dashboard = client_for(owner).get(reverse("qms:dashboard")).content.decode()
     auditors_work = client_for(auditor).get(reverse("qms:my_work")).content.decode()
     auditors_dashboard = client_for(auditor).get(reverse("qms:dashboard")).content.decode()
 
@@ -349,6 +352,8 @@ def test_my_work_and_todos_show_what_i_own_and_what_awaits_my_review(client_for,
     assert "awaiting my effectiveness review" not in owners_work  # never the owner's to review
     assert to_review.title in auditors_work and mine.title not in auditors_work
     assert "1 nonconformity awaits your effectiveness review" in auditors_dashboard
+    assert "3 open nonconformities of yours" in owners_dashboard  # owned or deputised, not closed
+    assert "awaits your effectiveness review" not in owners_dashboard
 
 
 def test_the_dashboard_card_counts_open_ones_by_age_and_complaints_response(client_for, viewer):

@@ -1,0 +1,76 @@
+"""Prepared counts (qms.models.records.prepared_count_each): the SQL is built once for a stand-in and
+run with each person's id, and gives what count_each gives for that person."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from qms.choices import Role
+from qms.models import Action, count_each, prepared_count_each
+from qms.models import records as records_module
+from tests.factories import ActionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _nothing_prepared(monkeypatch):
+    monkeypatch.setattr(records_module, "_prepared_counts", {})
+
+
+def _held(user) -> dict:
+    owned, deputised = Action.objects.held_by(user)
+    return {"open": (owned.active(), deputised.active()), "overdue": (owned.overdue(), deputised.overdue())}
+
+
+def test_each_person_gets_their_own_counts_from_the_one_prepared_query(settings):
+    settings.CHECK_PREPARED_COUNTS = False  # so that building is seen only when it happens
+    anna, bob = UserFactory(role=Role.PROCESS_OWNER), UserFactory(role=Role.PROCESS_OWNER)
+    ActionFactory(owner=anna, due_date=timezone.localdate() - timedelta(days=1))
+    ActionFactory(owner=anna)
+    ActionFactory(owner=UserFactory()).deputies.add(bob)
+    built = []
+
+    def counted(user):
+        built.append(user.pk)
+        return _held(user)
+
+    assert prepared_count_each("held", anna, counted) == {"open": 2, "overdue": 1}
+    assert prepared_count_each("held", bob, counted) == {"open": 1, "overdue": 0}
+    assert prepared_count_each("held", bob, counted) == count_each(bob, **_held(bob))
+    assert built == [records_module.STAND_IN_ID]  # built once, for the stand-in alone
+
+
+def test_another_kind_of_person_or_another_day_builds_its_own(settings, monkeypatch):
+    settings.CHECK_PREPARED_COUNTS = False
+    owner, manager = UserFactory(role=Role.PROCESS_OWNER), UserFactory(role=Role.QUALITY_MANAGER)
+    built = []
+
+    def counted(user):
+        built.append(user.role)
+        return (
+            {"mine": Action.objects.filter(owner=user)}
+            if user.role == Role.PROCESS_OWNER
+            else {"mine": Action.objects.none()}
+        )
+
+    prepared_count_each("kinds", owner, counted)
+    prepared_count_each("kinds", manager, counted)
+    prepared_count_each("kinds", owner, counted)
+    monkeypatch.setattr(records_module.timezone, "localdate", lambda: date(2031, 1, 2))
+    prepared_count_each("kinds", owner, counted)
+
+    assert built == [Role.PROCESS_OWNER, Role.QUALITY_MANAGER, Role.PROCESS_OWNER]
+    assert {key[2] for key in records_module._prepared_counts} == {date(2031, 1, 2)}  # yesterday's are dropped
+
+
+def test_the_tests_catch_a_count_that_depends_on_more_than_the_kind_of_person():
+    first, second = UserFactory(role=Role.PROCESS_OWNER, username="first"), UserFactory(role=Role.PROCESS_OWNER)
+
+    def by_username(user):  # the stand-in is a copy of the first person, so it keeps their username
+        return {"n": Action.objects.filter(owner__username=user.username)}
+
+    assert prepared_count_each("by_username", first, by_username) == {"n": 0}
+    with pytest.raises(AssertionError, match="differs"):
+        prepared_count_each("by_username", second, by_username)
