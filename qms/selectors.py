@@ -11,11 +11,12 @@ from django.urls import reverse
 from .filetypes import ACCEPT
 from .forms import AttachmentForm
 from .hub import RecordKind, record_kinds
-from .models import Attachment, User
+from .models import Attachment, User, prepared_rows
 from .models.attachments import files_frozen, governing_record, user_can_attach
 from .uploads import max_file_bytes
 
 HOLDING_ROWS = 10
+ROLES = (False, True)  # owner, deputy
 
 
 @dataclass
@@ -62,18 +63,8 @@ def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
     first `rows` records per kind and role (each picked by a LIMITed subquery, which SQLite allows
     where it refuses LIMIT in the parts of a UNION). With `rows=0`, only the counts: one query."""
     kinds = record_kinds()
-    roles = (False, True)  # owner, deputy
-    counts = [
-        _held(kind, person, as_deputy)
-        .annotate(x_kind=Value(i), x_deputy=Value(as_deputy))
-        .values("x_kind", "x_deputy")
-        .annotate(x_all=Count("pk"), x_open=Count("pk", filter=kind.open_when or None))
-        .values_list("x_kind", "x_deputy", "x_all", "x_open")
-        for i, kind in enumerate(kinds)
-        for as_deputy in roles
-    ]
     holdings = {i: Holding(kind) for i, kind in enumerate(kinds)}
-    for i, as_deputy, total, open_count in counts[0].union(*counts[1:], all=True):
+    for i, as_deputy, total, open_count in prepared_rows("holdings", person, lambda person: _counts(kinds, person)):
         holding = holdings[i]
         if as_deputy:
             holding.deputised, holding.deputised_open = total, open_count
@@ -83,11 +74,39 @@ def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
     if not held or not rows:
         return list(held.values())
 
+    firsts = prepared_rows(
+        "holding_rows", person, lambda person: _firsts(held, person, rows), shape=(tuple(held), rows)
+    )
+    found = sorted(firsts, key=lambda row: (row[0], row[1], not row[5], -row[2]))
+    for i, as_deputy, pk, reference, title, is_open, status in found:
+        holding = held[i]
+        record = _shown(holding.kind, pk=pk, reference=reference, title=title, status=status)
+        record.held_open, record.shown_title = bool(is_open), title
+        (holding.deputised_rows if as_deputy else holding.owned_rows).append(record)
+    return list(held.values())
+
+
+def _counts(kinds: list[RecordKind], person: User) -> QuerySet:
+    """How many records of each kind `person` owns and deputises, all and open: one UNION."""
+    counts = [
+        _held(kind, person, as_deputy)
+        .annotate(x_kind=Value(i), x_deputy=Value(as_deputy))
+        .values("x_kind", "x_deputy")
+        .annotate(x_all=Count("pk"), x_open=Count("pk", filter=kind.open_when or None))
+        .values_list("x_kind", "x_deputy", "x_all", "x_open")
+        for i, kind in enumerate(kinds)
+        for as_deputy in ROLES
+    ]
+    return counts[0].union(*counts[1:], all=True)
+
+
+def _firsts(held: dict[int, Holding], person: User, rows: int) -> QuerySet:
+    """The first `rows` records of each kind held, as owner and as deputy: one UNION."""
     firsts = []
     for i, holding in held.items():
         kind = holding.kind
         status = F("status") if _has_status(kind.model) else Value("", output_field=CharField())
-        for as_deputy in roles:
+        for as_deputy in ROLES:
             # Open ones first; PostgreSQL refuses a constant to order by, for kinds where all are open.
             order = (_is_open(kind).desc(), "-pk") if kind.open_when else ("-pk",)
             first = _held(kind, person, as_deputy).order_by(*order).values("pk")[:rows]
@@ -103,13 +122,7 @@ def person_holdings(person: User, *, rows: int = HOLDING_ROWS) -> list[Holding]:
                 )
                 .values_list("x_kind", "x_deputy", "pk", "reference", "x_title", "x_open", "x_status")
             )
-    found = sorted(firsts[0].union(*firsts[1:], all=True), key=lambda row: (row[0], row[1], not row[5], -row[2]))
-    for i, as_deputy, pk, reference, title, is_open, status in found:
-        holding = held[i]
-        record = _shown(holding.kind, pk=pk, reference=reference, title=title, status=status)
-        record.held_open, record.shown_title = bool(is_open), title
-        (holding.deputised_rows if as_deputy else holding.owned_rows).append(record)
-    return list(held.values())
+    return firsts[0].union(*firsts[1:], all=True)
 
 
 def _shown(kind: RecordKind, *, pk: int, reference: str, title: str, status: str) -> Model:

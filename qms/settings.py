@@ -240,9 +240,9 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
     }
     SESSION_ENGINE = "qms.sessions.db"
-# Each use of a prepared count (qms.models.records.prepared_count_each) also builds its SQL for the
+# Each use of a prepared query (qms.models.records.prepared_rows) also builds its SQL for the
 # person at hand and fails if it differs: on in the tests, off in use, where it would undo the saving.
-CHECK_PREPARED_COUNTS = False
+CHECK_PREPARED_QUERIES = False
 
 # An idle session ends after SESSION_IDLE_MINUTES: each request pushes the expiry forward.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60

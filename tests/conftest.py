@@ -35,8 +35,8 @@ def _sessions_refreshed_once_a_day(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _prepared_counts_checked(settings):
-    settings.CHECK_PREPARED_COUNTS = True
+def _prepared_queries_checked(settings):
+    settings.CHECK_PREPARED_QUERIES = True
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from .records import (
     detail_url,
     prefetch_linked_processes,
     prepared_count_each,
+    prepared_rows,
 )
 from .security import SecuritySettings
 from .tokens import ApiToken
@@ -36,4 +37,5 @@ __all__ = [
     "detail_url",
     "prefetch_linked_processes",
     "prepared_count_each",
+    "prepared_rows",
 ]

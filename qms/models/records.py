@@ -51,41 +51,52 @@ def count_each(user, **querysets: models.QuerySet | tuple[models.QuerySet, ...])
     return _count_each_query(user, **querysets).get()
 
 
-# The id of the stand-in a prepared count is built for: no row has it, and no query holds it as a value.
+# The id of the stand-in a prepared query is built for: no row has it, and no query holds it as a value.
 STAND_IN_ID = -987_654_321
-_prepared_counts: dict[tuple, tuple[str, tuple, tuple[int, ...]]] = {}
+_prepared: dict[tuple, tuple[str, tuple, tuple[int, ...]]] = {}
+
+
+def prepared_rows(name: str, person, build: Callable[[Any], models.QuerySet], *, shape: tuple = ()) -> list[tuple]:
+    """The rows of `build(person)` as the database returns them (no converters), its SQL built once a
+    day in each process for each kind of person (role, superuser or not, active or not) and `shape`,
+    for a stand-in, and run with the person's id in the stand-in's place. Building and compiling a
+    queryset of many parts can cost several times what running it does: the dashboard's to-dos
+    spent two thirds of their time on it, a person's page 25 ms.
+
+    So `build` may depend on the person only through those attributes and their id, on the date only
+    through today's, and on anything else only through `shape`. With settings.CHECK_PREPARED_QUERIES
+    (on in the tests) every call also builds the SQL for the person and fails if it differs."""
+    return _run_prepared(name, person, build, shape)[1]
 
 
 def prepared_count_each(name: str, user, counted: Callable[[Any], dict]) -> dict[str, int]:
-    """`count_each(user, **counted(user))`, with its SQL built once a day in each process for each
-    kind of person (role, superuser or not, active or not), for a stand-in, and run with the
-    person's id in the stand-in's place. Building and compiling the querysets of the dashboard's
-    to-dos took two thirds of their time; running them, a third.
+    """`count_each(user, **counted(user))` as a prepared query (see `prepared_rows`)."""
+    columns, (row,) = _run_prepared(name, user, lambda person: _count_each_query(person, **counted(person)), ())
+    return dict(zip(columns, row, strict=True))
 
-    So `counted` may depend on the person only through those attributes and their id, and on the
-    date only through today's. With settings.CHECK_PREPARED_COUNTS (on in the tests) every call also
-    builds the SQL for the person and fails if it differs from the prepared one."""
+
+def _run_prepared(name: str, person, build: Callable, shape: tuple) -> tuple[list[str], list[tuple]]:
     today = timezone.localdate()
-    key = (name, connection.vendor, today, user.role, user.is_superuser, user.is_active)
-    if key not in _prepared_counts:
-        for stale in [k for k in _prepared_counts if k[2] != today]:
-            _prepared_counts.pop(stale, None)
-        stand_in = copy.copy(user)
+    key = (name, shape, connection.vendor, today, person.role, person.is_superuser, person.is_active)
+    if key not in _prepared:
+        for stale in [k for k in _prepared if k[3] != today]:
+            _prepared.pop(stale, None)
+        stand_in = copy.copy(person)
         stand_in.pk = STAND_IN_ID
-        sql, params = _count_each_query(stand_in, **counted(stand_in)).query.sql_with_params()
+        sql, params = build(stand_in).query.sql_with_params()
         places = tuple(i for i, value in enumerate(params) if value == STAND_IN_ID)
-        _prepared_counts[key] = (sql, tuple(params), places)
-    sql, params, places = _prepared_counts[key]
+        _prepared[key] = (sql, tuple(params), places)
+    sql, params, places = _prepared[key]
     params = list(params)
     for i in places:
-        params[i] = user.pk
-    if settings.CHECK_PREPARED_COUNTS:
-        expected = _count_each_query(user, **counted(user)).query.sql_with_params()
-        if (sql, tuple(params)) != (expected[0], tuple(expected[1])):
-            raise AssertionError(f"The prepared count {name!r} differs from the one built for {user}: {sql} {params}")
+        params[i] = person.pk
+    if settings.CHECK_PREPARED_QUERIES:
+        expected_sql, expected_params = build(person).query.sql_with_params()
+        if (sql, tuple(params)) != (expected_sql, tuple(expected_params)):
+            raise AssertionError(f"The prepared query {name!r} differs from the one built for {person}: {sql} {params}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
+        return [column[0] for column in cursor.description], cursor.fetchall()
 
 
 def detail_url(view_name: str, *pks: int) -> str:

@@ -1,5 +1,5 @@
-"""Prepared counts (qms.models.records.prepared_count_each): the SQL is built once for a stand-in and
-run with each person's id, and gives what count_each gives for that person."""
+"""Prepared queries (qms.models.records.prepared_rows, prepared_count_each): the SQL is built once for
+a stand-in and run with each person's id, and gives what the queryset built for that person gives."""
 
 from datetime import date, timedelta
 
@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from qms.choices import Role
-from qms.models import Action, count_each, prepared_count_each
+from qms.models import Action, count_each, prepared_count_each, prepared_rows
 from qms.models import records as records_module
 from tests.factories import ActionFactory, UserFactory
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _nothing_prepared(monkeypatch):
-    monkeypatch.setattr(records_module, "_prepared_counts", {})
+    monkeypatch.setattr(records_module, "_prepared", {})
 
 
 def _held(user) -> dict:
@@ -25,7 +25,7 @@ def _held(user) -> dict:
 
 
 def test_each_person_gets_their_own_counts_from_the_one_prepared_query(settings):
-    settings.CHECK_PREPARED_COUNTS = False  # so that building is seen only when it happens
+    settings.CHECK_PREPARED_QUERIES = False  # so that building is seen only when it happens
     anna, bob = UserFactory(role=Role.PROCESS_OWNER), UserFactory(role=Role.PROCESS_OWNER)
     ActionFactory(owner=anna, due_date=timezone.localdate() - timedelta(days=1))
     ActionFactory(owner=anna)
@@ -43,7 +43,7 @@ def test_each_person_gets_their_own_counts_from_the_one_prepared_query(settings)
 
 
 def test_another_kind_of_person_or_another_day_builds_its_own(settings, monkeypatch):
-    settings.CHECK_PREPARED_COUNTS = False
+    settings.CHECK_PREPARED_QUERIES = False
     owner, manager = UserFactory(role=Role.PROCESS_OWNER), UserFactory(role=Role.QUALITY_MANAGER)
     built = []
 
@@ -62,7 +62,7 @@ def test_another_kind_of_person_or_another_day_builds_its_own(settings, monkeypa
     prepared_count_each("kinds", owner, counted)
 
     assert built == [Role.PROCESS_OWNER, Role.QUALITY_MANAGER, Role.PROCESS_OWNER]
-    assert {key[2] for key in records_module._prepared_counts} == {date(2031, 1, 2)}  # yesterday's are dropped
+    assert {key[3] for key in records_module._prepared} == {date(2031, 1, 2)}  # yesterday's are dropped
 
 
 def test_the_tests_catch_a_count_that_depends_on_more_than_the_kind_of_person():
@@ -74,3 +74,19 @@ def test_the_tests_catch_a_count_that_depends_on_more_than_the_kind_of_person():
     assert prepared_count_each("by_username", first, by_username) == {"n": 0}
     with pytest.raises(AssertionError, match="differs"):
         prepared_count_each("by_username", second, by_username)
+
+
+def test_rows_of_another_shape_are_built_apart(settings):
+    settings.CHECK_PREPARED_QUERIES = False
+    anna = UserFactory(role=Role.PROCESS_OWNER)
+    first, second = ActionFactory(owner=anna), ActionFactory(owner=anna)
+    built = []
+
+    def newest(user, n):
+        built.append(n)
+        return Action.objects.filter(owner=user).order_by("-pk").values_list("pk")[:n]
+
+    assert prepared_rows("newest", anna, lambda user: newest(user, 1), shape=(1,)) == [(second.pk,)]
+    assert prepared_rows("newest", anna, lambda user: newest(user, 2), shape=(2,)) == [(second.pk,), (first.pk,)]
+    assert prepared_rows("newest", anna, lambda user: newest(user, 1), shape=(1,)) == [(second.pk,)]
+    assert built == [1, 2]
