@@ -13,7 +13,7 @@ from qms.overview import organisation_overview
 
 @require_GET
 def dashboard(request: HttpRequest):
-    context = {**organisation_overview(request), "todos": todos(request)}
+    context = {"organisation": organisation_overview(request), "todos": todos(request)}
     return TemplateResponse(request, "qms/dashboard.html", context)
 
 
