@@ -7,6 +7,7 @@ from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from qms.exports import plain_number
 from qms.forms import add_errors
 from qms.hub import sections
 from qms.models import Action
+from qms.overview import shared_drawing
 from qms.views.generic import RecordDetailView, RecordEditView, RecordListView, htmx_partial
 
 from . import services
@@ -82,7 +84,24 @@ OVERVIEW_ROWS = 10
 @require_GET
 def objective_overview(request: HttpRequest) -> HttpResponse:
     """Strategy at a glance: each theme with its objectives due soonest (OVERVIEW_ROWS of them; the
-    theme's page has the rest), their progress and KPI status."""
+    theme's page has the rest), their progress and KPI status. The same for everyone who may add the
+    same, so drawn at most once a minute (qms.overview.shared_drawing)."""
+    context = {
+        "can_add_theme": StrategicTheme.user_can_add(request.user),
+        "can_add_objective": Objective.user_can_add(request.user),
+    }
+    context["drawing"] = shared_drawing(
+        request,
+        "objectives",
+        lambda at: render_to_string(
+            "objectives/_overview.html", {**context, **_overview_figures(), "figures_at": at}, request=request
+        ),
+        vary=(context["can_add_theme"], context["can_add_objective"]),
+    )
+    return TemplateResponse(request, "objectives/overview.html", context)
+
+
+def _overview_figures() -> dict:
     current = ~Q(status=ObjectiveStatus.WITHDRAWN)
     objectives = (
         Objective.objects.filter(current)
@@ -97,14 +116,7 @@ def objective_overview(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("objectives", objectives[:OVERVIEW_ROWS], to_attr="objectives_due_soonest"))
     )
     kpi_counts = dict(KPI.objects.measured().values_list("status").annotate(n=Count("pk")).order_by())
-    context = {
-        "themes": themes,
-        "status_counts": [(status, kpi_counts.get(status.value, 0)) for status in KPIStatus],
-        "can_add_theme": StrategicTheme.user_can_add(request.user),
-        "can_add_objective": Objective.user_can_add(request.user),
-        "can_add_kpi": KPI.user_can_add(request.user),
-    }
-    return TemplateResponse(request, "objectives/overview.html", context)
+    return {"themes": themes, "status_counts": [(status, kpi_counts.get(status.value, 0)) for status in KPIStatus]}
 
 
 class ObjectiveListView(RecordListView):

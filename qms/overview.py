@@ -1,9 +1,14 @@
-"""The dashboard's picture of the whole organisation: the same for everyone, so it is worked out and
-drawn at most once a minute and shared by every web process through the cache as HTML, and a busy
-morning neither counts 100,000 actions nor draws the same cards again for each view. Whoever has
-just changed a record sees the figures worked out again at once; everyone else within a minute.
+"""Parts of pages that are the same for everyone who may do the same, such as the dashboard's picture
+of the whole organisation: drawn at most once a minute and shared by every web process through the
+cache as HTML, so a busy morning neither counts 100,000 actions nor draws the same cards again for
+each view. Whoever has just changed a record sees them drawn again at once; everyone else within
+a minute.
 
-What the apps add to it (the "dashboard" slot of qms.hub) must therefore not depend on who looks."""
+What the apps add to the dashboard (the "dashboard" slot of qms.hub) must therefore not depend on
+who looks."""
+
+from collections.abc import Callable
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
@@ -11,7 +16,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from simple_history.signals import post_create_historical_record
 
@@ -19,25 +24,36 @@ from .choices import ActionStatus
 from .hub import sections
 from .models import Action
 
-OVERVIEW_SECONDS = 60
+SHARED_SECONDS = 60
 
 
-def organisation_overview(request: HttpRequest) -> str:
-    """The organisation part of the dashboard, drawn (qms/_organisation.html)."""
-    overview = cache.get(_overview_key())
+def shared_drawing(request: HttpRequest, name: str, draw: Callable[[datetime], str], *, vary: tuple = ()) -> SafeString:
+    """What `draw(at)` draws at the time `at`, shared by everyone in the same language who may do the
+    same things on it (`vary`), drawn again after a minute or when the person asking wrote since."""
+    # "shared": entries of this shape. An entry of another shape, left by the release before, is
+    # never read as one: web processes of both may run side by side while one replaces the other.
+    key = ":".join(["shared", name, get_language(), *(str(value) for value in vary)])
+    drawn = cache.get(key)
     wrote_at = cache.get(_wrote_key(request.user.pk))
-    if overview is None or (wrote_at is not None and wrote_at >= overview["figures_at"]):
-        figures = _work_out(request)
-        overview = {
-            "figures_at": figures["figures_at"],
-            "html": render_to_string("qms/_organisation.html", figures, request=request),
-        }
-        cache.set(_overview_key(), overview, OVERVIEW_SECONDS)
-    return mark_safe(overview["html"])  # noqa: S308  (drawn by our own template, escaped there)
+    if drawn is None or (wrote_at is not None and wrote_at >= drawn["at"]):
+        at = timezone.now()
+        drawn = {"at": at, "html": draw(at)}
+        cache.set(key, drawn, SHARED_SECONDS)
+    return mark_safe(drawn["html"])  # noqa: S308  (drawn by our own templates, escaped there)
+
+
+def organisation_overview(request: HttpRequest) -> SafeString:
+    """The organisation part of the dashboard (qms/_organisation.html)."""
+    return shared_drawing(
+        request,
+        "dashboard",
+        lambda at: render_to_string(
+            "qms/_organisation.html", {**_work_out(request), "figures_at": at}, request=request
+        ),
+    )
 
 
 def _work_out(request: HttpRequest) -> dict:
-    figures_at = timezone.now()
     # One pass over the actions by status (on the status index), and the overdue ones counted on the
     # partial index of open actions by due date: not a second scan of every action.
     by_status = dict(Action.objects.values_list("status").annotate(n=Count("pk")).order_by())
@@ -52,15 +68,7 @@ def _work_out(request: HttpRequest) -> dict:
         "status_rows": [(status, by_status.get(status.value, 0)) for status in ActionStatus],
         "status_total": sum(by_status.values()) or 1,
         "sections": sections("dashboard", request),
-        "figures_at": figures_at,
     }
-
-
-def _overview_key() -> str:
-    # "html": the entry holds the drawing. An entry of another shape, left by the release before,
-    # is never read as this one: web processes of both may run side by side while one replaces
-    # the other.
-    return f"dashboard:overview:html:{get_language()}"
 
 
 def _wrote_key(user_id: int | None) -> str:
@@ -70,7 +78,7 @@ def _wrote_key(user_id: int | None) -> str:
 def _note_write(sender, history_instance, **kwargs) -> None:
     user_id = history_instance.history_user_id
     if user_id is not None:
-        transaction.on_commit(lambda: cache.set(_wrote_key(user_id), timezone.now(), OVERVIEW_SECONDS))
+        transaction.on_commit(lambda: cache.set(_wrote_key(user_id), timezone.now(), SHARED_SECONDS))
 
 
 post_create_historical_record.connect(_note_write, dispatch_uid="qms_overview_read_your_writes")

@@ -78,7 +78,7 @@ def test_the_organisations_figures_are_shared_for_a_minute_and_the_to_dos_are_al
     assert second_view < first_view - 5
     assert "Figures as of" in again.content.decode()
     assert "2 of your actions are overdue" in [todo.label for todo in mine.context["todos"]]
-    cache.clear()  # what a minute does (OVERVIEW_SECONDS)
+    cache.clear()  # what a minute does (SHARED_SECONDS)
     assert _overdue_figure(client_for(owner).get(reverse("qms:dashboard"))) == 2
 
 
