@@ -72,6 +72,8 @@ def test_a_process_owner_corrects_a_stored_value_in_place(page, sign_in):
     row.get_by_role("textbox", name="Value for").fill("1O")
     row.get_by_role("textbox", name="Value for").press("Enter")
     expect(row.locator(".invalid-feedback")).to_contain_text("is not a number")
+    # The form comes back with the value to correct in focus; typing before it does could land there.
+    expect(row.get_by_role("textbox", name="Value for")).to_be_focused()
     row.get_by_role("textbox", name="Value for").fill("1.72")
     row.get_by_role("textbox", name="Comment").fill("Typo: decimal point")
     row.get_by_role("textbox", name="Comment").press("Enter")

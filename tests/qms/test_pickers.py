@@ -33,7 +33,7 @@ def test_owners_are_never_viewers(client_for, quality):
     UserFactory(username="vera", first_name="Vera", last_name="Viewer", role=Role.VIEWER)
     UserFactory(username="olga", first_name="Olga", last_name="Owner", role=Role.PROCESS_OWNER)
 
-    assert [text for _pk, text in pick(client_for(quality), "record-people", "o")[1] if "V" in text] == []
+    assert "Vera Viewer" not in [text for _pk, text in pick(client_for(quality), "record-people", "vera")[1]]
     assert "Olga Owner" in [text for _pk, text in pick(client_for(quality), "record-people", "olga")[1]]
 
 
