@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.hub import Section, Todo, first_rows, first_rows_for, record_kind, section
 from qms.models import prepared_count_each
 
 from .choices import AuditStatus, FindingKind
@@ -51,7 +51,13 @@ def _my_audits(user):
 
 @section("my_work")
 def my_audits(request) -> Section | None:
-    audits, count = first_rows(_my_audits(request.user).select_related("owner").order_by("planned_start"), SECTION_ROWS)
+    audits, count = first_rows_for(
+        "my_audits",
+        request.user,
+        lambda user: _my_audits(user).order_by("planned_start"),
+        Audit.objects.select_related("owner"),
+        SECTION_ROWS,
+    )
     if not audits:
         return None
     return Section(
@@ -65,10 +71,11 @@ def my_audits(request) -> Section | None:
 
 @section("my_work")
 def findings_to_answer(request) -> Section | None:
-    findings, count = first_rows(
-        Finding.objects.to_answer_by(request.user)
-        .select_related("audit", "process")
-        .order_by("audit__planned_start", "number"),
+    findings, count = first_rows_for(
+        "findings_to_answer",
+        request.user,
+        lambda user: Finding.objects.to_answer_by(user).order_by("audit__planned_start", "number"),
+        Finding.objects.select_related("audit", "process"),
         SECTION_ROWS,
     )
     if not findings:

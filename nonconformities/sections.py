@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.hub import Section, Todo, first_rows_for, record_kind, section
 from qms.models import prefetch_linked_processes, prepared_count_each
 
 from .choices import NCStatus, Origin
@@ -47,10 +47,13 @@ def process_nonconformities(request, process) -> Section:
 
 @section("my_work")
 def my_nonconformities(request) -> Section | None:
-    rows, count = first_rows(
-        _rows(Nonconformity.objects.owned_by(request.user).open()).order_by("detected_on", "pk"),
+    rows, count = first_rows_for(
+        "my_nonconformities",
+        request.user,
+        lambda user: Nonconformity.objects.owned_by(user).open().order_by("detected_on", "pk"),
+        _rows(Nonconformity.objects.all()),
         SECTION_ROWS,
-        count=lambda: Nonconformity.objects.open().count_held_by(request.user),
+        counted=lambda user: Nonconformity.objects.open().held_by(user),
     )
     if not rows:
         return None
@@ -65,8 +68,13 @@ def my_nonconformities(request) -> Section | None:
 
 @section("my_work")
 def nonconformities_awaiting_my_review(request) -> Section | None:
-    waiting = Nonconformity.objects.awaiting_review_by(request.user)
-    rows = list(_rows(waiting).order_by("detected_on", "pk")[:SECTION_ROWS])
+    rows, count = first_rows_for(
+        "nonconformities_awaiting_my_review",
+        request.user,
+        lambda user: Nonconformity.objects.awaiting_review_by(user).order_by("detected_on", "pk"),
+        _rows(Nonconformity.objects.all()),
+        SECTION_ROWS,
+    )
     if not rows:
         return None
     return Section(
@@ -74,7 +82,7 @@ def nonconformities_awaiting_my_review(request) -> Section | None:
         template="nonconformities/sections/nonconformities.html",
         context={"ncs": rows, "more_url_query": "awaiting_review=true"},
         order=22,
-        count=waiting.count(),
+        count=count,
     )
 
 

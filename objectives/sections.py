@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, health_provider, record_kind, section
+from qms.hub import Section, Todo, first_rows, first_rows_for, health_provider, record_kind, section
 from qms.models import prepared_count_each
 
 from .choices import KPIStatus, ObjectiveStatus
@@ -75,7 +75,13 @@ def measures_due_todo(request) -> list[Todo]:
 
 @section("my_work")
 def my_measures_due(request) -> Section | None:
-    due, count = first_rows(_measures_due(request.user).select_related("owner").outcome_first(), SECTION_ROWS)
+    due, count = first_rows_for(
+        "my_measures_due",
+        request.user,
+        lambda user: _measures_due(user).outcome_first(),
+        KPI.objects.select_related("owner"),
+        SECTION_ROWS,
+    )
     if not due:
         return None
     return Section(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.hub import Section, Todo, first_rows_for, record_kind, section
 from qms.models import prepared_count_each
 
 from .choices import ProcessStatus
@@ -42,8 +42,13 @@ def process_reviews_todo(request) -> list[Todo]:
 
 @section("my_work")
 def my_processes_due_for_review(request) -> Section | None:
-    due = _due_for_review(request.user).select_related("org_unit")
-    rows, count = first_rows(due.order_by("next_review_date"), 10)
+    rows, count = first_rows_for(
+        "my_processes_due_for_review",
+        request.user,
+        lambda user: _due_for_review(user).order_by("next_review_date"),
+        Process.objects.select_related("org_unit"),
+        10,
+    )
     if not rows:
         return None
     return Section(

@@ -73,14 +73,37 @@ def section(slot: str, *, place: int = 100) -> Callable[[SectionProvider], Secti
     return register
 
 
-def first_rows(queryset: QuerySet, rows: int, count: Callable[[], int] | None = None) -> tuple[list, int]:
+def first_rows(queryset: QuerySet, rows: int) -> tuple[list, int]:
     """The first `rows` of `queryset` and how many it has in all: a section's count is the real
     number, never the number it shows. Counted apart, and only when the rows fill the section, so
     the rows can stop at the first `rows` of an index instead of reading every match (a window count
-    made PostgreSQL read, join and sort all 3,400 open risks of a busy process to show 15). `count`
-    counts the same rows a cheaper way, such as `count_held_by` for what a person holds."""
+    made PostgreSQL read, join and sort all 3,400 open risks of a busy process to show 15)."""
     found = list(queryset[:rows])
-    return found, len(found) if len(found) < rows else (count or queryset.count)()
+    return found, len(found) if len(found) < rows else queryset.count()
+
+
+def first_rows_for(
+    name: str,
+    person,
+    matching: Callable[[Any], QuerySet],
+    shown: QuerySet,
+    rows: int,
+    counted: Callable[[Any], QuerySet | tuple[QuerySet, ...]] | None = None,
+) -> tuple[list, int]:
+    """`first_rows` for a section of what `person` holds or must do, its queries prepared (built once
+    a day per kind of person, see qms.models.prepared_rows): the ids of the first `rows` of
+    `matching(person)`, in its order; those records read by id from `shown` (with the related
+    records and prefetches the section shows); and, when they fill the section, how many
+    `counted(person)` has (by default `matching(person)`, counted another way such as `held_by`)."""
+    from .models import prepared_count_each, prepared_rows
+
+    ids = [pk for (pk,) in prepared_rows(name, person, lambda p: matching(p).values_list("pk")[:rows], shape=(rows,))]
+    found = shown.in_bulk(ids)
+    records = [found[pk] for pk in ids if pk in found]
+    if len(ids) < rows:
+        return records, len(ids)
+    count = prepared_count_each(f"{name}:count", person, lambda p: {"n": (counted or matching)(p)})
+    return records, count["n"]
 
 
 def sections(slot: str, request: HttpRequest, *args: Any) -> list[Section]:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .choices import ActionStatus
-from .hub import Section, Todo, record_kind, section
+from .hub import Section, Todo, first_rows_for, record_kind, section
 from .models import Action, prefetch_linked_processes, prepared_count_each
 
 SECTION_ROWS = 10
@@ -32,34 +32,40 @@ def process_actions(request, process) -> Section:
 
 @section("my_work")
 def my_actions(request) -> Section:
-    mine = Action.objects.owned_by(request.user).active()
+    actions, count = first_rows_for(
+        "my_actions",
+        request.user,
+        lambda user: Action.objects.owned_by(user).active().order_by("due_date"),
+        _action_rows(Action.objects.all()),
+        SECTION_ROWS,
+        counted=lambda user: Action.objects.active().held_by(user),
+    )
     return Section(
         title=_("My open actions"),
         template="qms/sections/actions.html",
-        context={
-            "actions": list(_action_rows(mine).order_by("due_date")[:SECTION_ROWS]),
-            "more_url_query": "mine=true&status=open&status=in_progress",
-        },
+        context={"actions": actions, "more_url_query": "mine=true&status=open&status=in_progress"},
         order=10,
-        count=Action.objects.active().count_held_by(request.user),
+        count=count,
     )
 
 
 @section("my_work")
 def actions_awaiting_my_check(request) -> Section | None:
-    user = request.user
-    if not (user.is_superuser or user.role in Action.VERIFIER_ROLES):
+    if not _may_check(request.user):
         return None
-    waiting = Action.objects.filter(status=ActionStatus.DONE).exclude(owner=user).exclude(deputies=user)
+    actions, count = first_rows_for(
+        "actions_awaiting_my_check",
+        request.user,
+        lambda user: Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user).order_by("completed_on"),
+        _action_rows(Action.objects.all()),
+        SECTION_ROWS,
+    )
     return Section(
         title=_("Done actions awaiting an effectiveness check"),
         template="qms/sections/actions.html",
-        context={
-            "actions": list(_action_rows(waiting).order_by("completed_on")[:SECTION_ROWS]),
-            "more_url_query": "status=done",
-        },
+        context={"actions": actions, "more_url_query": "status=done"},
         order=20,
-        count=waiting.count(),
+        count=count,
     )
 
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, record_kind, section
-from qms.models import count_each, prepared_count_each
+from qms.hub import Section, Todo, first_rows, first_rows_for, record_kind, section
+from qms.models import Action, count_each, prepared_count_each
 
 from .choices import ContextStatus, ReviewStatus, StatementStatus
 from .models import ContextIssue, InterestedParty, ManagementReview, QmsStatement, recent_since
@@ -139,12 +139,11 @@ def review_preparation(request) -> Section | None:
 @section("my_work")
 def my_review_outputs(request) -> Section | None:
     """The open actions that management reviews decided and the person owns or deputises."""
-    actions, count = first_rows(
-        review_outputs()
-        .active()
-        .owned_by(request.user)
-        .select_related("review_decision__review")
-        .order_by("due_date", "pk"),
+    actions, count = first_rows_for(
+        "my_review_outputs",
+        request.user,
+        lambda user: review_outputs().active().owned_by(user).order_by("due_date", "pk"),
+        Action.objects.select_related("review_decision__review"),
         SECTION_ROWS,
     )
     if not actions:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qms.hub import Section, Todo, first_rows, record_kind, section
+from qms.hub import Section, Todo, first_rows, first_rows_for, record_kind, section
 from qms.models import prefetch_linked_processes, prepared_count_each
 
 from .choices import Band, RiskStatus
@@ -42,10 +42,13 @@ def objective_risks(request, objective) -> Section:
 
 @section("my_work")
 def my_reviews_due(request) -> Section | None:
-    due, count = first_rows(
-        Risk.objects.owned_by(request.user).review_overdue().select_related("owner"),
+    due, count = first_rows_for(
+        "my_reviews_due",
+        request.user,
+        lambda user: Risk.objects.owned_by(user).review_overdue(),
+        Risk.objects.select_related("owner"),
         SECTION_ROWS,
-        count=lambda: Risk.objects.review_overdue().count_held_by(request.user),
+        counted=lambda user: Risk.objects.review_overdue().held_by(user),
     )
     if not due:
         return None
@@ -65,8 +68,11 @@ def _awaiting_approval_by(user):
 
 @section("my_work")
 def acceptances_awaiting_my_approval(request) -> Section | None:
-    waiting, count = first_rows(
-        _awaiting_approval_by(request.user).select_related("owner").prefetch_related(prefetch_linked_processes()),
+    waiting, count = first_rows_for(
+        "acceptances_awaiting_my_approval",
+        request.user,
+        _awaiting_approval_by,
+        Risk.objects.select_related("owner").prefetch_related(prefetch_linked_processes()),
         SECTION_ROWS,
     )
     if not waiting:

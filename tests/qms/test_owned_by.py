@@ -48,8 +48,7 @@ def test_held_by_splits_owned_by_into_parts_that_do_not_overlap(owner, deputy):
 
     assert set(mine) == {owned, owned_and_deputised}
     assert set(standing_in) == {deputised, Action.objects.get(status=ActionStatus.CANCELLED)}
-    assert Action.objects.count_held_by(owner) == Action.objects.owned_by(owner).count() == 4
-    assert Action.objects.active().count_held_by(owner) == 3
+    assert Action.objects.owned_by(owner).count() == 4
     assert count_each(owner, open=Action.objects.active().held_by(owner), all=Action.objects.held_by(owner)) == {
         "open": 3,
         "all": 4,

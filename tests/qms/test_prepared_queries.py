@@ -90,3 +90,32 @@ def test_rows_of_another_shape_are_built_apart(settings):
     assert prepared_rows("newest", anna, lambda user: newest(user, 2), shape=(2,)) == [(second.pk,), (first.pk,)]
     assert prepared_rows("newest", anna, lambda user: newest(user, 1), shape=(1,)) == [(second.pk,)]
     assert built == [1, 2]
+
+
+def test_a_section_gets_its_first_rows_in_order_with_what_it_shows_and_counts_only_when_full(
+    django_assert_num_queries,
+):
+    from qms.hub import first_rows_for
+
+    anna = UserFactory(role=Role.PROCESS_OWNER)
+    due = [ActionFactory(owner=anna, due_date=timezone.localdate() + timedelta(days=n)) for n in (3, 1, 2)]
+    ActionFactory(deputies=[anna], due_date=timezone.localdate() + timedelta(days=9))
+
+    def section(rows):
+        return first_rows_for(
+            f"mine:{rows}",
+            anna,
+            lambda user: Action.objects.owned_by(user).order_by("due_date"),
+            Action.objects.select_related("owner"),
+            rows,
+            counted=lambda user: Action.objects.held_by(user),
+        )
+
+    with django_assert_num_queries(2):  # the ids, then those records with their owners
+        shown, count = section(10)
+        owners = [action.owner for action in shown]
+    assert owners[:3] == [anna] * 3 and owners[3] != anna
+    assert (shown[:3], count) == ([due[1], due[2], due[0]], 4)
+    with django_assert_num_queries(3):  # and, as they fill the section, the count
+        shown, count = section(2)
+    assert (shown, count) == ([due[1], due[2]], 4)

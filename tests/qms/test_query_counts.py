@@ -38,8 +38,9 @@ PAGES = [
 @pytest.mark.parametrize(("name", "kwargs"), PAGES)
 def test_page_queries_do_not_grow_with_rows(client_for, quality, django_assert_max_num_queries, name, kwargs):
     client = client_for(quality)
-    build(5, quality)
     hub = name in ("qms:dashboard", "qms:my_work")
+    # A hub's section counts its rows apart once they fill it (qms.hub.first_rows): both sizes fill them.
+    build(12 if hub else 5, quality)
     with django_assert_max_num_queries(MAX_HUB_QUERIES if hub else MAX_QUERIES) as few:
         assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
 
