@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
@@ -98,6 +99,11 @@ def _snapshot_links(snapshots: type[models.Model], m2m_field: models.ManyToManyF
     )
 
 
+# Sent once for each bulk write of history, with who made it (None for the system): simple-history
+# sends post_create_historical_record for a record saved alone, and nothing for records in bulk.
+bulk_history_recorded = Signal()
+
+
 def history_bulk_record(
     objs, model: type[models.Model], *, update: bool, user=None, reason: str = "", when: datetime | None = None
 ) -> list:
@@ -112,6 +118,7 @@ def history_bulk_record(
     for m2m_field in getattr(history_model, "_history_m2m_fields", []):
         snapshots = getattr(history_model, m2m_field.name).model
         _snapshot_links(snapshots, m2m_field, [(obj.pk, row) for obj, row in zip(objs, rows, strict=True)])
+    bulk_history_recorded.send(sender=model, user_id=getattr(user, "pk", None))
     return rows
 
 

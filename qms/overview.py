@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from simple_history.signals import post_create_historical_record
 
 from .choices import ActionStatus
+from .history import bulk_history_recorded
 from .hub import sections
 from .models import Action
 
@@ -76,9 +77,17 @@ def _wrote_key(user_id: int | None) -> str:
 
 
 def _note_write(sender, history_instance, **kwargs) -> None:
-    user_id = history_instance.history_user_id
+    _wrote(history_instance.history_user_id)
+
+
+def _note_bulk_write(sender, user_id: int | None, **kwargs) -> None:
+    _wrote(user_id)
+
+
+def _wrote(user_id: int | None) -> None:
     if user_id is not None:
         transaction.on_commit(lambda: cache.set(_wrote_key(user_id), timezone.now(), SHARED_SECONDS))
 
 
 post_create_historical_record.connect(_note_write, dispatch_uid="qms_overview_read_your_writes")
+bulk_history_recorded.connect(_note_bulk_write, dispatch_uid="qms_overview_read_your_bulk_writes")

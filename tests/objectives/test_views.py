@@ -1,5 +1,6 @@
 """Objectives and KPI pages: what they show, who may write, and My measures with htmx."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from objectives import services
 from objectives.choices import KPIStatus, Nature, ObjectiveStatus, Source
 from objectives.models import KPI, EffectivenessMeasure, Measurement, Objective
+from objectives.periods import Period
 from objectives.views import OVERVIEW_ROWS
 from tests.factories import (
     ActionFactory,
@@ -186,6 +188,25 @@ def test_the_overview_is_drawn_once_a_minute_for_who_may_do_the_same_and_again_f
     with django_capture_on_commit_callbacks(execute=True):
         changed.save()
     assert "Ship on the day promised" in client_for(lead).get(index).content.decode()  # who wrote sees it at once
+
+
+def test_who_enters_a_kpi_value_sees_the_overview_drawn_again_at_once(
+    client_for, owner, django_capture_on_commit_callbacks
+):
+    """A value is written in bulk with its history (no per-record signal): it still counts as a write."""
+    kpi = KPIFactory(owner=owner, objectives=[ObjectiveFactory(owner=owner)])
+    index = reverse("objectives:index")
+
+    def on_target() -> int:
+        page = client_for(owner).get(index).content.decode()
+        return int(re.search(r'On target</div><div class="fs-3 fw-semibold text-success">(\d+)<', page).group(1))
+
+    assert on_target() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.measurement_record(
+            kpi=kpi, period=Period.last_closed(kpi.frequency, timezone.localdate()), value=Decimal("99"), user=owner
+        )
+    assert on_target() == 1
 
 
 def test_progress_comes_from_the_kpis(viewer):
