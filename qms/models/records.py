@@ -54,6 +54,7 @@ def count_each(user, **querysets: models.QuerySet | tuple[models.QuerySet, ...])
 # The id of the stand-in a prepared query is built for: no row has it, and no query holds it as a value.
 STAND_IN_ID = -987_654_321
 _prepared: dict[tuple, tuple[str, tuple, tuple[int, ...]] | None] = {}
+_NOT_YET = object()
 
 
 def prepared_rows(name: str, person, build: Callable[[Any], models.QuerySet], *, shape: tuple = ()) -> list[tuple]:
@@ -78,13 +79,13 @@ def prepared_count_each(name: str, user, counted: Callable[[Any], dict]) -> dict
 def _run_prepared(name: str, person, build: Callable, shape: tuple) -> tuple[list[str], list[tuple]]:
     today = timezone.localdate()
     key = (name, shape, connection.vendor, today, person.role, person.is_superuser, person.is_active)
-    if key not in _prepared:
-        for stale in [k for k in _prepared if k[3] != today]:
+    prepared = _prepared.get(key, _NOT_YET)
+    if prepared is _NOT_YET:  # read once, and the keys listed at once: safe beside other threads
+        for stale in [k for k in list(_prepared) if k[3] != today]:
             _prepared.pop(stale, None)
         stand_in = copy.copy(person)
         stand_in.pk = STAND_IN_ID
-        _prepared[key] = _compiled(build(stand_in))
-    prepared = _prepared[key]
+        prepared = _prepared[key] = _compiled(build(stand_in))
     if prepared is None:  # can match nothing (none()): no query to run
         sql, params = None, []
     else:
