@@ -51,7 +51,7 @@ def my_actions(request) -> Section:
 
 @section("my_work")
 def actions_awaiting_my_check(request) -> Section | None:
-    if not _may_check(request.user):
+    if not Action.user_is_verifier(request.user):
         return None
     actions, count = first_rows_for(
         "actions_awaiting_my_check",
@@ -69,15 +69,11 @@ def actions_awaiting_my_check(request) -> Section | None:
     )
 
 
-def _may_check(user) -> bool:
-    return user.is_superuser or user.role in Action.VERIFIER_ROLES
-
-
 def _action_todo_counts(user) -> dict:
     """The counts, each on an index (open actions by owner; done ones by status)."""
     owned, deputised = Action.objects.held_by(user)
     counted = {"overdue": (owned.overdue(), deputised.overdue()), "open": (owned.active(), deputised.active())}
-    if _may_check(user):
+    if Action.user_is_verifier(user):
         # Never the owner's or a deputy's to check (whoever completed it is left to the check itself).
         counted["to_check"] = Action.objects.filter(status=ActionStatus.DONE).not_owned_by(user)
     return counted
@@ -107,7 +103,7 @@ def action_todos(request) -> list[Todo]:
             order=40,
         ),
     ]
-    if _may_check(user):
+    if Action.user_is_verifier(user):
         todos.append(
             Todo(
                 label=ngettext(

@@ -223,10 +223,15 @@ class Action(ProcessLinkedRecord):
             completed_by = user_id
         return completed_by
 
+    @classmethod
+    def user_is_verifier(cls, user) -> bool:
+        """Whether `user` judges effectiveness at all; which actions, `user_can_verify` says."""
+        return user.is_superuser or user.role in cls.VERIFIER_ROLES
+
     def user_can_verify(self, user) -> bool:
         """Effectiveness is judged independently: by quality, leadership or an auditor; never by the
         owner, a deputy, or whoever completed the action (who may have handed it over since)."""
-        if not user.is_authenticated or not (user.is_superuser or user.role in self.VERIFIER_ROLES):
+        if not user.is_authenticated or not self.user_is_verifier(user):
             return False
         if user.pk == self.owner_id or self.deputies.filter(pk=user.pk).exists():
             return False
