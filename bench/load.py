@@ -6,7 +6,10 @@ Builds the enterprise dataset if it is not there (bench/dataset.py), starts guni
 workers on a free port (the benchmark's settings: DEBUG off, the floor view at /bench/floor/), signs
 in 20 people (the quality manager, the busiest process owner, a viewer and the 17 next busiest
 owners; sessions made in this process, as a login would leave them), and runs one thread per
-person, each sending its next request as soon as the last one answered, for `--seconds`:
+person for `--seconds`, each sending its next request as soon as the last one answered (a closed
+loop: the server's most, with every person always waiting on it), or, with `--rate`, at random
+moments that together offer that many requests a second (Poisson arrivals), each request's time
+counted from the moment it was due, so a server that falls behind pays for the wait:
 70% lists (actions, risks, KPIs, processes, nonconformities, the dashboard, My work), 20% detail
 pages (a random action, risk, KPI or process; a process page then loads its sections, as a browser
 does, one after the other), 10% value saves (the htmx POST of My measures, a
@@ -126,11 +129,19 @@ def targets() -> dict[str, list[str]]:
     }
 
 
-def worker(port, person, urls, mix, stop_at, results, seed):
+def worker(port, person, urls, mix, stop_at, results, seed, rate):
     from django.urls import reverse
 
     rng = random.Random(seed)
-    while time.monotonic() < stop_at:
+    due = time.monotonic()
+    while True:
+        if rate:
+            due += rng.expovariate(rate)
+            time.sleep(max(0.0, due - time.monotonic()))
+        else:
+            due = time.monotonic()
+        if due >= stop_at:
+            return
         draw = rng.random()
         headers = {"Cookie": person.cookie, "Host": f"localhost:{port}"}
         body = None
@@ -153,13 +164,14 @@ def worker(port, person, urls, mix, stop_at, results, seed):
                     "Origin": f"http://localhost:{port}",
                 }
             )
-        results.append(fetch(port, kind, method, url, headers, body))
+        results.append(fetch(port, kind, method, url, headers, body, since=due))
         for section in urls["sections"].get(url, []):
             results.append(fetch(port, "section", "GET", section, {**headers, "HX-Request": "true"}))
 
 
-def fetch(port, kind, method, url, headers, body=None) -> tuple:
-    start = time.perf_counter()
+def fetch(port, kind, method, url, headers, body=None, since=None) -> tuple:
+    """(kind, seconds from `since` (default: now) to the whole answer, status, url)."""
+    start = time.monotonic() if since is None else since
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         connection.request(method, url, body=body, headers=headers)
@@ -169,14 +181,16 @@ def fetch(port, kind, method, url, headers, body=None) -> tuple:
         connection.close()
     except OSError as error:
         status = f"{type(error).__name__}"
-    return kind, time.perf_counter() - start, status, url
+    return kind, time.monotonic() - start, status, url
 
 
-def run(port, people, urls, mix, seconds) -> list:
+def run(port, people, urls, mix, seconds, rate=0.0) -> list:
+    """Every person's requests for `seconds`; `rate`, if given, is the requests a second offered by
+    all of them together (their process pages' sections come on top, as a browser asks for them)."""
     results: list = []
     stop_at = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=worker, args=(port, person, urls, mix, stop_at, results, n))
+        threading.Thread(target=worker, args=(port, person, urls, mix, stop_at, results, n, rate / len(people)))
         for n, person in enumerate(people)
     ]
     for thread in threads:
@@ -212,6 +226,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        action="append",
+        default=[],
+        help="also run the mix at this many requests a second offered (repeatable)",
+    )
     args = parser.parse_args()
     dataset.setup()
     dataset.build()
@@ -240,9 +261,12 @@ def main() -> None:
     server = start_server(port, args.workers)
     try:
         print(f"gunicorn ({args.workers} workers) on port {port}; {len(people)} people; {args.seconds:.0f} s each run")
-        run(port, people[:2], urls, "mix", 5)  # warm both workers
+        run(port, people, urls, "mix", 5)  # warm both workers
         mixed = run(port, people, urls, "mix", args.seconds)
-        report("Mix: 70% lists, 20% detail pages, 10% value saves", mixed, args.seconds)
+        report("Mix: 70% lists, 20% detail pages, 10% value saves, a closed loop", mixed, args.seconds)
+        for rate in args.rate:
+            offered = run(port, people, urls, "mix", args.seconds, rate)
+            report(f"The same mix offered at {rate:g} requests/s (sections on top)", offered, args.seconds)
         floor = run(port, people, urls, "floor", args.seconds)
         report("Floor view only", floor, args.seconds)
     finally:
