@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from qms.postgres import on_postgresql
+
 # Active actions: ActionStatus.active() when this was written. A change to it needs a migration
 # that replaces these functions.
 ACTIVE = "('open', 'in_progress')"
@@ -58,17 +60,6 @@ DROP FUNCTION qms_count_action_status();
 DROP FUNCTION qms_count_action_links();
 DROP FUNCTION qms_add_active_actions(bigint, integer);
 """
-
-
-def on_postgresql(sql):
-    """The counts are kept by triggers on PostgreSQL only; elsewhere they are counted when read."""
-
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(sql)  # several statements: no parameters, so psycopg sends them as one
-
-    return run
 
 
 class Migration(migrations.Migration):
