@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from qms.clauses import Clause
-from qms.filters import SearchFilterSet, ShortListFilter, process_filter
+from qms.filters import SearchFilterSet, ShortListFilter, SortFilter, process_filter
 from qms.models import User
 from qms.params import MAX_RECORD_ID
 
@@ -30,7 +30,7 @@ class AuditFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AuditStatus.choices)
     process = process_filter()
     owner = ShortListFilter(label=_("Lead auditor"), queryset=lead_auditors())
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("reference", "reference"), ("title", "title"), ("planned_start", "start"), ("status", "status")),
     )
 
@@ -52,7 +52,7 @@ class FindingFilterSet(SearchFilterSet):
     process = process_filter(field_name="process")
     year = django_filters.NumberFilter(label=_("Year"), field_name="audit__programme__year")
     to_answer = django_filters.BooleanFilter(label=_("For me to answer"), method="filter_to_answer")
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("audit__planned_start", "audit"), ("kind", "kind"), ("clause", "clause"), ("title", "title")),
     )
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, person_filter, process_filter
+from qms.filters import SearchFilterSet, SortFilter, person_filter, process_filter
 
 from .choices import NCStatus, Origin, Severity
 from .models import Nonconformity
@@ -25,7 +25,7 @@ class NonconformityFilterSet(SearchFilterSet):
         label=_("Age"), choices=[(band.key, band.label) for band in AGE_BANDS.values()], method="filter_age"
     )
     awaiting_review = django_filters.BooleanFilter(label=_("Awaiting my review"), method="filter_awaiting_review")
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(
             ("reference", "reference"),
             ("title", "title"),

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, ShortListFilter, objective_filter, person_filter, process_filter
+from qms.filters import SearchFilterSet, ShortListFilter, SortFilter, objective_filter, person_filter, process_filter
 
 from .choices import Frequency, KPIStatus, Nature, ObjectiveStatus
 from .models import KPI, Objective, StrategicTheme
@@ -17,7 +17,7 @@ class KPIFilterSet(SearchFilterSet):
     owner = person_filter()
     process = process_filter()
     objective = objective_filter()
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("reference", "reference"), ("name", "name"), ("status", "status"), ("owner__last_name", "owner")),
     )
 
@@ -41,7 +41,7 @@ class ObjectiveFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ObjectiveStatus.choices)
     owner = person_filter()
     process = process_filter()
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("reference", "reference"), ("title", "title"), ("due_date", "due"), ("status", "status")),
     )
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, person_filter, unit_filter
+from qms.filters import SearchFilterSet, SortFilter, person_filter, unit_filter
 
 from .choices import ProcessStatus, ProcessType
 from .models import Process
@@ -14,7 +14,7 @@ class ProcessFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProcessStatus.choices)
     owner = person_filter()
     org_unit = unit_filter()
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(
             ("reference", "reference"),
             ("name", "name"),

@@ -1,6 +1,7 @@
 import django_filters
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
 from django.forms import Select
 from django.http import QueryDict
@@ -20,6 +21,15 @@ class ShortListFilter(django_filters.ModelChoiceFilter):
     """A filter by one record of a short list (a theme, a lead auditor), its choices read at once."""
 
     field_class = ShortListChoiceField
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """Sorts a list by the column asked for and then by id, so that rows alike in that column keep
+    one order and a page neither repeats a row of another nor skips one."""
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(param) for param in value or () if param not in EMPTY_VALUES]
+        return qs.order_by(*ordering, "pk") if ordering else qs
 
 
 def person_filter(label=None, **kwargs) -> django_filters.ModelChoiceFilter:
@@ -110,7 +120,7 @@ class ActionFilterSet(SearchFilterSet):
     source_type = django_filters.ChoiceFilter(
         label=_("Raised from"), choices=_source_type_choices, method="filter_source_type"
     )
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(
             ("reference", "reference"),
             ("title", "title"),
@@ -155,7 +165,7 @@ class UserFilterSet(SearchFilterSet):
 
     role = django_filters.ChoiceFilter(label=_("Role"), choices=Role.choices)
     org_unit = unit_filter()
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("last_name", "name"), ("job_title", "job_title"), ("role", "role"), ("org_unit__name", "unit")),
     )
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, person_filter, process_filter
+from qms.filters import SearchFilterSet, SortFilter, person_filter, process_filter
 
 from .choices import ContextStatus, Effect, IssueCategory, IssueSide, PartyKind
 from .models import ContextIssue, InterestedParty
@@ -41,7 +41,7 @@ class ContextIssueFilterSet(ContextFilterSet):
     side = django_filters.ChoiceFilter(label=_("Internal or external"), choices=IssueSide.choices)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=IssueCategory.choices)
     effect = django_filters.ChoiceFilter(label=_("Effect"), choices=Effect.choices)
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(("reference", "reference"), ("title", "title"), ("category", "category"), ("review_date", "review"))
     )
 
@@ -57,9 +57,7 @@ class InterestedPartyFilterSet(ContextFilterSet):
     search_fields = ("reference", "name", "requirements", "monitoring")
 
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartyKind.choices)
-    o = django_filters.OrderingFilter(
-        fields=(("reference", "reference"), ("name", "name"), ("kind", "kind"), ("review_date", "review"))
-    )
+    o = SortFilter(fields=(("reference", "reference"), ("name", "name"), ("kind", "kind"), ("review_date", "review")))
 
     class Meta:
         model = InterestedParty

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qms.filters import SearchFilterSet, objective_filter, person_filter, process_filter
+from qms.filters import SearchFilterSet, SortFilter, objective_filter, person_filter, process_filter
 
 from .choices import Band, Category, RiskKind, RiskStatus
 from .models import Risk
@@ -31,7 +31,7 @@ class RiskFilterSet(SearchFilterSet):
     )
     likelihood = django_filters.NumberFilter(label=_("Likelihood"), method="filter_cell")
     impact = django_filters.NumberFilter(label=_("Impact"), method="filter_cell")
-    o = django_filters.OrderingFilter(
+    o = SortFilter(
         fields=(
             ("reference", "reference"),
             ("title", "title"),

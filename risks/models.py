@@ -256,6 +256,11 @@ class Risk(ProcessLinkedRecord):
                 name="risks_risk_heat",
                 condition=~Q(status=RiskStatus.CLOSED),
             ),
+            # Sort headers whose sort would otherwise read every risk (qms.filters.SortFilter adds the id).
+            models.Index(fields=["title", "id"], name="risks_risk_sort_title"),
+            models.Index(fields=["status", "id"], name="risks_risk_sort_status"),
+            models.Index(fields=["inherent_score", "id"], name="risks_risk_sort_inherent"),
+            models.Index(fields=["next_review_date", "id"], name="risks_risk_sort_review"),
         ]
         verbose_name = _("risk or opportunity")
         verbose_name_plural = _("risks and opportunities")

@@ -132,6 +132,10 @@ class Action(ProcessLinkedRecord):
                 condition=Q(status=ActionStatus.DONE),
                 name="qms_action_done_completed",
             ),
+            # The list's sort headers, each column with the id that breaks its ties (qms.filters.SortFilter).
+            models.Index(fields=["status", "id"], name="qms_action_sort_status"),
+            models.Index(fields=["title", "id"], name="qms_action_sort_title"),
+            models.Index(fields=["due_date", "id"], name="qms_action_sort_due"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -90,6 +90,8 @@ class User(Model, AbstractUser):
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
+        # Lists sorted by their owner, and the people list by name (qms.filters.SortFilter adds the id).
+        indexes = [models.Index(fields=["last_name", "id"], name="qms_user_sort_last_name")]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="%(app_label)s_%(class)s_role_valid"),
             # One person per address, whatever its capitals: invites and password resets go to it.
