@@ -3,12 +3,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qms_enterprise_bench .venv/bin/python bench/pages.py
 
 Builds the enterprise dataset if it is not there (bench/dataset.py), then, in-process (Django's
-test client, the app's real middleware and sessions, DEBUG off), requests every list, the dashboard,
-My work, the process page of the busiest process, detail pages and the API lists (first and last
-page) as a quality manager, the busiest process owner and a viewer. Each request of a page is
-preceded by one of the floor view (bench/floor.py: one query, a tiny template, the same
-middleware), so both see the same machine load. Prints, per page and person: the queries, p50 and
-p95 of the page, the milliseconds spent in SQL (p50), the size, and p50 over the floor's p50.
+test client, the app's real middleware and sessions, DEBUG off), requests every list (the two
+longest also searched, sorted and narrowed to a process), the dashboard, My work, the process page
+of the busiest process, detail pages and the API lists (first and last page) as a quality manager,
+the busiest process owner and a viewer. Each request of a page is preceded by one of the floor view
+(bench/floor.py: one query, a tiny template, the same middleware), so both see the same machine
+load. Prints, per page and person: the queries, p50 and p95 of the page, the milliseconds spent in
+SQL (p50), the size, and p50 over the floor's p50.
 
     --pages action,risk   only pages whose label contains one of these words
     --users quality       only these people (quality, owner, viewer)
@@ -63,6 +64,11 @@ def pages() -> list[tuple[str, str]]:
         ("My work", r("qms:my_work")),
         ("Action list", r("qms:action_list")),
         ("Action list, overdue", r("qms:action_list") + "?overdue=1"),
+        # What people do to the longest lists: search them, sort them, narrow them to a process.
+        ("Action list, searched", r("qms:action_list") + "?q=supplier"),
+        ("Action list, by title", r("qms:action_list") + "?o=title"),
+        ("Action list, by owner", r("qms:action_list") + "?o=-owner"),
+        ("Action list, busiest process", r("qms:action_list") + f"?process={busiest.pk}"),
         ("Process list", r("processes:process_list")),
         ("Process map", r("processes:process_map")),
         ("Objectives overview", r("objectives:index")),
@@ -70,6 +76,8 @@ def pages() -> list[tuple[str, str]]:
         ("KPI list", r("objectives:kpi_list")),
         ("My measures", r("objectives:my_measures")),
         ("Risk list", r("risks:risk_list")),
+        ("Risk list, searched", r("risks:risk_list") + "?q=supplier"),
+        ("Risk list, by review date", r("risks:risk_list") + "?o=review"),
         ("Heat map", r("risks:heat_map")),
         ("Audit programmes", r("audits:auditprogramme_list")),
         ("Audit list", r("audits:audit_list")),
