@@ -24,6 +24,7 @@ from functools import partial
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
@@ -54,6 +55,17 @@ class RecordHistory(HistoricalRecords):
         if not created and update_fields and set(update_fields) <= set(self.excluded_fields):
             return
         super().post_save(instance, created, using=using, **kwargs)
+
+    def get_meta_options(self, model):
+        # A History tab reads the snapshots of what points at its record through a generic foreign
+        # key (the actions raised from it, its evidence files) by that key: index it, as on the model.
+        options = super().get_meta_options(model)
+        options["indexes"] = [
+            models.Index(fields=[key.ct_field, key.fk_field], name=f"{model._meta.model_name}_h_{key.name}")
+            for key in model._meta.private_fields
+            if isinstance(key, GenericForeignKey)
+        ]
+        return options
 
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         if action not in ("post_add", "post_remove", "post_clear"):
