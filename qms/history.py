@@ -13,6 +13,8 @@ of the parts a person thinks of as belonging to the record (a process's inputs, 
 risk's reviews), which the parent model names in `history_parts` or another app adds with
 `add_history_part` (evidence files, on every record that takes them). Names are resolved with one
 query per related model, so the tab costs a fixed number of queries however long the history is.
+The tab shows a page of changes at a time (`history_page`), reading only the snapshots that page
+needs, so its time does not grow with the history either.
 """
 
 import operator
@@ -311,15 +313,36 @@ def history_parts(model: type[models.Model]) -> tuple[HistoryPart, ...]:
     return (*getattr(model, "history_parts", ()), *_added_parts[model._meta.label_lower])
 
 
+@dataclass
+class HistoryPage:
+    """Entries of a History tab, newest first: those made before `before` (any time when None), and
+    the `before` of the page of older ones, if any."""
+
+    entries: list[HistoryEntry]
+    older: datetime | None = None
+    before: datetime | None = None
+
+
 def record_history(record: models.Model) -> list[HistoryEntry]:
-    """The record's changes and those of its `history_parts`, newest first."""
+    """Every change of the record and of its `history_parts`, newest first."""
+    return history_page(record).entries
+
+
+def history_page(record: models.Model, newest: int | None = None, before: datetime | None = None) -> HistoryPage:
+    """The changes of the record and of its `history_parts` made before `before` (any time when None),
+    newest first: all of them, or with `newest`, the last changes that many snapshots make, and any
+    made at the same moment as the oldest of those. The snapshots read are those changes' and the one
+    each is compared with, so a page costs the same however long the record's history is."""
     own = _Reader(type(record))
-    versions = list(
-        record.history.select_related("history_user")
-        .prefetch_related(*own.m2m.values())
-        .order_by("history_date", "history_id")
-    )
+    own_stream = record.history.all()
     parts = [_PartReader(record, part) for part in history_parts(type(record))]
+    streams = [own_stream, *(part.stream for part in parts)]
+    if before is not None:
+        streams = [stream.filter(history_date__lt=before) for stream in streams]
+    cut = _page_start(streams, newest) if newest else None
+    versions = _read_versions(streams[0], None, cut, prefetch=own.m2m.values())
+    for part, stream in zip(parts, streams[1:], strict=True):
+        part.versions = _read_versions(stream, part.model._meta.pk.attname, cut)
     wanted: dict[type[models.Model], set] = defaultdict(set)
     own.want(versions, wanted)
     for part in parts:
@@ -344,12 +367,45 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
         previous = version
     for part in parts:
         entries.extend(part.entries(names))
+    if cut is not None:  # the snapshots before the cut were read only to compare the first ones with
+        entries = [entry for entry in entries if entry.when >= cut]
     entries.sort(key=operator.attrgetter("when"), reverse=True)
-    return entries
+    return HistoryPage(entries, older=cut, before=before)
+
+
+def _dates(streams: list[models.QuerySet]) -> models.QuerySet:
+    """The times of all the streams' snapshots, as one query."""
+    dates = [stream.order_by().values_list("history_date", flat=True) for stream in streams]
+    return dates[0].union(*dates[1:], all=True) if len(dates) > 1 else dates[0]
+
+
+def _page_start(streams: list[models.QuerySet], n: int) -> datetime | None:
+    """The time of the n-th newest snapshot of all the streams, when there are more than n: the page
+    shows the changes from then on, and older ones are left for the next page (which is empty only
+    when the snapshots after the n-th share its very moment). None: there are no more than n."""
+    newest = list(_dates(streams).order_by("-history_date")[n - 1 : n + 1])
+    return newest[0] if len(newest) == 2 else None
+
+
+def _read_versions(stream: models.QuerySet, key: str | None, cut: datetime | None, prefetch=()) -> list:
+    """The snapshots of `stream` from `cut` on (all of them when `cut` is None) with those their
+    first changes are worked out against: for the record's own (`key` None), the snapshot before the
+    cut; for a part's (`key` tells its records apart), the earlier snapshots of each record among
+    them. In one query, in time order for each record."""
+    if cut is not None:
+        recent = models.Q(history_date__gte=cut)
+        if key is None:
+            before = stream.filter(history_date__lt=cut).order_by("-history_date", "-history_id")[:1]
+            stream = stream.filter(recent | models.Q(history_id=models.Subquery(before.values("history_id"))))
+        else:
+            stream = stream.filter(**{f"{key}__in": stream.filter(recent).values(key)})
+    order = ("history_date", "history_id") if key is None else (key, "history_date", "history_id")
+    return list(stream.select_related("history_user").prefetch_related(*prefetch).order_by(*order))
 
 
 class _PartReader:
-    """The snapshots of one part of a record, read in one query, and the entries they make."""
+    """The snapshots of one part of a record (`stream`, read by history_page into `versions`) and
+    the entries they make."""
 
     def __init__(self, record: models.Model, part: HistoryPart):
         self.part = part
@@ -371,10 +427,8 @@ class _PartReader:
         self.reader = _Reader(model, only=part.fields, also=(part.note,) if part.note else (), skip=skip)
         self.label = str(part.label or model._meta.verbose_name)
         self.title_field = self._field(part.title)
-        pk = model._meta.pk.attname
-        self.versions = list(
-            model.history.filter(**where).select_related("history_user").order_by(pk, "history_date", "history_id")
-        )
+        self.stream = model.history.filter(**where)
+        self.versions: list = []
 
     def _field(self, name: str) -> models.Field | None:
         try:
@@ -450,6 +504,8 @@ __all__ = [
     "bulk_update_with_history",
     "format_value",
     "history_bulk_record",
+    "HistoryPage",
+    "history_page",
     "history_parts",
     "record_history",
 ]

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
@@ -22,7 +23,24 @@ from django.views.generic import DetailView, ListView
 from django_htmx.http import HttpResponseClientRedirect
 
 from qms.exports import FORMATS, table_download
-from qms.history import record_history
+from qms.history import HistoryPage, history_page
+
+HISTORY_PAGE = 50  # snapshots a History tab reads at a time (more when several share a moment)
+
+
+def history_tab(request: HttpRequest, record) -> HistoryPage:
+    """A History tab's entries: the newest, or with `?before=` (the time its "Older changes" link
+    carries) those before them."""
+    before = request.GET.get("before")
+    if before is None:
+        return history_page(record, newest=HISTORY_PAGE)
+    try:
+        moment = parse_datetime(before)
+    except ValueError:
+        moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise BadRequest(_("“before” must be a date and time with its time zone."))
+    return history_page(record, newest=HISTORY_PAGE, before=moment)
 
 
 def htmx_partial(request: HttpRequest) -> bool:
@@ -113,7 +131,7 @@ class RecordDetailView(DetailView):
         context["can_change"] = self.object.user_can_change(self.request.user)
         context["can_edit"] = context["can_change"] and not self.object.is_frozen
         if self.tab == "history":
-            context["history"] = record_history(self.object)
+            context["history"] = history_tab(self.request, self.object)
         return context
 
 

@@ -22,10 +22,9 @@ from qms import services, twofactor
 from qms.choices import ActionStatus
 from qms.filters import PeopleFilterSet
 from qms.forms import HandOverForm, PersonForm, PersonInviteForm, ReasonForm, add_errors
-from qms.history import record_history
 from qms.models import Action, OrgUnit, User, count_subquery
 from qms.selectors import person_holdings
-from qms.views.generic import Confirmation, confirm_response, done_response, htmx_partial
+from qms.views.generic import Confirmation, confirm_response, done_response, history_tab, htmx_partial
 
 
 def _manageable(request: HttpRequest, pk: int) -> User:
@@ -93,7 +92,7 @@ class UserDetailView(DetailView):
         if self.tab == "history":
             if not user.administers_qms:
                 raise PermissionDenied(_("Only quality managers see the history of people's accounts."))
-            context["history"] = record_history(person)
+            context["history"] = history_tab(self.request, person)
             context["holdings"] = person_holdings(person, rows=0)
         else:
             context["holdings"] = person_holdings(person)
