@@ -27,6 +27,7 @@ import sys
 import time
 from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "settings_bench"
@@ -46,8 +47,10 @@ def pages() -> list[tuple[str, str]]:
     from nonconformities.models import Nonconformity
     from objectives.models import KPI, Objective
     from processes.models import Process
+    from qms.history import history_page
     from qms.hub import section_names
     from qms.models import Action
+    from qms.views.generic import HISTORY_PAGE
     from risks.models import Risk
 
     busiest = dataset.busiest_process()
@@ -58,6 +61,8 @@ def pages() -> list[tuple[str, str]]:
     audit = Audit.objects.filter(status="closed").order_by("-planned_start").first()
     objective = Objective.objects.exclude(main_kpi=None).order_by("pk").first()
     nonconformity = Nonconformity.objects.order_by("-pk").first()
+    older = history_page(kpi, newest=HISTORY_PAGE).older
+    older_kpi_changes = urlencode({"before": older.isoformat()}) if older else ""
     r = reverse
     rows = [
         ("Dashboard", r("qms:dashboard")),
@@ -101,6 +106,7 @@ def pages() -> list[tuple[str, str]]:
         ("Risk page", r("risks:risk_detail", args=[risk.pk])),
         ("KPI page (120 values)", r("objectives:kpi_detail", args=[kpi.pk])),
         ("KPI history", r("objectives:kpi_history", args=[kpi.pk])),
+        ("KPI history, older changes", r("objectives:kpi_history", args=[kpi.pk]) + "?" + older_kpi_changes),
         ("Objective page", r("objectives:objective_detail", args=[objective.pk])),
         ("Audit page", r("audits:audit_detail", args=[audit.pk])),
         ("Nonconformity page", r("nonconformities:nonconformity_detail", args=[nonconformity.pk])),
