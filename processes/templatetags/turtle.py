@@ -1,7 +1,7 @@
 from django import template
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from qms.models import detail_url
 from qms.templatetags.qms import confirm_link
 
 register = template.Library()
@@ -13,7 +13,7 @@ def remove_line(context, part: str, line) -> str:
     if not context.get("can_change"):
         return ""
     return confirm_link(
-        reverse("processes:process_part_remove", args=[context["object"].pk, part, line.pk]),
+        detail_url("processes:process_part_remove", context["object"].pk, part, line.pk),
         title=_("Remove %(line)s") % {"line": line},
         icon="x-lg",
         css="btn btn-link btn-sm p-0 ms-1 text-body-secondary remove-line",

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Self
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import slug_re
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -113,12 +114,21 @@ def _compiled(queryset: models.QuerySet) -> tuple[str, tuple, tuple[int, ...]] |
     return sql, tuple(params), tuple(i for i, value in enumerate(params) if value == STAND_IN_ID)
 
 
-def detail_url(view_name: str, *pks: int) -> str:
-    """`reverse(view_name, args=pks)` for a record's page, reversed once per URL configuration and
+def detail_url(view_name: str, *args: int | str) -> str:
+    """`reverse(view_name, args=args)` for a record's page, reversed once per URL configuration and
     filled in at each call: a list asks for 70 to 400 of these, and Django's reverse() costs as
-    much as rendering a table cell."""
+    much as rendering a table cell. The arguments are ids, or slugs (a part of a process's turtle)."""
     urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return _detail_path(view_name, len(pks), urlconf, get_script_prefix()).format(*(int(pk) for pk in pks))
+    return _detail_path(view_name, len(args), urlconf, get_script_prefix()).format(*map(_path_argument, args))
+
+
+def _path_argument(arg: int | str) -> int | str:
+    """An id, or a slug, which needs no quoting in a path; anything else is refused."""
+    if isinstance(arg, str) and not arg.isdigit():
+        if not slug_re.fullmatch(arg):
+            raise ValueError(f"not a slug: {arg!r}")
+        return arg
+    return int(arg)
 
 
 @cache

@@ -7,6 +7,7 @@ from django.urls import reverse, set_script_prefix
 from audits.models import Finding
 from objectives.models import Measurement
 from qms.hub import record_kinds
+from qms.models import detail_url
 from qms.templatetags.qms import fixed_url
 from reviews.pack import link
 
@@ -50,3 +51,16 @@ def test_the_layout_links_are_what_reverse_gives(prefixed):
     for name in ("qms:dashboard", "processes:process_list", "logout", "api-docs", "admin:index"):
         assert fixed_url(name) == reverse(name)
     assert fixed_url("qms:user_detail", 42) == reverse("qms:user_detail", args=[42]) == "/qms/people/42/"
+
+
+@pytest.mark.parametrize("part", ["inputs", "handoffs_out", "resources"])
+def test_a_slug_in_the_address_is_filled_in_as_reverse_gives(part):
+    assert detail_url("processes:process_part_remove", 3, part, 12) == reverse(
+        "processes:process_part_remove", args=[3, part, 12]
+    )
+
+
+@pytest.mark.parametrize("part", ["../admin", "a b", "x/y", "{0}"])
+def test_what_is_not_a_slug_is_refused(part):
+    with pytest.raises(ValueError, match="not a slug"):
+        detail_url("processes:process_part_remove", 3, part, 12)
