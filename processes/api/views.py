@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action as api_action
@@ -10,7 +11,16 @@ from qms.api.views import RecordViewSet
 from ..filters import ProcessFilterSet
 from ..models import HandOff, Process
 from ..process_map import process_map
-from .serializers import HandOffSerializer, ProcessMapQuerySerializer, ProcessMapSerializer, ProcessSerializer
+from .serializers import (
+    HandOffSerializer,
+    ProcessDocumentSerializer,
+    ProcessInputSerializer,
+    ProcessMapQuerySerializer,
+    ProcessMapSerializer,
+    ProcessOutputSerializer,
+    ProcessResourceSerializer,
+    ProcessSerializer,
+)
 
 
 class ProcessViewSet(RecordViewSet):
@@ -18,7 +28,17 @@ class ProcessViewSet(RecordViewSet):
     retired, never deleted."""
 
     queryset = Process.objects.select_related("org_unit").prefetch_related(
-        "inputs", "outputs", "resources", "documents", "handoffs_in", "handoffs_out"
+        *(
+            Prefetch(name, serializer.Meta.model.objects.only(*serializer.Meta.fields, link))
+            for name, serializer, link in (
+                ("inputs", ProcessInputSerializer, "process"),
+                ("outputs", ProcessOutputSerializer, "process"),
+                ("resources", ProcessResourceSerializer, "process"),
+                ("documents", ProcessDocumentSerializer, "process"),
+                ("handoffs_in", HandOffSerializer, "target"),
+                ("handoffs_out", HandOffSerializer, "source"),
+            )
+        )
     )
     listed_ids = ("deputies",)
     serializer_class = ProcessSerializer
