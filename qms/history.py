@@ -13,8 +13,8 @@ of the parts a person thinks of as belonging to the record (a process's inputs, 
 risk's reviews), which the parent model names in `history_parts` or another app adds with
 `add_history_part` (evidence files, on every record that takes them). Names are resolved with one
 query per related model, so the tab costs a fixed number of queries however long the history is.
-The tab shows a page of changes at a time (`history_page`), reading only the snapshots that page
-needs, so its time does not grow with the history either.
+The tab shows a page of changes at a time (`history_page`), reading the snapshots that page shows
+and those they are compared with, so its time does not grow with the history either.
 """
 
 import operator
@@ -63,9 +63,12 @@ class RecordHistory(HistoricalRecords):
         # key (the actions raised from it, its evidence files) by that key: index it, as on the model.
         options = super().get_meta_options(model)
         options["indexes"] = [
-            models.Index(fields=[key.ct_field, key.fk_field], name=f"{model._meta.model_name}_h_{key.name}")
-            for key in model._meta.private_fields
-            if isinstance(key, GenericForeignKey)
+            *options.get("indexes", ()),
+            *(
+                models.Index(fields=[key.ct_field, key.fk_field])  # named by Django, for the table
+                for key in model._meta.private_fields
+                if isinstance(key, GenericForeignKey)
+            ),
         ]
         return options
 
@@ -331,8 +334,9 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
 def history_page(record: models.Model, newest: int | None = None, before: datetime | None = None) -> HistoryPage:
     """The changes of the record and of its `history_parts` made before `before` (any time when None),
     newest first: all of them, or with `newest`, the last changes that many snapshots make, and any
-    made at the same moment as the oldest of those. The snapshots read are those changes' and the one
-    each is compared with, so a page costs the same however long the record's history is."""
+    made at the same moment as the oldest of those. The snapshots read are those and the ones their
+    first changes are compared with (`_read_versions`), so a page's cost does not grow with the length
+    of the record's history, only the database's finding where the page starts (`_page_start`)."""
     own = _Reader(type(record))
     own_stream = record.history.all()
     parts = [_PartReader(record, part) for part in history_parts(type(record))]
@@ -380,18 +384,26 @@ def _dates(streams: list[models.QuerySet]) -> models.QuerySet:
 
 
 def _page_start(streams: list[models.QuerySet], n: int) -> datetime | None:
-    """The time of the n-th newest snapshot of all the streams, when there are more than n: the page
-    shows the changes from then on, and older ones are left for the next page (which is empty only
-    when the snapshots after the n-th share its very moment). None: there are no more than n."""
+    """The time of the n-th newest snapshot of all the streams, when there are older ones: the page
+    shows the changes from then on, the next page those before. None: there are no older ones, and
+    the page shows them all. (The database looks at every snapshot's time to find it; only the page's
+    snapshots are read.)"""
     newest = list(_dates(streams).order_by("-history_date")[n - 1 : n + 1])
-    return newest[0] if len(newest) == 2 else None
+    if len(newest) < 2:
+        return None
+    if newest[1] < newest[0]:
+        return newest[0]
+    # The next one shares the n-th's moment: all of those are on this page, and it ends there only if
+    # something is older still.
+    return newest[0] if _dates([stream.filter(history_date__lt=newest[0]) for stream in streams])[:1] else None
 
 
 def _read_versions(stream: models.QuerySet, key: str | None, cut: datetime | None, prefetch=()) -> list:
     """The snapshots of `stream` from `cut` on (all of them when `cut` is None) with those their
-    first changes are worked out against: for the record's own (`key` None), the snapshot before the
-    cut; for a part's (`key` tells its records apart), the earlier snapshots of each record among
-    them. In one query, in time order for each record."""
+    first changes are worked out against: the record's snapshot before the cut (`key` None), or the
+    earlier snapshots of each of the parts among them (`key` tells parts apart; a part's own history
+    is short, a value corrected or an action moved along, and picking only the latest of each cost
+    more than reading them). Read in one query (and the prefetches), in time order for each record."""
     if cut is not None:
         recent = models.Q(history_date__gte=cut)
         if key is None:

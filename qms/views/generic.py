@@ -6,6 +6,7 @@ one they may see but not change is a 403.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +27,7 @@ from qms.exports import FORMATS, table_download
 from qms.history import HistoryPage, history_page
 
 HISTORY_PAGE = 50  # snapshots a History tab reads at a time (more when several share a moment)
+EARLIEST_MOMENT, LATEST_MOMENT = datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def history_tab(request: HttpRequest, record) -> HistoryPage:
@@ -36,9 +38,11 @@ def history_tab(request: HttpRequest, record) -> HistoryPage:
         return history_page(record, newest=HISTORY_PAGE)
     try:
         moment = parse_datetime(before)
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment is not None and not timezone.is_naive(moment) else None
+    except (ValueError, OverflowError):  # not a date, or one beyond the calendar in UTC
         moment = None
-    if moment is None or timezone.is_naive(moment):
+    # A day inside the calendar's ends, so that any time zone can show it.
+    if moment is None or not EARLIEST_MOMENT <= moment <= LATEST_MOMENT:
         raise BadRequest(_("“before” must be a date and time with its time zone."))
     return history_page(record, newest=HISTORY_PAGE, before=moment)
 
