@@ -24,12 +24,15 @@ class ShortListFilter(django_filters.ModelChoiceFilter):
 
 
 class SortFilter(django_filters.OrderingFilter):
-    """Sorts a list by the column asked for and then by id, so that rows alike in that column keep
-    one order and a page neither repeats a row of another nor skips one."""
+    """Sorts a list by the column asked for and then by id, the same way round, so that rows alike in
+    that column keep one order, a page neither repeats a row of another nor skips one, and an index
+    on (column, id) serves the sort either way."""
 
     def filter(self, qs, value):
         ordering = [self.get_ordering_value(param) for param in value or () if param not in EMPTY_VALUES]
-        return qs.order_by(*ordering, "pk") if ordering else qs
+        if not ordering:
+            return qs
+        return qs.order_by(*ordering, "-pk" if ordering[-1].startswith("-") else "pk")
 
 
 def person_filter(label=None, **kwargs) -> django_filters.ModelChoiceFilter:
