@@ -2,6 +2,7 @@
 and who created and last changed it. Its queryset holds the one permission rule of the product."""
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, ClassVar, Self
@@ -9,7 +10,6 @@ from typing import Any, ClassVar, Self
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.validators import slug_re
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -123,12 +123,16 @@ def detail_url(view_name: str, *args: int | str) -> str:
 
 
 def _path_argument(arg: int | str) -> int | str:
-    """An id, or a slug, which needs no quoting in a path; anything else is refused."""
-    if isinstance(arg, str) and not arg.isdigit():
-        if not slug_re.fullmatch(arg):
+    """An id, or a name made of letters, digits, - and _ that starts with a letter (a slug, which
+    needs no quoting in a path); anything else is refused."""
+    if isinstance(arg, str):
+        if not _PATH_WORD.fullmatch(arg):
             raise ValueError(f"not a slug: {arg!r}")
         return arg
     return int(arg)
+
+
+_PATH_WORD = re.compile(r"[A-Za-z][-A-Za-z0-9_]*")
 
 
 @cache

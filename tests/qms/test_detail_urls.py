@@ -60,7 +60,7 @@ def test_a_slug_in_the_address_is_filled_in_as_reverse_gives(part):
     )
 
 
-@pytest.mark.parametrize("part", ["../admin", "a b", "x/y", "{0}"])
+@pytest.mark.parametrize("part", ["../admin", "a b", "x/y", "{0}", "-1", "7", "\u0661\u0662"])
 def test_what_is_not_a_slug_is_refused(part):
     with pytest.raises(ValueError, match="not a slug"):
         detail_url("processes:process_part_remove", 3, part, 12)
