@@ -14,7 +14,8 @@ counted from the moment it was due, so a server that falls behind pays for the w
 pages (a random action, risk, KPI or process; a process page then loads its sections, as a browser
 does, one after the other), 10% value saves (the htmx POST of My measures, a
 value for the current month of a KPI the person owns). Then the same threads request only the
-floor view for as long. Prints requests/s, p50, p95 and errors for both, and per kind of request.
+floor view for as long. Prints requests/s (those answered, over the time until the last answer),
+p50, p95 and errors for both, and per kind of request.
 Only the standard library speaks HTTP here (http.client).
 """
 
@@ -38,6 +39,13 @@ sys.path.insert(0, str(BENCH))
 os.environ["DJANGO_SETTINGS_MODULE"] = "settings_bench"
 
 import dataset  # noqa: E402  (bench/dataset.py)
+
+
+def positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
 
 
 def free_port() -> int:
@@ -184,11 +192,14 @@ def fetch(port, kind, method, url, headers, body=None, since=None) -> tuple:
     return kind, time.monotonic() - start, status, url
 
 
-def run(port, people, urls, mix, seconds, rate=0.0) -> list:
-    """Every person's requests for `seconds`; `rate`, if given, is the requests a second offered by
-    all of them together (their process pages' sections come on top, as a browser asks for them)."""
+def run(port, people, urls, mix, seconds, rate=0.0) -> tuple[list, float]:
+    """Every person's requests for `seconds`, and the seconds until the last one was answered;
+    `rate`, if given, is the requests a second offered by all of them together (their process pages'
+    sections come on top, as a browser asks for them). Each person has one request out at a time: one
+    that falls behind sends its late requests at once, and their wait counts."""
     results: list = []
-    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    stop_at = started + seconds
     threads = [
         threading.Thread(target=worker, args=(port, person, urls, mix, stop_at, results, n, rate / len(people)))
         for n, person in enumerate(people)
@@ -197,10 +208,12 @@ def run(port, people, urls, mix, seconds, rate=0.0) -> list:
         thread.start()
     for thread in threads:
         thread.join()
-    return results
+    return results, time.monotonic() - started
 
 
-def report(title: str, results: list, seconds: float) -> None:
+def report(title: str, run_result: tuple[list, float]) -> None:
+    """Requests a second over the time until the last answer: what the server got through."""
+    results, seconds = run_result
     print(f"\n{title}")
     print(f"{'kind':<8} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
     groups = defaultdict(list)
@@ -228,7 +241,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--rate",
-        type=float,
+        type=positive,
         action="append",
         default=[],
         help="also run the mix at this many requests a second offered (repeatable)",
@@ -263,12 +276,12 @@ def main() -> None:
         print(f"gunicorn ({args.workers} workers) on port {port}; {len(people)} people; {args.seconds:.0f} s each run")
         run(port, people, urls, "mix", 5)  # warm both workers
         mixed = run(port, people, urls, "mix", args.seconds)
-        report("Mix: 70% lists, 20% detail pages, 10% value saves, a closed loop", mixed, args.seconds)
+        report("Mix: 70% lists, 20% detail pages, 10% value saves, a closed loop", mixed)
         for rate in args.rate:
             offered = run(port, people, urls, "mix", args.seconds, rate)
-            report(f"The same mix offered at {rate:g} requests/s (sections on top)", offered, args.seconds)
+            report(f"The same mix offered at {rate:g} requests/s (sections on top)", offered)
         floor = run(port, people, urls, "floor", args.seconds)
-        report("Floor view only", floor, args.seconds)
+        report("Floor view only", floor)
     finally:
         server.terminate()
         server.wait(timeout=30)
