@@ -75,3 +75,6 @@ urlpatterns = [
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
 ]
+
+# A 400 in the product layout, with the reason the app gave (qms.views.errors).
+handler400 = "qms.views.errors.bad_request"

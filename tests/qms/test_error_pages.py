@@ -1,9 +1,12 @@
 """Errors say what happened and where to go, in the product's own pages."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import SuspiciousOperation
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
+from qms.views.errors import bad_request
 from tests.factories import ActionFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +46,22 @@ def test_the_500_page_renders_without_a_request_context():
     assert response.status_code == 500
     page = response.content.decode()
     assert "Something went wrong on our side" in page and "/static/css/app.css" in page
+
+
+def test_a_bad_request_says_why_in_the_product_layout(client_for, owner):
+    action = ActionFactory(owner=owner)
+
+    response = client_for(owner).get(f"/actions/{action.pk}/history/", {"before": "last week"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This address cannot be read" in page and 'class="app-sidebar' in page
+    assert "“before” must be a date and time with its time zone." in page
+
+
+def test_django_s_own_reasons_for_a_400_stay_unsaid(rf):
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    response = bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: 'evil'"))
+
+    assert response.status_code == 400 and "evil" not in response.content.decode()
