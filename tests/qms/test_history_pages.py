@@ -57,11 +57,16 @@ def test_changes_made_at_one_moment_stay_together_across_pages(owner):
         assert [_shown(entry) for entry in _page_by_page(kpi, newest)] == everything
 
 
-def test_changes_of_the_record_itself_made_at_one_moment_stay_together_across_pages(owner):
+def _action_retitled(owner, times: int) -> Action:
     action = ActionFactory(owner=owner, title="Version 0")
-    for n in range(1, 8):
+    for n in range(1, times + 1):
         action.title = f"Version {n}"
         action.save()
+    return action
+
+
+def test_changes_of_the_record_itself_made_at_one_moment_stay_together_across_pages(owner):
+    action = _action_retitled(owner, 7)
     history = Action.history.model.objects.filter(id=action.pk)
     moment = history.order_by("history_date")[2].history_date
     history.filter(history_date__gt=moment, history_date__lt=history.order_by("-history_date")[1].history_date).update(
@@ -74,10 +79,7 @@ def test_changes_of_the_record_itself_made_at_one_moment_stay_together_across_pa
 
 
 def test_no_link_to_older_changes_when_the_rest_share_the_last_moment_of_the_page(owner):
-    action = ActionFactory(owner=owner, title="Version 0")
-    for n in range(1, 4):
-        action.title = f"Version {n}"
-        action.save()
+    action = _action_retitled(owner, 3)
     Action.history.model.objects.filter(id=action.pk).update(history_date=timezone.now())
 
     page = history_page(action, newest=2)
