@@ -1,45 +1,24 @@
 from django.db import transaction
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action as api_action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from qms.api.serializers import plain_rows_prefetches
 from qms.api.views import RecordViewSet
 
 from ..filters import ProcessFilterSet
 from ..models import HandOff, Process
 from ..process_map import process_map
-from .serializers import (
-    HandOffSerializer,
-    ProcessDocumentSerializer,
-    ProcessInputSerializer,
-    ProcessMapQuerySerializer,
-    ProcessMapSerializer,
-    ProcessOutputSerializer,
-    ProcessResourceSerializer,
-    ProcessSerializer,
-)
+from .serializers import HandOffSerializer, ProcessMapQuerySerializer, ProcessMapSerializer, ProcessSerializer
 
 
 class ProcessViewSet(RecordViewSet):
     """Processes with their turtle (inputs, outputs, resources, methods) and hand-offs. Processes are
     retired, never deleted."""
 
-    queryset = Process.objects.select_related("org_unit").prefetch_related(
-        *(
-            Prefetch(name, serializer.Meta.model.objects.only(*serializer.Meta.fields, link))
-            for name, serializer, link in (
-                ("inputs", ProcessInputSerializer, "process"),
-                ("outputs", ProcessOutputSerializer, "process"),
-                ("resources", ProcessResourceSerializer, "process"),
-                ("documents", ProcessDocumentSerializer, "process"),
-                ("handoffs_in", HandOffSerializer, "target"),
-                ("handoffs_out", HandOffSerializer, "source"),
-            )
-        )
-    )
+    queryset = Process.objects.select_related("org_unit").prefetch_related(*plain_rows_prefetches(ProcessSerializer))
     listed_ids = ("deputies",)
     serializer_class = ProcessSerializer
     filterset_class = ProcessFilterSet

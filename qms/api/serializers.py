@@ -30,6 +30,20 @@ class PlainRows(serializers.ListSerializer):
         return [{name: getattr(row, attname) for name, attname in columns} for row in rows]
 
 
+def plain_rows_prefetches(serializer_class: type[serializers.ModelSerializer]) -> list[models.Prefetch]:
+    """A prefetch for each relation `serializer_class` writes as PlainRows, reading only the columns
+    those rows write and the link back: whole rows made about 1,300 objects for a page of processes."""
+    model = serializer_class.Meta.model
+    return [
+        models.Prefetch(
+            name,
+            field.child.Meta.model.objects.only(*field.child.Meta.fields, model._meta.get_field(name).field.name),
+        )
+        for name, field in serializer_class._declared_fields.items()
+        if isinstance(field, PlainRows)
+    ]
+
+
 class UserBriefSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="__str__", read_only=True)
 
