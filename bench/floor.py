@@ -9,6 +9,7 @@ from django.template import engines
 from django.urls import path
 
 from qms.models import Action
+from qms.urls import handler400  # noqa: F401  (the app's own 400 page, looked up on this URLconf)
 from qms.urls import urlpatterns as app_urlpatterns
 
 TEMPLATE = engines["django"].from_string("<!doctype html><title>Floor</title><p>{{ reference }}</p>\n")
